@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import type { AppDeps } from "./app-deps.ts";
+import type { AppEnv } from "./app-env.ts";
+import { notFound, onError } from "./errors/on-error.ts";
+import { injectDeps } from "./middleware/inject-deps.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { createHealthRouter } from "./routes/health.ts";
+import { createPhotosRouter } from "./routes/photos.ts";
+import { createUsersRouter } from "./routes/users.ts";
+
+/** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId(), injectDeps(deps));
+  app.onError(onError);
+  app.notFound(notFound);
+  app.route("/", createHealthRouter());
+  app.route("/api/users", createUsersRouter());
+  app.route("/api/photos", createPhotosRouter());
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

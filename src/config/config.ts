@@ -1,0 +1,123 @@
+import path from "node:path";
+import { z } from "zod";
+import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
+
+/** A configuration problem, told in one line that names the variable and never its secret value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export type DatabaseTarget =
+  | { kind: "mysql"; url: string; database: string }
+  | { kind: "sqlite"; file: string };
+
+export type StorageConfig =
+  | { kind: "local"; dir: string; publicBaseUrl: string }
+  | {
+      kind: "oss";
+      region: string;
+      bucket: string;
+      accessKeyId: string;
+      accessKeySecret: string;
+      endpoint?: string;
+      publicBaseUrl?: string;
+    };
+
+export interface Config {
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  dataDir: string;
+  frontends: string[];
+  databases: Record<string, DatabaseTarget>;
+  comfyServers: string;
+  comfyTimeoutMs: number;
+  poolCheckIntervalMs: number;
+  poolFailuresBeforeDown: number;
+  maxUploadBytes: number;
+  workflowsDir: string;
+  storage: StorageConfig;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const variable = issue.path.join(".") || "environment";
+  const message = secretVariables.has(variable) ? issue.message.replace(/"[^"]*"/g, '"***"') : issue.message;
+  return `${variable}: ${message}`;
+}
+
+function databaseTargets(
+  env: z.infer<typeof envSchema>,
+  frontends: string[],
+  overrides: Map<string, string>,
+): Record<string, DatabaseTarget> {
+  const targets: Record<string, DatabaseTarget> = {};
+  for (const frontend of frontends) {
+    const override = overrides.get(frontend);
+    const base = override ?? env.DATABASE_URL;
+    if (!base) {
+      targets[frontend] = { kind: "sqlite", file: path.resolve(env.DATA_DIR, "db", `${frontend}.db`) };
+      continue;
+    }
+    const url = new URL(base);
+    if (url.protocol !== "mysql:") {
+      throw new ConfigError(`DATABASE_URL_${frontend.toUpperCase()}: must be a mysql:// URL`);
+    }
+    // A database named in the override URL wins; otherwise each frontend gets <prefix><frontend>.
+    const named = override ? url.pathname.replace(/^\//, "") : "";
+    url.pathname = "/";
+    targets[frontend] = { kind: "mysql", url: url.toString(), database: named || `${env.DATABASE_PREFIX}${frontend}` };
+  }
+  return targets;
+}
+
+function storageConfig(env: z.infer<typeof envSchema>, publicBaseUrl: string): StorageConfig {
+  if (env.STORAGE === "local") {
+    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl };
+  }
+  const required = ["OSS_REGION", "OSS_BUCKET", "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"] as const;
+  const missing = required.find((name) => !env[name]);
+  if (missing) throw new ConfigError(`${missing}: required when STORAGE=oss`);
+  return {
+    kind: "oss",
+    region: env.OSS_REGION!,
+    bucket: env.OSS_BUCKET!,
+    accessKeyId: env.OSS_ACCESS_KEY_ID!,
+    accessKeySecret: env.OSS_ACCESS_KEY_SECRET!,
+    endpoint: env.OSS_ENDPOINT,
+    publicBaseUrl: env.OSS_PUBLIC_BASE_URL,
+  };
+}
+
+/**
+ * Reads the configuration from an environment map. Throws ConfigError with one clear line on the
+ * first problem; `knownFrontends` comes from the DBController map.
+ */
+export function loadConfig(source: Record<string, string | undefined>, knownFrontends: readonly string[]): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map(describeIssue).join("; "));
+  }
+  const env = parsed.data;
+  const frontends = env.FRONTENDS ?? [...knownFrontends];
+  const unknown = frontends.find((name) => !knownFrontends.includes(name));
+  if (unknown) {
+    throw new ConfigError(`FRONTENDS: unknown frontend "${unknown}" (known: ${knownFrontends.join(", ")})`);
+  }
+  if (frontends.length === 0) throw new ConfigError("FRONTENDS: names no frontend");
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    publicBaseUrl,
+    dataDir: path.resolve(env.DATA_DIR),
+    frontends,
+    databases: databaseTargets(env, frontends, frontendDatabaseOverrides(source)),
+    comfyServers: env.COMFY_SERVERS,
+    comfyTimeoutMs: env.COMFY_TIMEOUT_MS,
+    poolCheckIntervalMs: env.POOL_CHECK_INTERVAL_MS,
+    poolFailuresBeforeDown: env.POOL_FAILURES_BEFORE_DOWN,
+    maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    workflowsDir: path.resolve(env.WORKFLOWS_DIR),
+    storage: storageConfig(env, publicBaseUrl),
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const csv = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+
+/**
+ * Every setting the gateway reads, with the defaults that let it start with no configuration.
+ * Nothing else in the code base reads the environment.
+ */
+export const envSchema = z.object({
+  PORT: port.default(8388),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Unset: embedded SQLite, one file per frontend under DATA_DIR/db. */
+  DATABASE_URL: z
+    .url()
+    .refine((url) => url.startsWith("mysql://"), "must be a mysql:// URL")
+    .optional(),
+  DATABASE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_]{1,40}$/i, "letters, digits and _ only")
+    .default("aipack_"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  FRONTENDS: csv.optional(),
+  COMFY_SERVERS: z.string().min(1).default("http://127.0.0.1:8188"),
+  COMFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  POOL_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  WORKFLOWS_DIR: z.string().min(1).default("./workflows"),
+  STORAGE: z.enum(["local", "oss"]).default("local"),
+  OSS_REGION: z.string().min(1).optional(),
+  OSS_BUCKET: z.string().min(1).optional(),
+  OSS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  OSS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  OSS_ENDPOINT: z.url().optional(),
+  OSS_PUBLIC_BASE_URL: z.url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Variables whose values never appear in an error message. */
+export const secretVariables = new Set(["OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL"]);
+
+/** Per-frontend database URL overrides: DATABASE_URL_STYLE=mysql://.../other_db. */
+export function frontendDatabaseOverrides(env: Record<string, string | undefined>): Map<string, string> {
+  const overrides = new Map<string, string>();
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^DATABASE_URL_([A-Z0-9_]+)$/.exec(key);
+    if (match?.[1] && value) overrides.set(match[1].toLowerCase(), value);
+  }
+  return overrides;
+}

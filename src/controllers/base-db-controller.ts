@@ -1,0 +1,178 @@
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import type { Database } from "../db/database.ts";
+import { isDuplicateKey } from "../errors/database-errors.ts";
+import type { Clock } from "../lib/clock.ts";
+import { randomId } from "../lib/ids.ts";
+import type { NewPhoto, Photo, PhotoStatus, User } from "../schema/index.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+
+export interface UserInput {
+  externalId: string;
+  nickname?: string | null;
+  avatarUrl?: string | null;
+}
+
+export type PhotoInput = Omit<NewPhoto, "id" | "createdAt" | "updatedAt"> & { id?: string };
+export type PhotoPatch = Partial<Omit<Photo, "id" | "userId" | "createdAt" | "updatedAt">>;
+
+export interface PhotoPage {
+  items: Photo[];
+  nextCursor: string | null;
+}
+
+/**
+ * The SQL every frontend shares, over that frontend's own database. Subclasses add what only their
+ * frontend needs; nothing here knows about HTTP, ComfyUI or storage.
+ */
+export abstract class BaseDBController {
+  constructor(
+    readonly frontend: string,
+    protected readonly database: Database,
+    protected readonly clock: Clock,
+  ) {}
+
+  /** Facts about a user that only this frontend keeps; shown with the user. */
+  abstract userStats(userId: string): Promise<Record<string, unknown>>;
+
+  ready(): Promise<void> {
+    return this.database.ready();
+  }
+
+  ping(): Promise<void> {
+    return this.database.ping();
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
+
+  get label(): string {
+    return this.database.label;
+  }
+
+  protected get db() {
+    return this.database.db;
+  }
+
+  protected get users() {
+    return this.database.tables.users;
+  }
+
+  protected get photos() {
+    return this.database.tables.photos;
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const [user] = await this.db.select().from(this.users).where(eq(this.users.id, id)).limit(1);
+    return user;
+  }
+
+  async getUserByExternalId(externalId: string): Promise<User | undefined> {
+    const [user] = await this.db.select().from(this.users).where(eq(this.users.externalId, externalId)).limit(1);
+    return user;
+  }
+
+  /** Creates the user or updates the given fields; races between two upserts end in one row. */
+  async upsertUser(input: UserInput): Promise<User> {
+    const existing = await this.getUserByExternalId(input.externalId);
+    if (existing) return this.updateUser(existing.id, input);
+    const now = this.clock.now();
+    try {
+      const id = randomId();
+      await this.db.insert(this.users).values({
+        id,
+        externalId: input.externalId,
+        nickname: input.nickname ?? null,
+        avatarUrl: input.avatarUrl ?? null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return (await this.getUser(id))!;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const winner = await this.getUserByExternalId(input.externalId);
+      if (!winner) throw error;
+      return this.updateUser(winner.id, input);
+    }
+  }
+
+  private async updateUser(id: string, input: UserInput): Promise<User> {
+    const patch: Partial<User> = { updatedAt: this.clock.now() };
+    if (input.nickname !== undefined) patch.nickname = input.nickname;
+    if (input.avatarUrl !== undefined) patch.avatarUrl = input.avatarUrl;
+    await this.db.update(this.users).set(patch).where(eq(this.users.id, id));
+    return (await this.getUser(id))!;
+  }
+
+  async createPhoto(input: PhotoInput): Promise<Photo> {
+    const now = this.clock.now();
+    const id = input.id ?? randomId();
+    await this.db.insert(this.photos).values({ ...input, id, createdAt: now, updatedAt: now });
+    return (await this.getPhoto(id))!;
+  }
+
+  async getPhoto(id: string): Promise<Photo | undefined> {
+    const [photo] = await this.db.select().from(this.photos).where(eq(this.photos.id, id)).limit(1);
+    return photo;
+  }
+
+  async findPhotoByIdempotencyKey(userId: string, key: string): Promise<Photo | undefined> {
+    const [photo] = await this.db
+      .select()
+      .from(this.photos)
+      .where(and(eq(this.photos.userId, userId), eq(this.photos.idempotencyKey, key)))
+      .limit(1);
+    return photo;
+  }
+
+  async updatePhoto(id: string, patch: PhotoPatch): Promise<Photo | undefined> {
+    await this.db
+      .update(this.photos)
+      .set({ ...patch, updatedAt: this.clock.now() })
+      .where(eq(this.photos.id, id));
+    return this.getPhoto(id);
+  }
+
+  /**
+   * Moves a photo to a new status only if it is still in one of `from`; returns whether it did.
+   * Guards against two ends of a job (say, success and cancel) both writing.
+   */
+  async transitionPhoto(id: string, from: readonly PhotoStatus[], patch: PhotoPatch & { status: PhotoStatus }): Promise<boolean> {
+    await this.db
+      .update(this.photos)
+      .set({ ...patch, updatedAt: this.clock.now() })
+      .where(and(eq(this.photos.id, id), inArray(this.photos.status, [...from])));
+    const after = await this.getPhoto(id);
+    return after?.status === patch.status;
+  }
+
+  /** A user's photos, newest first; pass the returned cursor to get the next page. */
+  async listPhotos(userId: string, options: { limit: number; cursor?: string }): Promise<PhotoPage | null> {
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    if (after === null) return null;
+    const conditions = [eq(this.photos.userId, userId)];
+    if (after) {
+      conditions.push(
+        or(
+          lt(this.photos.createdAt, after.createdAt),
+          and(eq(this.photos.createdAt, after.createdAt), lt(this.photos.id, after.id)),
+        )!,
+      );
+    }
+    const rows = await this.db
+      .select()
+      .from(this.photos)
+      .where(and(...conditions))
+      .orderBy(desc(this.photos.createdAt), desc(this.photos.id))
+      .limit(options.limit + 1);
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    const nextCursor = rows.length > options.limit && last ? encodeCursor(last) : null;
+    return { items, nextCursor };
+  }
+
+  /** Jobs that had not finished, for reconciling after a restart or an upstream reconnect. */
+  async listUnfinishedPhotos(): Promise<Photo[]> {
+    return this.db.select().from(this.photos).where(inArray(this.photos.status, ["queued", "running"]));
+  }
+}

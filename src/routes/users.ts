@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { AppError } from "../errors/app-error.ts";
+import { validate } from "../lib/validate.ts";
+import { resolveFrontend } from "../middleware/frontend.ts";
+import { lengths } from "../schema/columns.ts";
+import { userView } from "../views/user-view.ts";
+
+export const upsertUserBody = z.object({
+  frontend: z.string(),
+  externalId: z.string().trim().min(1).max(lengths.externalId),
+  nickname: z.string().trim().max(lengths.nickname).nullish(),
+  avatarUrl: z.url().max(lengths.url).nullish(),
+});
+
+export const userIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
+
+/** POST /api/users (upsert by externalId) and GET /api/users/:id. */
+export function createUsersRouter() {
+  return new Hono<AppEnv>()
+    .post("/", resolveFrontend(), validate("json", upsertUserBody), async (c) => {
+      const { externalId, nickname, avatarUrl } = c.req.valid("json");
+      const user = await c.get("db").upsertUser({ externalId, nickname, avatarUrl });
+      return c.json({ user: userView(user) });
+    })
+    .get("/:id", resolveFrontend(), validate("param", userIdParam), async (c) => {
+      const db = c.get("db");
+      const user = await db.getUser(c.req.valid("param").id);
+      if (!user) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+      return c.json({ user: userView(user), stats: await db.userStats(user.id) });
+    });
+}

@@ -1,0 +1,69 @@
+import { datetime, index as mysqlIndex, mysqlTable, text as mysqlText, uniqueIndex as mysqlUnique, varchar } from "drizzle-orm/mysql-core";
+import { index as sqliteIndex, integer, sqliteTable, text, uniqueIndex as sqliteUnique } from "drizzle-orm/sqlite-core";
+import { lengths, mysqlJson, sqliteJson } from "./columns.ts";
+
+/** A job's life: queued → running → succeeded | failed | cancelled. */
+export const photoStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type PhotoStatus = (typeof photoStatuses)[number];
+export const finishedStatuses: readonly PhotoStatus[] = ["succeeded", "failed", "cancelled"];
+
+export type PhotoParams = Record<string, unknown>;
+
+// One photos row is one job (task) of one user, from submission to its stored outputs.
+
+export const mysqlPhotos = mysqlTable(
+  "photos",
+  {
+    id: varchar("id", { length: lengths.id }).primaryKey(),
+    userId: varchar("user_id", { length: lengths.id }).notNull(),
+    workflow: varchar("workflow", { length: lengths.workflow }).notNull(),
+    params: mysqlJson<PhotoParams>("params").notNull(),
+    status: varchar("status", { length: lengths.status, enum: photoStatuses }).notNull(),
+    serverId: varchar("server_id", { length: lengths.serverId }),
+    promptId: varchar("prompt_id", { length: lengths.promptId }),
+    inputName: varchar("input_name", { length: lengths.fileName }),
+    inputUrl: varchar("input_url", { length: lengths.url }),
+    outputUrls: mysqlJson<string[]>("output_urls").notNull(),
+    error: mysqlText("error"),
+    idempotencyKey: varchar("idempotency_key", { length: lengths.idempotencyKey }),
+    createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
+    updatedAt: datetime("updated_at", { mode: "date", fsp: 3 }).notNull(),
+    startedAt: datetime("started_at", { mode: "date", fsp: 3 }),
+    finishedAt: datetime("finished_at", { mode: "date", fsp: 3 }),
+  },
+  (table) => [
+    mysqlIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
+    mysqlIndex("photos_status_idx").on(table.status),
+    mysqlUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
+  ],
+);
+
+export const sqlitePhotos = sqliteTable(
+  "photos",
+  {
+    id: text("id", { length: lengths.id }).primaryKey(),
+    userId: text("user_id", { length: lengths.id }).notNull(),
+    workflow: text("workflow", { length: lengths.workflow }).notNull(),
+    params: sqliteJson<PhotoParams>("params").notNull(),
+    status: text("status", { length: lengths.status, enum: photoStatuses }).notNull(),
+    serverId: text("server_id", { length: lengths.serverId }),
+    promptId: text("prompt_id", { length: lengths.promptId }),
+    inputName: text("input_name", { length: lengths.fileName }),
+    inputUrl: text("input_url", { length: lengths.url }),
+    outputUrls: sqliteJson<string[]>("output_urls").notNull(),
+    error: text("error"),
+    idempotencyKey: text("idempotency_key", { length: lengths.idempotencyKey }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+  },
+  (table) => [
+    sqliteIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
+    sqliteIndex("photos_status_idx").on(table.status),
+    sqliteUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
+  ],
+);
+
+export type Photo = typeof mysqlPhotos.$inferSelect;
+export type NewPhoto = typeof mysqlPhotos.$inferInsert;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
+
+describe("configuration", () => {
+  it("starts with no configuration: SQLite per frontend, local storage, port 8388", () => {
+    const config = loadConfig({}, knownFrontends);
+    expect(config.port).toBe(8388);
+    expect(config.frontends).toEqual(["style", "logo"]);
+    expect(config.databases.style).toMatchObject({ kind: "sqlite", file: expect.stringMatching(/data\/db\/style\.db$/) });
+    expect(config.storage).toMatchObject({ kind: "local", publicBaseUrl: "http://localhost:8388" });
+    expect(config.comfyServers).toBe("http://127.0.0.1:8188");
+  });
+
+  it("gives each frontend its own MySQL database, with overrides", () => {
+    const config = loadConfig(
+      { DATABASE_URL: "mysql://root:pw@db:3306", DATABASE_URL_LOGO: "mysql://u@other:3307/brand_db" },
+      knownFrontends,
+    );
+    expect(config.databases.style).toEqual({ kind: "mysql", url: "mysql://root:pw@db:3306/", database: "aipack_style" });
+    expect(config.databases.logo).toEqual({ kind: "mysql", url: "mysql://u@other:3307/", database: "brand_db" });
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, /^PORT: /],
+    [{ PORT: "70000" }, /^PORT: /],
+    [{ DATABASE_URL: "postgres://x@y/z" }, /^DATABASE_URL: must be a mysql/],
+    [{ FRONTENDS: "style,poster" }, /^FRONTENDS: unknown frontend "poster"/],
+    [{ STORAGE: "s3" }, /^STORAGE: /],
+    [{ STORAGE: "oss", OSS_REGION: "oss-cn-hangzhou" }, /^OSS_BUCKET: required when STORAGE=oss/],
+    [{ MAX_UPLOAD_BYTES: "-1" }, /^MAX_UPLOAD_BYTES: /],
+  ])("refuses %o with one line naming the variable", (env, message) => {
+    expect(() => loadConfig(env, knownFrontends)).toThrow(ConfigError);
+    expect(() => loadConfig(env, knownFrontends)).toThrow(message);
+  });
+
+  it("never prints a secret", () => {
+    const secret = "s3cr3t-value";
+    const attempt = () =>
+      loadConfig({ STORAGE: "oss", OSS_REGION: "r", OSS_BUCKET: "b", OSS_ACCESS_KEY_SECRET: secret, OSS_ENDPOINT: `not a url ${secret}` }, knownFrontends);
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      expect(String(error)).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { onTestFinished } from "vitest";
+
+export type Runtime = "node" | "bun";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const commands: Record<Runtime, [string, string[]]> = {
+  node: [path.join(root, "node_modules/.bin/tsx"), ["src/index.ts"]],
+  bun: [path.join(root, "node_modules/.bin/bun"), ["src/index.bun.ts"]],
+};
+
+export interface SpawnedGateway {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the real gateway process on a random port and waits for its "listening" line. */
+export async function spawnGateway(runtime: Runtime, env: Record<string, string>): Promise<SpawnedGateway> {
+  const [command, args] = commands[runtime];
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${runtime} gateway did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => reject(new Error(`${runtime} gateway exited with ${code}:\n${output}`)));
+  });
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (child.exitCode === null) child.kill(signal);
+    return exited;
+  };
+  onTestFinished(async () => {
+    await stop("SIGKILL");
+  });
+  return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, stop };
+}

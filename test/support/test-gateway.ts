@@ -1,0 +1,25 @@
+import { onTestFinished } from "vitest";
+import { createApp } from "../../src/app.ts";
+import { loadConfig, type Config } from "../../src/config/config.ts";
+import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
+import { memoryLogger } from "../../src/lib/logger.ts";
+import { buildDeps } from "../../src/server/build-deps.ts";
+import type { DialectCase } from "./dialects.ts";
+
+/** A gateway app over fresh databases of one dialect, closed when the test ends. */
+export function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
+  const { env, cleanup } = dialect.env();
+  const config: Config = loadConfig({ ...env, ...extraEnv }, knownFrontends);
+  const logger = memoryLogger();
+  const built = buildDeps(config, { logger });
+  onTestFinished(async () => {
+    await built.close();
+    cleanup();
+  });
+  return { app: createApp(built.deps), deps: built.deps, config, logger };
+}
+
+/** JSON request helper for app.request(). */
+export function jsonRequest(method: string, body: unknown): RequestInit {
+  return { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
