@@ -6,7 +6,13 @@ import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createPhotosRouter } from "./routes/photos.ts";
+import { createQueueRouter } from "./routes/queue.ts";
+import { createServersRouter } from "./routes/servers.ts";
+import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
+import { createWorkflowsRouter } from "./routes/workflows.ts";
+import { createWsRouter } from "./routes/ws.ts";
+import { createLocalFilesRouter } from "./storage/index.ts";
 
 /** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
 export function createApp(deps: AppDeps) {
@@ -17,6 +23,12 @@ export function createApp(deps: AppDeps) {
   app.route("/", createHealthRouter());
   app.route("/api/users", createUsersRouter());
   app.route("/api/photos", createPhotosRouter());
+  app.route("/api/workflows", createWorkflowsRouter());
+  app.route("/api/servers", createServersRouter());
+  app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));
+  app.route("/api/queue", createQueueRouter());
+  if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
+  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir }));
   return app;
 }
 

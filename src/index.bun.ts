@@ -1,14 +1,24 @@
+import { upgradeWebSocket, websocket } from "hono/bun";
+import { closeCodes } from "./realtime/ws-protocol.ts";
 import { startGateway } from "./server/start-gateway.ts";
 
 // The Bun entry: the only file that knows it runs on Bun.
-const { config, app, built } = await startGateway();
-const server = Bun.serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+const { config, app, built, stop } = await startGateway({ upgradeWebSocket });
+const server = Bun.serve({
+  fetch: app.fetch,
+  port: config.port,
+  hostname: config.host,
+  // Bun pings idle sockets itself and drops those that do not answer.
+  websocket: { ...websocket, idleTimeout: 60, sendPings: true },
+});
 built.deps.logger.info("aipack listening", { runtime: "bun", port: server.port, url: config.publicBaseUrl });
 
+/** Stops taking requests, says goodbye (1001) to sockets, lets in-flight requests finish. */
 async function shutdown(signal: string): Promise<void> {
   built.deps.logger.info("shutting down", { signal });
+  built.deps.sockets.closeAll(closeCodes.goingAway, "server shutting down");
   await server.stop();
-  await built.close();
+  await stop();
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown("SIGTERM"));

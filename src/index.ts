@@ -1,15 +1,23 @@
-import { serve } from "@hono/node-server";
+import { serve, upgradeWebSocket } from "@hono/node-server";
+import { WebSocketServer } from "ws";
+import { closeCodes } from "./realtime/ws-protocol.ts";
+import { startHeartbeat } from "./server/node-heartbeat.ts";
 import { startGateway } from "./server/start-gateway.ts";
 
 // The Node entry: the only file that knows it runs on Node.
-const { config, app, built } = await startGateway();
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+const wss = new WebSocketServer({ noServer: true });
+const { config, app, built, stop } = await startGateway({ upgradeWebSocket });
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info) => {
   built.deps.logger.info("aipack listening", { runtime: "node", port: info.port, url: config.publicBaseUrl });
 });
+const stopHeartbeat = startHeartbeat(wss);
 
+/** Stops taking requests, says goodbye (1001) to sockets, lets in-flight requests finish. */
 function shutdown(signal: string): void {
   built.deps.logger.info("shutting down", { signal });
-  server.close(() => void built.close().then(() => process.exit(0)));
+  stopHeartbeat();
+  built.deps.sockets.closeAll(closeCodes.goingAway, "server shutting down");
+  server.close(() => void stop().then(() => process.exit(0)));
   setTimeout(() => process.exit(0), 10_000).unref();
 }
 process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
 
 /** A configuration problem, told in one line that names the variable and never its secret value. */
@@ -30,8 +31,10 @@ export interface Config {
   dataDir: string;
   frontends: string[];
   databases: Record<string, DatabaseTarget>;
-  comfyServers: string;
+  comfyServers: ServerEntry[];
   comfyTimeoutMs: number;
+  comfyLostAfterMs: number;
+  queueReadWindowMs: number;
   poolCheckIntervalMs: number;
   poolFailuresBeforeDown: number;
   maxUploadBytes: number;
@@ -88,6 +91,15 @@ function storageConfig(env: z.infer<typeof envSchema>, publicBaseUrl: string): S
   };
 }
 
+function comfyServers(value: string): ServerEntry[] {
+  try {
+    return parseComfyServers(value);
+  } catch (error) {
+    const issues = error instanceof z.ZodError ? error.issues.map((issue) => issue.message).join("; ") : String(error);
+    throw new ConfigError(`COMFY_SERVERS: ${issues}`);
+  }
+}
+
 /**
  * Reads the configuration from an environment map. Throws ConfigError with one clear line on the
  * first problem; `knownFrontends` comes from the DBController map.
@@ -112,8 +124,10 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     dataDir: path.resolve(env.DATA_DIR),
     frontends,
     databases: databaseTargets(env, frontends, frontendDatabaseOverrides(source)),
-    comfyServers: env.COMFY_SERVERS,
+    comfyServers: comfyServers(env.COMFY_SERVERS),
     comfyTimeoutMs: env.COMFY_TIMEOUT_MS,
+    comfyLostAfterMs: env.COMFY_LOST_AFTER_MS,
+    queueReadWindowMs: env.QUEUE_READ_WINDOW_MS,
     poolCheckIntervalMs: env.POOL_CHECK_INTERVAL_MS,
     poolFailuresBeforeDown: env.POOL_FAILURES_BEFORE_DOWN,
     maxUploadBytes: env.MAX_UPLOAD_BYTES,

@@ -1,10 +1,11 @@
-import { buildDeps } from "../server/build-deps.ts";
+import { systemClock } from "../lib/clock.ts";
+import { openControllers } from "../server/build-deps.ts";
 import { loadConfigOrExit } from "../server/load-config.ts";
 
 // `npm run db:migrate`: creates and migrates every enabled frontend's database, then exits.
-const built = buildDeps(loadConfigOrExit());
+const controllers = openControllers(loadConfigOrExit(), systemClock);
 let failed = false;
-for (const [frontend, controller] of built.deps.controllers) {
+for (const [frontend, controller] of controllers) {
   try {
     await controller.ready();
     console.log(`${frontend}: migrated ${controller.label}`);
@@ -13,5 +14,5 @@ for (const [frontend, controller] of built.deps.controllers) {
     console.error(`${frontend}: migration failed for ${controller.label}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
-await built.close();
+await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));
 process.exit(failed ? 1 : 0);

@@ -16,7 +16,8 @@ function label(url: string, database: string): string {
 async function prepare(url: string, database: string): Promise<void> {
   const connection = await mysql.createConnection({ uri: url, connectTimeout });
   try {
-    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    // Binary collation: ids and external ids (openids) are case-sensitive.
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     await connection.changeUser({ database });
     const lock = `aipack_migrate_${database}`.slice(0, 64);
     await connection.query("SELECT GET_LOCK(?, 30)", [lock]);

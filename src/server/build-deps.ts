@@ -1,30 +1,88 @@
+import type { UpgradeWebSocket } from "hono/ws";
 import type { AppDeps } from "../app-deps.ts";
 import type { Config } from "../config/config.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import { createDBController, type Frontend } from "../controllers/db-controller-map.ts";
 import { openDatabase } from "../db/open-database.ts";
+import { JobService } from "../jobs/job-service.ts";
+import { LiveJobs } from "../jobs/live-jobs.ts";
+import { TaskHub } from "../jobs/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { consoleLogger, type Logger } from "../lib/logger.ts";
+import { ComfyPool } from "../pool/server-pool.ts";
+import { SocketRegistry } from "../realtime/socket-registry.ts";
+import { createStorage } from "../storage/index.ts";
+import { loadWorkflows } from "../workflows/index.ts";
 
 export interface BuiltDeps {
   deps: AppDeps;
-  /** Releases every pool and connection the deps hold. */
+  /** Starts background work: pool checks, and following jobs left unfinished by a previous run. */
+  start(): void;
+  /** Stops background work and releases every pool and connection the deps hold. */
   close(): Promise<void>;
 }
 
-/** Wires the real dependencies from the configuration; shared by both runtime entries and tests. */
-export function buildDeps(config: Config, options: { clock?: Clock; logger?: Logger } = {}): BuiltDeps {
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? consoleLogger;
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: Logger;
+  upgradeWebSocket?: UpgradeWebSocket;
+}
+
+/** Each enabled frontend's controller over its own database (no connection is made yet). */
+export function openControllers(config: Config, clock: Clock): Map<Frontend, BaseDBController> {
   const controllers = new Map<Frontend, BaseDBController>();
   for (const frontend of config.frontends as Frontend[]) {
     const target = config.databases[frontend];
     if (!target) throw new Error(`no database target for ${frontend}`);
     controllers.set(frontend, createDBController(frontend, openDatabase(target), clock));
   }
+  return controllers;
+}
+
+/**
+ * Wires the real dependencies from the configuration; shared by both runtime entries and tests.
+ * Throws WorkflowConfigError when a workflow template is broken.
+ */
+export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<BuiltDeps> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? consoleLogger;
+  const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
+  const controllers = openControllers(config, clock);
+  const storage = createStorage(config.storage);
+  const pool = new ComfyPool({
+    servers: config.comfyServers,
+    requestTimeoutMs: config.comfyTimeoutMs,
+    intervalMs: config.poolCheckIntervalMs,
+    downAfter: config.poolFailuresBeforeDown,
+  });
+  const hub = new TaskHub();
+  const jobs = new JobService(
+    { servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
+    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
+  );
+  const deps: AppDeps = {
+    controllers,
+    clock,
+    logger,
+    hub,
+    sockets: new SocketRegistry(),
+    upgradeWebSocket: options.upgradeWebSocket,
+    workflows,
+    pool,
+    jobs,
+    storage,
+    filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
+    maxUploadBytes: config.maxUploadBytes,
+  };
   return {
-    deps: { controllers, clock, logger },
+    deps,
+    start: () => {
+      pool.start();
+      void jobs.resume();
+    },
     close: async () => {
+      jobs.close();
+      pool.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));
     },
   };

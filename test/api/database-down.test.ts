@@ -15,7 +15,7 @@ async function closedPort(): Promise<number> {
 describe.each(dialectCases)("a frontend database that is down, with the others on $name", (dialect) => {
   it.skipIf(dialect.skip)("answers 503 for that frontend and keeps serving the others", async () => {
     const port = await closedPort();
-    const { app } = createTestGateway(dialect, { DATABASE_URL_LOGO: `mysql://root@127.0.0.1:${port}/aipack_logo_down` });
+    const { app } = await createTestGateway(dialect, { DATABASE_URL_LOGO: `mysql://root@127.0.0.1:${port}/aipack_logo_down` });
 
     const ready = await app.request("/readyz");
     expect(ready.status).toBe(503);
@@ -37,7 +37,7 @@ describe.each(dialectCases)("a frontend database that is down, with the others o
 describe("a database that comes back", () => {
   it("is used again once it answers (readiness is retried, not cached as a failure)", async () => {
     const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
-    const { app, deps } = createTestGateway(sqlite);
+    const { app, deps } = await createTestGateway(sqlite);
     const logo = deps.controllers.get("logo")!;
     let failNext = true;
     const realReady = logo.ready.bind(logo);

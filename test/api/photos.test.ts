@@ -16,7 +16,7 @@ describe.each(dialectCases)("photos on $name", (dialect) => {
   it.skipIf(dialect.skip)("lists a user's photos newest first across pages", async () => {
     let tick = Date.parse("2026-01-01T00:00:00Z");
     // A clock that repeats each instant twice, so equal timestamps exercise the id tie-break.
-    const { app, deps } = createTestGateway(dialect);
+    const { app, deps } = await createTestGateway(dialect);
     Object.assign(deps.clock, { now: () => new Date((tick += 500) - ((tick / 500) % 2) * 500) });
     const user = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "lister" }))).json()).user;
     const db = deps.controllers.get("style")!;
@@ -39,7 +39,7 @@ describe.each(dialectCases)("photos on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("shows one photo and its fields", async () => {
-    const { app, deps } = createTestGateway(dialect);
+    const { app, deps } = await createTestGateway(dialect);
     const user = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "logo", externalId: "p" }))).json()).user;
     const [id] = await seedPhotos(deps.controllers.get("logo")!, user.id, 1);
     const answer = await app.request(`/api/photos/${id}?frontend=logo`);
@@ -49,7 +49,7 @@ describe.each(dialectCases)("photos on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("refuses bad list queries", async () => {
-    const { app } = createTestGateway(dialect);
+    const { app } = await createTestGateway(dialect);
     const user = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "q" }))).json()).user;
     const cases: Array<[string, number, string]> = [
       [`/api/photos?frontend=style&userId=${user.id}&limit=0`, 400, "validation_failed"],
@@ -69,7 +69,7 @@ describe.each(dialectCases)("photos on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("each frontend's controller has its own behaviour", async () => {
-    const { app, deps } = createTestGateway(dialect);
+    const { app, deps } = await createTestGateway(dialect);
     const styleUser = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "s" }))).json()).user;
     await seedPhotos(deps.controllers.get("style")!, styleUser.id, 3);
     const style = await (await app.request(`/api/users/${styleUser.id}?frontend=style`)).json();

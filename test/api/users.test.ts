@@ -4,7 +4,7 @@ import { createTestGateway, jsonRequest } from "../support/test-gateway.ts";
 
 describe.each(dialectCases)("users on $name", (dialect) => {
   it.skipIf(dialect.skip)("creates a user, then updates it by externalId", async () => {
-    const { app } = createTestGateway(dialect);
+    const { app } = await createTestGateway(dialect);
     const created = await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "openid-1", nickname: "Ann" }));
     expect(created.status).toBe(200);
     const { user } = await created.json();
@@ -25,7 +25,7 @@ describe.each(dialectCases)("users on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("concurrent upserts of one externalId end in one user", async () => {
-    const { app } = createTestGateway(dialect);
+    const { app } = await createTestGateway(dialect);
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => app.request("/api/users", jsonRequest("POST", { frontend: "logo", externalId: "race" }))),
     );
@@ -35,7 +35,7 @@ describe.each(dialectCases)("users on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("keeps each frontend's users in its own database", async () => {
-    const { app } = createTestGateway(dialect);
+    const { app } = await createTestGateway(dialect);
     const created = await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "only-style" }));
     const { user } = await created.json();
     const throughLogo = await app.request(`/api/users/${user.id}?frontend=logo`);
@@ -46,7 +46,7 @@ describe.each(dialectCases)("users on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("refuses bad input with the error envelope", async () => {
-    const { app } = createTestGateway(dialect);
+    const { app } = await createTestGateway(dialect);
     const cases: Array<[RequestInit & { path?: string }, number, string]> = [
       [jsonRequest("POST", { externalId: "x" }), 400, "unknown_frontend"],
       [jsonRequest("POST", { frontend: "poster", externalId: "x" }), 400, "unknown_frontend"],

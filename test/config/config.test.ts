@@ -9,7 +9,7 @@ describe("configuration", () => {
     expect(config.frontends).toEqual(["style", "logo"]);
     expect(config.databases.style).toMatchObject({ kind: "sqlite", file: expect.stringMatching(/data\/db\/style\.db$/) });
     expect(config.storage).toMatchObject({ kind: "local", publicBaseUrl: "http://localhost:8388" });
-    expect(config.comfyServers).toBe("http://127.0.0.1:8188");
+    expect(config.comfyServers).toEqual([{ url: "http://127.0.0.1:8188", weight: 1, tags: [] }]);
   });
 
   it("gives each frontend its own MySQL database, with overrides", () => {
@@ -29,6 +29,7 @@ describe("configuration", () => {
     [{ STORAGE: "s3" }, /^STORAGE: /],
     [{ STORAGE: "oss", OSS_REGION: "oss-cn-hangzhou" }, /^OSS_BUCKET: required when STORAGE=oss/],
     [{ MAX_UPLOAD_BYTES: "-1" }, /^MAX_UPLOAD_BYTES: /],
+    [{ COMFY_SERVERS: "gpu1=ftp://x" }, /^COMFY_SERVERS: /],
   ])("refuses %o with one line naming the variable", (env, message) => {
     expect(() => loadConfig(env, knownFrontends)).toThrow(ConfigError);
     expect(() => loadConfig(env, knownFrontends)).toThrow(message);

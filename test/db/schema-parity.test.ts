@@ -9,7 +9,7 @@ const sqliteCase = dialectCases.find((d) => d.name === "sqlite")!;
 
 describe("one schema in every frontend database", () => {
   it.skipIf(mysqlCase.skip)("MySQL: aipack_style and aipack_logo get identical users and photos columns", async () => {
-    const { deps, config } = createTestGateway(mysqlCase);
+    const { deps, config } = await createTestGateway(mysqlCase);
     await Promise.all([...deps.controllers.values()].map((controller) => controller.ready()));
     const connection = await mysql.createConnection({ uri: mysqlUrl! });
     try {
@@ -34,7 +34,7 @@ describe("one schema in every frontend database", () => {
   });
 
   it("SQLite: one file per frontend with identical tables", async () => {
-    const { deps, config } = createTestGateway(sqliteCase);
+    const { deps, config } = await createTestGateway(sqliteCase);
     await Promise.all([...deps.controllers.values()].map((controller) => controller.ready()));
     const columnsOf = async (file: string) => {
       const client = createClient({ url: `file:${file}` });

@@ -7,11 +7,11 @@ import { buildDeps } from "../../src/server/build-deps.ts";
 import type { DialectCase } from "./dialects.ts";
 
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
-export function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
+export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
   const { env, cleanup } = dialect.env();
   const config: Config = loadConfig({ ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
-  const built = buildDeps(config, { logger });
+  const built = await buildDeps(config, { logger });
   onTestFinished(async () => {
     await built.close();
     cleanup();

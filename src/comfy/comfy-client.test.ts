@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Socket } from "node:net";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { fakeForTest, socketForTest, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
+import { decodePng, encodePng, solidRaster } from "../../test/fake-comfy/png.ts";
+import { isDone } from "../../test/fake-comfy/ws-recorder.ts";
+import { ComfyClient } from "./comfy-client.ts";
+import { ComfyNotFoundError, ComfyUnavailableError, ComfyValidationError } from "./errors.ts";
+
+const workflows = tracedWorkflows();
+
+describe("ComfyClient against the fake", () => {
+  it("queues a prompt, sees it in the queue, then reads its history and output PNG", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 100 } });
+    const ws = await socketForTest(fake);
+    const client = new ComfyClient({ baseUrl: `${fake.url}/`, timeoutMs: 2_000 });
+    const pixels = encodePng(solidRaster(3, 2, 0x0a141e));
+    const upload = await client.uploadImage({ bytes: pixels, filename: `in-${randomUUID()}.png`, contentType: "image/png" });
+    const prompt = { ...workflows.invert, "1": { class_type: "LoadImage", inputs: { image: upload.name } } } as never;
+    const queued = await client.queuePrompt({ prompt, clientId: ws.clientId ?? "" });
+    expect(queued).toMatchObject({ number: 0, nodeErrors: {} });
+    const queue = await client.getQueue();
+    expect(queue.running).toEqual([{ number: 0, promptId: queued.promptId, clientId: ws.clientId }]);
+    expect(await client.getHistory(queued.promptId)).toBeNull();
+    await ws.waitFor(isDone(queued.promptId));
+    const entry = await client.getHistory(queued.promptId);
+    expect(entry?.status).toMatchObject({ status_str: "success", completed: true });
+    const image = entry?.outputs["3"]?.images?.[0];
+    expect(image).toEqual({ filename: "peer_invert_00001_.png", subfolder: "", type: "output" });
+    const file = await client.view(image ?? { filename: "", subfolder: "", type: "output" });
+    expect(file.contentType).toBe("image/png");
+    const decoded = decodePng(file.bytes);
+    expect(decoded?.width).toBe(3);
+    expect([...(decoded?.rgb.subarray(0, 3) ?? [])]).toEqual([255 - 0x0a, 255 - 0x14, 255 - 0x1e]);
+  });
+
+  it("view of a missing file throws ComfyNotFoundError", async () => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url });
+    await expect(client.view({ filename: "missing.png", subfolder: "", type: "output" })).rejects.toBeInstanceOf(ComfyNotFoundError);
+  });
+
+  it("upload renames a different-bytes duplicate and keeps the name for identical bytes or overwrite", async () => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url });
+    const name = `dup-${randomUUID()}.png`;
+    const a = encodePng(solidRaster(2, 2, 1));
+    const b = encodePng(solidRaster(2, 2, 2));
+    expect(await client.uploadImage({ bytes: a, filename: name, contentType: "image/png" })).toEqual({ name, subfolder: "", type: "input" });
+    expect((await client.uploadImage({ bytes: a, filename: name, contentType: "image/png" })).name).toBe(name);
+    expect((await client.uploadImage({ bytes: b, filename: name, contentType: "image/png" })).name).toBe(name.replace(".png", " (1).png"));
+    expect((await client.uploadImage({ bytes: b, filename: name, contentType: "image/png", overwrite: true })).name).toBe(name);
+    expect(fake.counters.uploads).toBe(4);
+  });
+
+  it("a 400 for an unknown class is a ComfyValidationError with no node errors", async () => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url });
+    const error = await client.queuePrompt({ prompt: { "1": { class_type: "NoSuchNode", inputs: {} } }, clientId: "c" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComfyValidationError);
+    expect(error).toMatchObject({ type: "invalid_prompt", message: "Cannot execute because node NoSuchNode does not exist.", comfyDetails: "Node ID '#1'", nodeErrors: [], code: "comfy_validation_failed" });
+  });
+
+  it("a 400 for bad inputs normalises node_errors to an array with input names", async () => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url });
+    const prompt = { "1": { class_type: "LoadImage", inputs: { image: "nope.png" } }, "2": { class_type: "SaveImage", inputs: { images: ["1", 0] } } };
+    const error = await client.queuePrompt({ prompt, clientId: "c" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      type: "prompt_outputs_failed_validation",
+      nodeErrors: [
+        {
+          nodeId: "1",
+          classType: "LoadImage",
+          errors: [{ type: "custom_validation_failed", message: "Custom validation failed for node", details: "image - Invalid image file: nope.png", inputName: "image" }],
+        },
+        { nodeId: "2", classType: "SaveImage", errors: [{ type: "required_input_missing", inputName: "filename_prefix" }] },
+      ],
+    });
+    const noOutputs = await client.queuePrompt({ prompt: { "1": prompt["1"] }, clientId: "c" }).catch((e: unknown) => e);
+    expect(noOutputs).toMatchObject({ type: "prompt_no_outputs", nodeErrors: [] });
+  });
+
+  it("interrupt stops the running prompt; deleteFromQueue removes a pending one (empty answers)", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageBlur: 200 } });
+    const ws = await socketForTest(fake);
+    const client = new ComfyClient({ baseUrl: fake.url });
+    const running = await client.queuePrompt({ prompt: workflows.interrupt as never, clientId: ws.clientId ?? "" });
+    const pending = await client.queuePrompt({ prompt: workflows.empty as never, clientId: ws.clientId ?? "" });
+    await client.deleteFromQueue([pending.promptId]);
+    expect((await client.getQueue()).pending).toEqual([]);
+    await ws.waitFor((f) => f.kind === "json" && f.type === "executing" && f.data.node === "2");
+    await client.interrupt(running.promptId);
+    await ws.waitFor(isDone(running.promptId));
+    const entry = await client.getHistory(running.promptId);
+    expect(entry?.status?.messages.at(-1)?.[0]).toBe("execution_interrupted");
+    expect(fake.counters.interrupts).toBe(1);
+  });
+
+  it("server facts: systemStats, objectInfo, features by version, and client prompt ids", async () => {
+    const old = new ComfyClient({ baseUrl: (await fakeForTest({ omitVersion: true })).url });
+    const current = new ComfyClient({ baseUrl: (await fakeForTest({ version: "current" })).url });
+    const stats = await old.systemStats();
+    expect(stats.system.comfyui_version).toBeUndefined();
+    expect(stats.devices[0]).toMatchObject({ name: expect.stringContaining("GPU"), vram_free: expect.any(Number) });
+    expect(Object.keys(await old.objectInfo())).toContain("KSampler");
+    expect(await old.features()).toBeNull();
+    expect(await current.features()).toMatchObject({ supports_preview_metadata: true });
+    const wanted = randomUUID();
+    expect((await current.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).toBe(wanted);
+    expect((await old.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).not.toBe(wanted);
+  });
+
+  it("500, a silent server, and a closed port become ComfyUnavailableError", async () => {
+    const fake = await fakeForTest({ fail500: true });
+    const failing = await new ComfyClient({ baseUrl: fake.url }).getQueue().catch((e: unknown) => e);
+    expect(failing).toBeInstanceOf(ComfyUnavailableError);
+    expect(failing).toMatchObject({ httpStatus: 500, code: "comfy_unavailable" });
+
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => held.add(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    onTestFinished(() => {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    });
+    const port = (silent.address() as { port: number }).port;
+    const slow = await new ComfyClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 150 }).systemStats().catch((e: unknown) => e);
+    expect(slow).toBeInstanceOf(ComfyUnavailableError);
+    expect((slow as Error).message).toContain("timed out after 150 ms");
+
+    await fake.kill();
+    const closed = await new ComfyClient({ baseUrl: fake.url }).systemStats().catch((e: unknown) => e);
+    expect(closed).toMatchObject({ name: "ComfyUnavailableError", httpStatus: null });
+    expect((closed as Error).cause).toBeDefined();
+  });
+});

@@ -1,0 +1,178 @@
+import { ComfyNotFoundError } from "./errors.ts";
+import { ensureOk, parseWith, readJson, send, type HttpContext } from "./http.ts";
+import {
+  featuresSchema,
+  historyResponseSchema,
+  objectInfoSchema,
+  queuePromptResponseSchema,
+  queueResponseSchema,
+  systemStatsSchema,
+  uploadResponseSchema,
+  type FileRef,
+  type HistoryEntry,
+  type ObjectInfo,
+  type QueuePromptResult,
+  type QueueState,
+  type ServerFeatures,
+  type SystemStats,
+  type UploadResult,
+  type Workflow,
+} from "./schemas.ts";
+import { toValidationError } from "./validation-error.ts";
+
+export { aheadOf, type QueuePosition } from "./queue-position.ts";
+
+/** How to reach one ComfyUI server. */
+export interface ComfyClientOptions {
+  baseUrl: string;
+  /** Per-request timeout; default 10 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** What `queuePrompt` sends. */
+export interface QueuePromptInput {
+  prompt: Workflow;
+  clientId: string;
+  /** Only sent when the server accepts client ids (newer releases); always read the id from the answer. */
+  promptId?: string;
+  extraData?: Record<string, unknown>;
+}
+
+/** What `uploadImage` sends (multipart field `image`). */
+export interface UploadImageInput {
+  bytes: Uint8Array;
+  filename: string;
+  contentType: string;
+  overwrite?: boolean;
+}
+
+/**
+ * Typed access to one ComfyUI server's HTTP API. Every call has a timeout; failures to reach the
+ * server become ComfyUnavailableError, a rejected prompt ComfyValidationError.
+ */
+export class ComfyClient {
+  readonly baseUrl: string;
+  private readonly ctx: HttpContext;
+  private features$: Promise<ServerFeatures | null> | null = null;
+
+  constructor(options: ComfyClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.ctx = { baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10_000, fetch: options.fetch ?? fetch };
+  }
+
+  /** `POST /prompt`. Throws ComfyValidationError on 400 (nothing queued). */
+  async queuePrompt(input: QueuePromptInput): Promise<QueuePromptResult> {
+    const body: Record<string, unknown> = { prompt: input.prompt, client_id: input.clientId };
+    if (input.extraData !== undefined) body.extra_data = input.extraData;
+    if (input.promptId !== undefined && (await this.supportsClientPromptId())) body.prompt_id = input.promptId;
+    const res = await this.post("prompt", body);
+    if (res.status === 400) {
+      const json = await readJson(this.ctx, res, "/prompt");
+      const error = toValidationError(json);
+      if (error !== null) throw error;
+    }
+    await ensureOk(this.ctx, res, "/prompt");
+    return parseWith(this.ctx, queuePromptResponseSchema, await readJson(this.ctx, res, "/prompt"), "/prompt");
+  }
+
+  /** `GET /queue`: the running item (0 or 1) and the unsorted pending items. */
+  async getQueue(): Promise<QueueState> {
+    return parseWith(this.ctx, queueResponseSchema, await this.getJson("queue"), "/queue");
+  }
+
+  /** `GET /history/{id}`: null while the id is unknown or not finished. */
+  async getHistory(promptId: string): Promise<HistoryEntry | null> {
+    const path = `history/${encodeURIComponent(promptId)}`;
+    const all = parseWith(this.ctx, historyResponseSchema, await this.getJson(path), `/${path}`);
+    return all[promptId] ?? null;
+  }
+
+  /** `GET /view`: the file's bytes. Throws ComfyNotFoundError on 404. */
+  async view(ref: FileRef): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const query = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
+    const res = await send(this.ctx, `view?${query.toString()}`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new ComfyNotFoundError(`ComfyUI has no ${ref.type} file ${ref.filename}`);
+    }
+    await ensureOk(this.ctx, res, "/view");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { bytes, contentType: res.headers.get("content-type") ?? "application/octet-stream" };
+  }
+
+  /** `POST /upload/image`. Use the answered `name` in LoadImage: ComfyUI may rename duplicates. */
+  async uploadImage(input: UploadImageInput): Promise<UploadResult> {
+    const form = new FormData();
+    // Copy into an exact, plain ArrayBuffer: a Node Buffer may be a view into a larger shared pool.
+    const blob = new Blob([new Uint8Array(input.bytes).buffer], { type: input.contentType });
+    form.append("image", blob, input.filename);
+    if (input.overwrite === true) form.append("overwrite", "true");
+    const res = await send(this.ctx, "upload/image", { method: "POST", body: form });
+    await ensureOk(this.ctx, res, "/upload/image");
+    return parseWith(this.ctx, uploadResponseSchema, await readJson(this.ctx, res, "/upload/image"), "/upload/image");
+  }
+
+  /**
+   * `POST /interrupt`. 0.3.x takes no body and stops whatever runs; newer servers given a
+   * prompt id only stop that prompt.
+   */
+  async interrupt(promptId?: string): Promise<void> {
+    const scoped = promptId !== undefined && (await this.supportsClientPromptId());
+    const res = await this.post("interrupt", scoped ? { prompt_id: promptId } : undefined);
+    await ensureOk(this.ctx, res, "/interrupt");
+    await res.body?.cancel();
+  }
+
+  /** `POST /queue {delete}`: removes pending prompts (never a running one). Answer body is empty. */
+  async deleteFromQueue(promptIds: string[]): Promise<void> {
+    const res = await this.post("queue", { delete: promptIds });
+    await ensureOk(this.ctx, res, "/queue");
+    await res.body?.cancel();
+  }
+
+  /** `GET /system_stats`. */
+  async systemStats(): Promise<SystemStats> {
+    return parseWith(this.ctx, systemStatsSchema, await this.getJson("system_stats"), "/system_stats");
+  }
+
+  /** `GET /object_info`: every node class the server knows. */
+  async objectInfo(): Promise<ObjectInfo> {
+    return parseWith(this.ctx, objectInfoSchema, await this.getJson("object_info"), "/object_info");
+  }
+
+  /** `GET /features`, or null on releases that do not have it (404). */
+  async features(): Promise<ServerFeatures | null> {
+    const res = await send(this.ctx, "features");
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    await ensureOk(this.ctx, res, "/features");
+    return parseWith(this.ctx, featuresSchema, await readJson(this.ctx, res, "/features"), "/features");
+  }
+
+  /**
+   * Whether the server takes a client-chosen `prompt_id` (and scoped interrupts). Only releases
+   * with `/features` do; the answer is cached once known, retried after a failure.
+   */
+  async supportsClientPromptId(): Promise<boolean> {
+    this.features$ ??= this.features().catch((error: unknown) => {
+      this.features$ = null;
+      throw error;
+    });
+    return (await this.features$) !== null;
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    const res = await send(this.ctx, path);
+    await ensureOk(this.ctx, res, `/${path}`);
+    return readJson(this.ctx, res, `/${path}`);
+  }
+
+  private post(path: string, body: unknown): Promise<Response> {
+    if (body === undefined) return send(this.ctx, path, { method: "POST" });
+    const headers = { "content-type": "application/json" };
+    return send(this.ctx, path, { method: "POST", headers, body: JSON.stringify(body) });
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
+import { ComfyEventStream, wsUrlFor, type ComfyStreamEvent } from "./event-stream.ts";
+
+const workflows = tracedWorkflows();
+
+function streamForTest(baseUrl: string, extra: Partial<ConstructorParameters<typeof ComfyEventStream>[0]> = {}) {
+  const stream = new ComfyEventStream({ baseUrl, clientId: `gw-${randomUUID()}`, minBackoffMs: 20, maxBackoffMs: 200, ...extra });
+  const events: ComfyStreamEvent[] = [];
+  stream.on((e) => events.push(e));
+  onTestFinished(() => stream.close());
+  const waitFor = (predicate: (e: ComfyStreamEvent) => boolean, timeoutMs = 5_000) =>
+    new Promise<ComfyStreamEvent>((resolve, reject) => {
+      const found = events.find(predicate);
+      if (found !== undefined) return resolve(found);
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching event; got ${events.map((e) => e.type).join(",")}`));
+      }, timeoutMs);
+      const off = stream.on((e) => {
+        if (!predicate(e)) return;
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      });
+    });
+  return { stream, events, waitFor };
+}
+
+const finished = (promptId: string) => (e: ComfyStreamEvent) => e.type === "executing" && e.data.node === null && e.data.prompt_id === promptId;
+
+describe("ComfyEventStream", () => {
+  it("builds ws and wss URLs with the client id", () => {
+    expect(wsUrlFor("http://h:8188", "a b")).toBe("ws://h:8188/ws?clientId=a+b");
+    expect(wsUrlFor("https://h/comfy/", "x")).toBe("wss://h/comfy/ws?clientId=x");
+  });
+
+  it("delivers typed messages of a run and attributes previews to the executing prompt", async () => {
+    const fake = await fakeForTest();
+    const { stream, events, waitFor } = streamForTest(fake.url);
+    await stream.ready();
+    expect(events[0]).toEqual({ type: "connected" });
+    const id = await queue(fake, workflows.progress, stream.clientId);
+    await waitFor(finished(id));
+    const types = events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["status", "execution_start", "execution_cached", "executing", "progress", "preview", "executed", "execution_success"]));
+    const previews = events.filter((e) => e.type === "preview");
+    expect(previews).toHaveLength(4);
+    expect(previews.every((p) => p.type === "preview" && p.promptId === id && p.format === "png" && p.bytes[1] === 0x50)).toBe(true);
+    const executed = events.find((e) => e.type === "executed");
+    expect(executed?.type === "executed" && executed.data.output?.images?.length).toBe(4);
+  });
+
+  it("reports execution_error and execution_interrupted with their typed fields", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageBlur: 150 } });
+    const { stream, waitFor } = streamForTest(fake.url);
+    await stream.ready();
+    const failed = await queue(fake, workflows.runtime_error, stream.clientId);
+    const error = await waitFor((e) => e.type === "execution_error");
+    expect(error.type === "execution_error" && error.data).toMatchObject({ prompt_id: failed, node_id: "2", node_type: "SaveImage", executed: ["1"] });
+    const stopped = await queue(fake, workflows.interrupt, stream.clientId);
+    await waitFor((e) => e.type === "executing" && e.data.node === "2");
+    await fetch(`${fake.url}/interrupt`, { method: "POST" });
+    const interrupted = await waitFor((e) => e.type === "execution_interrupted");
+    expect(interrupted.type === "execution_interrupted" && interrupted.data).toMatchObject({ prompt_id: stopped, node_id: "3" });
+  });
+
+  it("current servers add progress_state, which parses", async () => {
+    const fake = await fakeForTest({ version: "current" });
+    const { stream, events, waitFor } = streamForTest(fake.url);
+    await stream.ready();
+    const id = await queue(fake, workflows.empty, stream.clientId);
+    await waitFor(finished(id));
+    expect(events.some((e) => e.type === "progress_state" && e.data.prompt_id === id)).toBe(true);
+  });
+
+  it("reconnects after the server drops the socket mid-run, reports the gap, and keeps delivering", async () => {
+    const fake = await fakeForTest({ closeSocketsMidRun: true, nodeDelayMs: { ImageBlur: 250 } });
+    const { stream, events, waitFor } = streamForTest(fake.url);
+    await stream.ready();
+    const id = await queue(fake, workflows.progress, stream.clientId);
+    const lost = await waitFor((e) => e.type === "disconnected");
+    expect(lost.type === "disconnected" && lost.reason).toBeTruthy();
+    const back = await waitFor((e) => e.type === "reconnected");
+    expect(back.type === "reconnected" && back.downMs).toBeGreaterThanOrEqual(0);
+    await waitFor(finished(id));
+    const after = events.slice(events.indexOf(back));
+    // The server re-announces the executing node, then the run continues on the new socket.
+    expect(after.map((e) => e.type)).toEqual(expect.arrayContaining(["status", "executing", "preview", "execution_success"]));
+    expect(after.filter((e) => e.type === "preview").every((p) => p.type === "preview" && p.promptId === id)).toBe(true);
+    expect(fake.counters.wsConnections).toBe(2);
+  });
+
+  it("keeps retrying while the server is down, connects when it comes back, and close() stops for good", async () => {
+    const fake = await fakeForTest();
+    await fake.kill();
+    const { stream, waitFor } = streamForTest(fake.url);
+    const ready = stream.ready(3_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stream.connected).toBe(false);
+    await fake.start();
+    await ready;
+    await waitFor((e) => e.type === "connected");
+    stream.close();
+    const before = fake.counters.wsConnections;
+    fake.dropConnections();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fake.counters.wsConnections).toBe(before);
+    expect(stream.connected).toBe(false);
+  });
+
+  it("ready() rejects with ComfyUnavailableError when nothing listens", async () => {
+    const fake = await fakeForTest();
+    await fake.kill();
+    const { stream } = streamForTest(fake.url);
+    await expect(stream.ready(100)).rejects.toMatchObject({ name: "ComfyUnavailableError" });
+  });
+});

@@ -1,0 +1,226 @@
+import { backoffDelay } from "./backoff.ts";
+import { decodeBinaryFrame } from "./binary-frame.ts";
+import { ComfyUnavailableError } from "./errors.ts";
+import { parseComfyMessage, type ComfyMessage } from "./events.ts";
+import { PromptTracker } from "./prompt-tracker.ts";
+import { defaultWebSocketImpl, type WebSocketConstructor, type WebSocketLike } from "./websocket-impl.ts";
+
+/** A preview image, attributed to the prompt executing when it arrived (null if unknown). */
+export interface PreviewEvent {
+  type: "preview";
+  promptId: string | null;
+  format: "jpeg" | "png";
+  bytes: Uint8Array;
+}
+
+/** Connection lifecycle. After `reconnected`, messages sent during the gap are lost: reconcile from /history. */
+export type LifecycleEvent =
+  | { type: "connected" }
+  | { type: "disconnected"; reason: string }
+  | { type: "reconnected"; downMs: number };
+
+/** Everything a stream listener receives. */
+export type ComfyStreamEvent = ComfyMessage | PreviewEvent | LifecycleEvent;
+export type ComfyStreamListener = (event: ComfyStreamEvent) => void;
+
+/** Options of one upstream stream. */
+export interface ComfyEventStreamOptions {
+  baseUrl: string;
+  clientId: string;
+  WebSocketImpl?: WebSocketConstructor;
+  /** Reconnect backoff bounds; defaults 500 ms .. 30 s. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A connection attempt that does not open within this is abandoned; default 10 s. */
+  connectTimeoutMs?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** Builds `ws(s)://host/ws?clientId=` from the server's http(s) base URL. */
+export function wsUrlFor(baseUrl: string, clientId: string): string {
+  const url = new URL("ws", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("clientId", clientId);
+  return url.toString();
+}
+
+/**
+ * One WebSocket to one ComfyUI server under the gateway's client id, kept open with exponential
+ * backoff. Parses frames into typed events; `close()` stops it for good.
+ */
+export class ComfyEventStream {
+  readonly clientId: string;
+  private readonly url: string;
+  private readonly Impl: WebSocketConstructor;
+  private readonly listeners = new Set<ComfyStreamListener>();
+  private readonly tracker = new PromptTracker();
+  private readonly now: () => number;
+  private socket: WebSocketLike | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private attempt = 0;
+  private started = false;
+  private closed = false;
+  private everConnected = false;
+  private downSince: number | null = null;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly options: ComfyEventStreamOptions) {
+    this.clientId = options.clientId;
+    this.url = wsUrlFor(options.baseUrl, options.clientId);
+    this.Impl = options.WebSocketImpl ?? defaultWebSocketImpl();
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True while the socket is open. */
+  get connected(): boolean {
+    return this.downSince === null && this.everConnected && !this.closed;
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  on(listener: ComfyStreamListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts connecting (idempotent). */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.open();
+  }
+
+  /** Starts if needed and resolves once connected; rejects after `timeoutMs` (default 5 s). */
+  ready(timeoutMs = 5_000): Promise<void> {
+    this.start();
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timeout);
+        resolve();
+      };
+      const timeout = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new ComfyUnavailableError(`ComfyUI event stream not connected within ${timeoutMs} ms`, this.options.baseUrl));
+      }, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  /** Stops for good: closes the socket, cancels reconnects, drops listeners. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, "closed by gateway");
+    this.listeners.clear();
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.Impl(this.url);
+    } catch (error) {
+      this.scheduleReconnect(error instanceof Error ? error.message : "cannot open socket");
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = "arraybuffer";
+    let opened = false;
+    this.timer = setTimeout(() => socket.close(4000, "connect timeout"), this.options.connectTimeoutMs ?? 10_000);
+    socket.onopen = () => {
+      if (socket !== this.socket) return;
+      opened = true;
+      this.clearTimer();
+      this.onOpen();
+    };
+    socket.onmessage = (event) => {
+      if (socket === this.socket) this.onData(event.data);
+    };
+    socket.onerror = () => {
+      // The close event follows and carries the decision; nothing to do here.
+    };
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return;
+      this.socket = null;
+      this.clearTimer();
+      const reason = event.reason || `code ${event.code}`;
+      if (opened) this.onLost(reason);
+      this.scheduleReconnect(reason);
+    };
+  }
+
+  private onOpen(): void {
+    this.attempt = 0;
+    const wasDown = this.downSince;
+    this.downSince = null;
+    if (!this.everConnected) {
+      this.everConnected = true;
+      this.emit({ type: "connected" });
+    } else {
+      this.emit({ type: "reconnected", downMs: wasDown === null ? 0 : this.now() - wasDown });
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private onLost(reason: string): void {
+    this.downSince = this.now();
+    // Whatever was executing is unknown until the server tells us again after reconnecting.
+    this.tracker.reset();
+    this.emit({ type: "disconnected", reason });
+  }
+
+  private scheduleReconnect(_reason: string): void {
+    if (this.closed) return;
+    const delay = backoffDelay(this.attempt, {
+      minMs: this.options.minBackoffMs ?? 500,
+      maxMs: this.options.maxBackoffMs ?? 30_000,
+      random: this.options.random,
+    });
+    this.attempt += 1;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.open();
+    }, delay);
+  }
+
+  private onData(data: unknown): void {
+    if (typeof data === "string") {
+      const message = parseComfyMessage(data);
+      if (message === null) return;
+      this.tracker.observe(message);
+      this.emit(message);
+      return;
+    }
+    const bytes = toBytes(data);
+    const preview = bytes === null ? null : decodeBinaryFrame(bytes);
+    if (preview === null) return;
+    this.emit({ type: "preview", promptId: this.tracker.current, ...preview });
+  }
+
+  private emit(event: ComfyStreamEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not break the stream or the other listeners.
+      }
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function toBytes(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}

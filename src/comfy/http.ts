@@ -1,0 +1,57 @@
+import { ComfyUnavailableError } from "./errors.ts";
+
+/** Options shared by every call to one ComfyUI server. */
+export interface HttpContext {
+  baseUrl: string;
+  timeoutMs: number;
+  fetch: typeof fetch;
+}
+
+/**
+ * Sends one request with a timeout. Network failures and timeouts become ComfyUnavailableError;
+ * the raw Response is returned for the caller to judge its status.
+ */
+export async function send(ctx: HttpContext, path: string, init: RequestInit = {}): Promise<Response> {
+  const url = new URL(path, ctx.baseUrl.endsWith("/") ? ctx.baseUrl : `${ctx.baseUrl}/`);
+  try {
+    return await ctx.fetch(url, { ...init, signal: AbortSignal.timeout(ctx.timeoutMs) });
+  } catch (cause) {
+    const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+    const what = timedOut ? `timed out after ${ctx.timeoutMs} ms` : "network error";
+    throw new ComfyUnavailableError(`ComfyUI ${init.method ?? "GET"} ${url.pathname}: ${what}`, ctx.baseUrl, { cause });
+  }
+}
+
+/** Reads a body as JSON, turning a broken or cut body into ComfyUnavailableError. */
+export async function readJson(ctx: HttpContext, res: Response, path: string): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch (cause) {
+    throw new ComfyUnavailableError(`ComfyUI ${path}: unreadable JSON answer`, ctx.baseUrl, {
+      cause,
+      httpStatus: res.status,
+    });
+  }
+}
+
+/** Throws ComfyUnavailableError for any non-2xx status (after draining the body). */
+export async function ensureOk(ctx: HttpContext, res: Response, path: string): Promise<void> {
+  if (res.ok) return;
+  const text = await res.text().catch(() => "");
+  throw new ComfyUnavailableError(`ComfyUI ${path}: HTTP ${res.status}`, ctx.baseUrl, {
+    httpStatus: res.status,
+    cause: text.slice(0, 500),
+  });
+}
+
+/** Validates an answer with a zod schema; a mismatch means a server we cannot talk to. */
+export function parseWith<T>(
+  ctx: HttpContext,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } },
+  value: unknown,
+  path: string,
+): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ComfyUnavailableError(`ComfyUI ${path}: unexpected answer shape`, ctx.baseUrl, { cause: result.error });
+}

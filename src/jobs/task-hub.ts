@@ -1,0 +1,72 @@
+import type { ProgressEvent, TaskEvent, TaskPreview } from "./task-events.ts";
+import { isFinal } from "./task-events.ts";
+
+export interface TaskListener {
+  event(event: TaskEvent): void;
+  preview?(preview: TaskPreview): void;
+}
+
+interface LiveTask {
+  listeners: Set<TaskListener>;
+  /** The latest executing / progress, replayed to whoever joins mid-run. */
+  executing?: TaskEvent;
+  progress?: TaskEvent;
+}
+
+/**
+ * Fans a task's events out to everyone following it. Only live tasks are held: a task's entry
+ * goes with its final event or its last listener, so nothing accumulates per finished job.
+ */
+export class TaskHub {
+  private readonly tasks = new Map<string, LiveTask>();
+
+  private entry(key: string): LiveTask {
+    let task = this.tasks.get(key);
+    if (!task) {
+      task = { listeners: new Set() };
+      this.tasks.set(key, task);
+    }
+    return task;
+  }
+
+  /** Follows a task; the latest executing/progress (if any) is delivered at once. */
+  subscribe(key: string, listener: TaskListener): () => void {
+    const task = this.entry(key);
+    task.listeners.add(listener);
+    if (task.executing) listener.event(task.executing);
+    if (task.progress) listener.event(task.progress);
+    return () => {
+      const current = this.tasks.get(key);
+      if (!current) return;
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0) this.tasks.delete(key);
+    };
+  }
+
+  publish(key: string, event: TaskEvent): void {
+    const final = isFinal(event);
+    const task = final ? this.tasks.get(key) : this.entry(key);
+    if (!task) return;
+    if (event.type === "executing") task.executing = event;
+    if (event.type === "progress") task.progress = event;
+    for (const listener of [...task.listeners]) listener.event(event);
+    if (final) this.tasks.delete(key);
+  }
+
+  publishPreview(key: string, preview: TaskPreview): void {
+    const task = this.tasks.get(key);
+    if (!task) return;
+    for (const listener of task.listeners) listener.preview?.(preview);
+  }
+
+  /** Latest known progress of a live task (for GET /api/tasks/:id). */
+  latestProgress(key: string): ProgressEvent | undefined {
+    const progress = this.tasks.get(key)?.progress;
+    return progress?.type === "progress" ? progress : undefined;
+  }
+
+  /** How many tasks are held in memory (for tests and the memory benchmark). */
+  get size(): number {
+    return this.tasks.size;
+  }
+}

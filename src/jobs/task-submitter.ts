@@ -1,0 +1,159 @@
+import { ComfyUnavailableError, ComfyValidationError } from "../comfy/errors.ts";
+import type { Frontend } from "../controllers/db-controller-map.ts";
+import { AppError } from "../errors/app-error.ts";
+import { isDuplicateKey } from "../errors/database-errors.ts";
+import { randomId } from "../lib/ids.ts";
+import type { Photo } from "../schema/index.ts";
+import type { ImageUpload } from "../upload/index.ts";
+import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
+import { controllerOf, type JobContext } from "./job-context.ts";
+import { newLiveJob } from "./live-job.ts";
+import { SingleFlight } from "./single-flight.ts";
+import type { UpstreamWatch } from "./upstream-watch.ts";
+
+export interface SubmitInput {
+  frontend: Frontend;
+  userId: string;
+  template: WorkflowTemplate;
+  params: WorkflowParams;
+  image: ImageUpload | null;
+  idempotencyKey?: string;
+}
+
+interface Queued {
+  serverId: string;
+  promptId: string;
+  inputName: string | null;
+}
+
+/**
+ * Turns a checked request into a queued ComfyUI prompt and its photos row. Servers that fail are
+ * skipped for the next healthy one; the row is written only once a prompt is queued, and a prompt
+ * whose row cannot be written is taken back off the queue.
+ */
+export class TaskSubmitter {
+  private readonly idempotent = new SingleFlight<{ photo: Photo; replayed: boolean }>();
+
+  constructor(
+    private readonly ctx: JobContext,
+    private readonly watch: UpstreamWatch,
+  ) {}
+
+  submit(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
+    if (!input.idempotencyKey) return this.submitOnce(input);
+    const key = `${input.frontend}:${input.userId}:${input.idempotencyKey}`;
+    return this.idempotent.run(key, async () => {
+      const existing = await controllerOf(this.ctx, input.frontend).findPhotoByIdempotencyKey(input.userId, input.idempotencyKey!);
+      if (existing) return { photo: existing, replayed: true };
+      return this.submitOnce(input);
+    });
+  }
+
+  private async submitOnce(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
+    const db = controllerOf(this.ctx, input.frontend);
+    const taskId = randomId();
+    const queued = await this.queueSomewhere(taskId, input);
+    let markRecorded!: () => void;
+    const recorded = new Promise<void>((resolve) => (markRecorded = resolve));
+    const job = newLiveJob(
+      {
+        frontend: input.frontend,
+        taskId,
+        serverId: queued.serverId,
+        promptId: queued.promptId,
+        outputNodes: new Set(input.template.outputs),
+        totalNodes: Object.keys(input.template.prompt).length,
+      },
+      recorded,
+    );
+    this.watch.follow(job);
+    try {
+      const inputUrl = input.image ? await this.storeInput(input.frontend, input.image) : null;
+      const photo = await db.createPhoto({
+        id: taskId,
+        userId: input.userId,
+        workflow: input.template.name,
+        params: input.params,
+        status: "queued",
+        serverId: queued.serverId,
+        promptId: queued.promptId,
+        inputName: queued.inputName,
+        inputUrl,
+        outputUrls: [],
+        idempotencyKey: input.idempotencyKey ?? null,
+      });
+      return { photo, replayed: false };
+    } catch (error) {
+      this.ctx.live.remove(job);
+      await this.withdraw(queued);
+      if (input.idempotencyKey && isDuplicateKey(error)) {
+        // Another replica took the same key first: answer with its job.
+        const winner = await db.findPhotoByIdempotencyKey(input.userId, input.idempotencyKey);
+        if (winner) return { photo: winner, replayed: true };
+      }
+      throw error;
+    } finally {
+      markRecorded();
+    }
+  }
+
+  private async queueSomewhere(taskId: string, input: SubmitInput): Promise<Queued> {
+    const tried: string[] = [];
+    for (;;) {
+      const picked = await this.ctx.servers.pick({ requiredNodes: [...input.template.requiredNodes], exclude: [...tried] });
+      if (!picked) {
+        const why = tried.length ? `the ${tried.length === 1 ? "server" : "servers"} tried failed` : "none is available";
+        throw new AppError("comfy_unavailable", `No ComfyUI server can take this job now (${why}); try again shortly`);
+      }
+      const serverId = picked.id;
+      tried.push(serverId);
+      try {
+        return await this.queueOn(serverId, taskId, input);
+      } catch (error) {
+        if (error instanceof ComfyValidationError) throw error;
+        if (!(error instanceof ComfyUnavailableError)) throw error;
+        this.ctx.logger.warn("submission failed; trying another server", { serverId, error: error.message });
+      }
+    }
+  }
+
+  private async queueOn(serverId: string, taskId: string, input: SubmitInput): Promise<Queued> {
+    const client = this.ctx.servers.clientFor(serverId);
+    // The socket must be open before the prompt: ComfyUI does not replay messages.
+    await this.watch.attach(serverId);
+    let inputName: string | null = null;
+    if (input.image) {
+      const uploaded = await client.uploadImage({
+        bytes: input.image.bytes,
+        filename: `aipack_${taskId}.${input.image.extension}`,
+        contentType: input.image.contentType,
+      });
+      inputName = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+    }
+    const prompt = fillWorkflow(input.template, input.params, inputName ? { image: inputName } : {});
+    const { clientId } = this.ctx.servers.streamFor(serverId);
+    const result = await client.queuePrompt({ prompt, clientId, extraData: { aipack_task: taskId } });
+    this.ctx.servers.noteSubmitted(serverId);
+    return { serverId, promptId: result.promptId, inputName };
+  }
+
+  private async storeInput(frontend: string, image: ImageUpload): Promise<string> {
+    const stored = await this.ctx.storage.put({
+      bytes: image.bytes,
+      contentType: image.contentType,
+      extension: image.extension,
+      prefix: `${frontend}/inputs`,
+    });
+    return stored.url;
+  }
+
+  /** Takes a prompt back off its server (best effort: the row was never written). */
+  private async withdraw(queued: Queued): Promise<void> {
+    const client = this.ctx.servers.clientFor(queued.serverId);
+    await client.deleteFromQueue([queued.promptId]).catch(() => undefined);
+    const queue = await client.getQueue().catch(() => null);
+    if (queue?.running.some((item) => item.promptId === queued.promptId)) {
+      await client.interrupt(queued.promptId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { taskEventSchema } from "../jobs/task-events.ts";
+
+// The WebSocket protocol of /api/ws. Server → client messages are task events (see
+// jobs/task-events.ts), `error`, `subscribed` and, for previews, a binary frame.
+
+/** What a client may send. */
+export const clientMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("subscribe"), taskId: z.string().min(1).max(64) }),
+  z.object({ type: z.literal("unsubscribe"), taskId: z.string().min(1).max(64) }),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+export const wsErrorMessageSchema = z.object({
+  type: z.literal("error"),
+  code: z.enum(["unknown_frontend", "not_found", "bad_message", "too_slow", "unavailable"]),
+  message: z.string(),
+  taskId: z.string().optional(),
+});
+export type WsErrorMessage = z.infer<typeof wsErrorMessageSchema>;
+
+export const subscribedMessageSchema = z.object({ type: z.literal("subscribed"), taskId: z.string(), status: z.string() });
+
+export const serverMessageSchema = z.union([taskEventSchema, wsErrorMessageSchema, subscribedMessageSchema]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/** Query of the upgrade request. */
+export const wsQuerySchema = z.object({
+  frontend: z.string().optional(),
+  taskId: z.string().min(1).max(64).optional(),
+  /** "1" to receive ComfyUI's preview images as binary frames. */
+  previews: z.enum(["0", "1"]).optional(),
+});
+
+/** Close codes: 1001 going away (shutdown), 4400 bad request, 4404 unknown task, 4408 too slow. */
+export const closeCodes = { goingAway: 1001, badRequest: 4400, notFound: 4404, tooSlow: 4408 } as const;
+
+/**
+ * Binary preview frame sent to clients that opted in: 1 byte format (1 = JPEG, 2 = PNG), 1 byte
+ * task id length, the task id in ASCII, then the image bytes.
+ */
+export function encodeClientPreview(taskId: string, format: "jpeg" | "png", bytes: Uint8Array): Uint8Array {
+  const id = new TextEncoder().encode(taskId);
+  const frame = new Uint8Array(2 + id.length + bytes.length);
+  frame[0] = format === "jpeg" ? 1 : 2;
+  frame[1] = id.length;
+  frame.set(id, 2);
+  frame.set(bytes, 2 + id.length);
+  return frame;
+}

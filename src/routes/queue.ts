@@ -1,0 +1,21 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { AppError } from "../errors/app-error.ts";
+import { validate } from "../lib/validate.ts";
+import { resolveFrontend } from "../middleware/frontend.ts";
+import { lengths } from "../schema/columns.ts";
+
+export const queueQuery = z.object({ frontend: z.string(), taskId: z.string().min(1).max(lengths.id) });
+
+/**
+ * GET /api/queue?frontend=&taskId=: the client's poll. Answers `{ taskId, status, running, ahead }`;
+ * upstream /queue reads are shared between all pollers of a server.
+ */
+export function createQueueRouter() {
+  return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
+    const photo = await c.get("db").getPhoto(c.req.valid("query").taskId);
+    if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+    return c.json(await c.get("deps").jobs.position(c.get("frontend"), photo));
+  });
+}

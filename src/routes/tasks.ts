@@ -1,0 +1,60 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { AppError } from "../errors/app-error.ts";
+import { taskKey } from "../jobs/task-key.ts";
+import { validate } from "../lib/validate.ts";
+import { resolveFrontend } from "../middleware/frontend.ts";
+import { lengths } from "../schema/columns.ts";
+import { submittedTaskView, taskView } from "../views/task-view.ts";
+import { checkTask, taskFormSchema } from "./task-form.ts";
+
+export const taskIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
+
+/** Room for the form's other fields around the image. */
+const formOverheadBytes = 256 * 1024;
+
+/** POST /api/tasks (multipart submit), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel). */
+export function createTasksRouter(maxUploadBytes: number) {
+  return new Hono<AppEnv>()
+    .post(
+      "/",
+      // Refuse an oversized body before it is buffered and parsed.
+      bodyLimit({
+        maxSize: maxUploadBytes + formOverheadBytes,
+        onError: () => {
+          throw new AppError("file_too_large", `The upload is larger than ${maxUploadBytes} bytes`);
+        },
+      }),
+      async (c, next) => {
+        if (!(c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
+          throw new AppError("bad_request", "Send the task as multipart/form-data");
+        }
+        await next();
+      },
+      resolveFrontend(),
+      validate("form", taskFormSchema),
+      async (c) => {
+        const form = c.req.valid("form");
+        const checked = await checkTask(c, form);
+        const db = c.get("db");
+        if (!(await db.getUser(form.userId))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked });
+        if (replayed) c.header("Idempotent-Replayed", "true");
+        return c.json({ task: submittedTaskView(photo) }, 202);
+      },
+    )
+    .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
+      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
+      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), photo.id));
+      return c.json({ task: taskView(photo, progress) });
+    })
+    .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
+      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
+      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const after = await c.get("deps").jobs.cancel(c.get("frontend"), photo);
+      return c.json({ task: taskView(after, undefined) });
+    });
+}

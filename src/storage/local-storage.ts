@@ -1,0 +1,51 @@
+import { constants } from "node:fs";
+import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { randomId } from "../lib/ids.ts";
+import { newObjectKey } from "./keys.ts";
+import { StorageUnavailableError, type Storage } from "./storage.ts";
+
+/** Options of the local-disk store. */
+export interface LocalStorageOptions {
+  /** Root folder of the files (the gateway passes `<DATA_DIR>/files`). */
+  dir: string;
+  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by createLocalFilesRouter. */
+  publicBaseUrl: string;
+}
+
+/** The public URL of a key stored on local disk. */
+export function localFileUrl(publicBaseUrl: string, key: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, "")}/files/${key}`;
+}
+
+/** A Storage that keeps files on the gateway's own disk, for single-node setups and development. */
+export function createLocalStorage(options: LocalStorageOptions): Storage {
+  const root = path.resolve(options.dir);
+
+  return {
+    async put(input) {
+      const key = newObjectKey(input);
+      const file = path.join(root, ...key.split("/"));
+      // Write then rename: a crash mid-write never leaves a truncated file under a real key.
+      const temporary = `${file}.${randomId(6)}.tmp`;
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(temporary, input.bytes, { flag: "wx" });
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true }).catch(() => undefined);
+        throw new StorageUnavailableError(undefined, { cause: error });
+      }
+      return { key, url: localFileUrl(options.publicBaseUrl, key) };
+    },
+
+    async check() {
+      try {
+        await mkdir(root, { recursive: true });
+        await access(root, constants.W_OK);
+      } catch (error) {
+        throw new StorageUnavailableError(undefined, { cause: error });
+      }
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { AppError } from "../errors/app-error.ts";
+
+/** What a caller hands to storage: the bytes and how to label them. */
+export interface PutInput {
+  bytes: Uint8Array;
+  contentType: string;
+  /** File extension without the dot (`png`); chosen by the caller from sniffed bytes, never from a user's file name. */
+  extension: string;
+  /** Folder-like prefix chosen by code (`style/results`), never by a user. */
+  prefix?: string;
+}
+
+/** Where a stored object lives: its key inside the store and the URL clients fetch it from. */
+export interface StoredObject {
+  key: string;
+  url: string;
+}
+
+/** A place to keep result and upload files. Keys are random and immutable, so objects are never overwritten. */
+export interface Storage {
+  /** Stores the bytes under a fresh random key. Rejects with StorageUnavailableError when the store fails. */
+  put(input: PutInput): Promise<StoredObject>;
+  /** Readiness probe: resolves when the store can take writes, rejects with StorageUnavailableError otherwise. */
+  check(): Promise<void>;
+}
+
+/**
+ * The store could not take or serve a file (disk full, OSS down, bad credentials).
+ * The message is generic on purpose: it reaches clients; the real reason is in `cause`.
+ */
+export class StorageUnavailableError extends AppError {
+  constructor(message = "File storage is unavailable", options?: { cause?: unknown }) {
+    super("storage_unavailable", message, undefined, options);
+    this.name = "StorageUnavailableError";
+  }
+}

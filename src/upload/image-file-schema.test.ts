@@ -1,0 +1,120 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { imageFileSchema, parseImageUpload } from "./image-file-schema.ts";
+import { UploadError } from "./upload-error.ts";
+
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
+const webp = new TextEncoder().encode("RIFF\x04\x00\x00\x00WEBPVP8L");
+const options = { maxBytes: 64 };
+
+async function refusal(value: unknown, maxBytes = options.maxBytes): Promise<UploadError> {
+  const error = await parseImageUpload(value, { maxBytes }).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(UploadError);
+  return error as UploadError;
+}
+
+describe("parseImageUpload", () => {
+  it.each([
+    ["image/png", png, "png", "image/png", "png"],
+    ["image/jpeg", jpeg, "jpeg", "image/jpeg", "jpg"],
+    ["image/webp", webp, "webp", "image/webp", "webp"],
+    ["", png, "png", "image/png", "png"],
+    ["application/octet-stream", jpeg, "jpeg", "image/jpeg", "jpg"],
+  ])("accepts %s with matching bytes", async (type, bytes, kind, contentType, extension) => {
+    const file = new File([bytes], "upload.bin", { type });
+    const upload = await parseImageUpload(file, options);
+    expect(upload).toMatchObject({ kind, contentType, extension });
+    expect(upload.file).toBe(file);
+    expect(upload.bytes).toEqual(bytes);
+  });
+
+  it("refuses a missing field or a text field with 400", async () => {
+    for (const value of [undefined, "not a file", [new File([png], "a.png")]]) {
+      const error = await refusal(value);
+      expect(error).toMatchObject({ status: 400, code: "validation_failed", details: { field: "image", reason: "missing_file" } });
+    }
+  });
+
+  it("refuses an empty file with 400", async () => {
+    const error = await refusal(new File([], "a.png", { type: "image/png" }));
+    expect(error).toMatchObject({ status: 400, code: "validation_failed", reason: "empty_file" });
+  });
+
+  it("refuses a file over the limit with 413, from its size alone", async () => {
+    const file = new File([new Uint8Array(65)], "big.png", { type: "image/png" });
+    const read = vi.spyOn(file, "arrayBuffer");
+    const error = await refusal(file);
+    expect(error).toMatchObject({ status: 413, code: "file_too_large", reason: "file_too_large" });
+    expect(error.message).toContain("64 bytes");
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("accepts a file of exactly the limit", async () => {
+    const bytes = new Uint8Array(64);
+    bytes.set(png);
+    await expect(parseImageUpload(new File([bytes], "a.png"), options)).resolves.toMatchObject({ kind: "png" });
+  });
+
+  it("refuses bytes that are no accepted image with 415, whatever the declared type", async () => {
+    const svg = new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'></svg>");
+    for (const type of ["image/png", "", "application/octet-stream"]) {
+      const error = await refusal(new File([svg], "x.png", { type }));
+      expect(error).toMatchObject({ status: 415, code: "unsupported_media_type", reason: "unsupported_media_type" });
+    }
+  });
+
+  it("refuses a declared type we do not take before reading the bytes", async () => {
+    const file = new File([png], "x.svg", { type: "image/svg+xml" });
+    const read = vi.spyOn(file, "arrayBuffer");
+    expect(await refusal(file)).toMatchObject({ status: 415, reason: "unsupported_media_type" });
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("refuses a declared type that disagrees with the bytes with 415", async () => {
+    const error = await refusal(new File([jpeg], "x.png", { type: "image/png" }));
+    expect(error).toMatchObject({ status: 415, code: "unsupported_media_type", reason: "type_mismatch" });
+    expect(error.message).toContain("jpeg");
+  });
+});
+
+describe("imageFileSchema", () => {
+  it("puts the reason in each issue's params", async () => {
+    const result = await imageFileSchema(options).safeParseAsync(new File([], "a.png"));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ code: "custom", params: { reason: "empty_file" } });
+  });
+
+  it("works on the File a real multipart request yields", async () => {
+    const app = new Hono();
+    app.post("/upload", async (c) => {
+      const body = await c.req.parseBody();
+      try {
+        const upload = await parseImageUpload(body.image, options);
+        return c.json({ kind: upload.kind, size: upload.bytes.byteLength });
+      } catch (error) {
+        if (!(error instanceof UploadError)) throw error;
+        return c.json({ error: { code: error.code, details: error.details } }, error.status);
+      }
+    });
+    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await new Promise<void>((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+
+    const send = (blob: Blob, name: string) => {
+      const form = new FormData();
+      form.append("image", blob, name);
+      return fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: form });
+    };
+    const ok = await send(new Blob([webp], { type: "image/webp" }), "a.webp");
+    expect(await ok.json()).toEqual({ kind: "webp", size: webp.byteLength });
+    const tooLarge = await send(new Blob([new Uint8Array(100)], { type: "image/png" }), "big.png");
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: { code: "file_too_large" } });
+    const mismatch = await send(new Blob([png], { type: "image/webp" }), "a.webp");
+    expect(mismatch.status).toBe(415);
+  });
+});

@@ -1,0 +1,28 @@
+import type { ProgressEvent } from "../jobs/task-events.ts";
+import type { Photo } from "../schema/index.ts";
+
+/** The 202 answer of a submit: enough to poll and subscribe. */
+export function submittedTaskView(photo: Photo) {
+  return { id: photo.id, status: photo.status, workflow: photo.workflow, server: photo.serverId, createdAt: photo.createdAt.toISOString() };
+}
+
+/** A task with its progress so far (while it runs) and its outputs or error (once it ended). */
+export function taskView(photo: Photo, progress: ProgressEvent | undefined) {
+  return {
+    id: photo.id,
+    status: photo.status,
+    workflow: photo.workflow,
+    params: photo.params,
+    server: photo.serverId,
+    progress:
+      progress && photo.status === "running"
+        ? { node: progress.node, value: progress.value, max: progress.max, percent: progress.percent }
+        : null,
+    inputUrl: photo.inputUrl,
+    outputUrls: photo.outputUrls,
+    error: photo.error,
+    createdAt: photo.createdAt.toISOString(),
+    startedAt: photo.startedAt?.toISOString() ?? null,
+    finishedAt: photo.finishedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Executor } from "./executor.ts";
+import { empty, json, parseJson, parseMultipart, readBody, text } from "./http-util.ts";
+import { objectInfo } from "./node-catalog.ts";
+import { toTuple, type FakeStore } from "./store.ts";
+import { validatePrompt } from "./validate.ts";
+import type { WsHub } from "./ws-hub.ts";
+
+/** What the routes work on. */
+export interface RouteDeps {
+  store: FakeStore;
+  executor: Executor;
+  hub: WsHub;
+}
+
+/** Strips the optional `/api` prefix: every route exists under both paths. */
+export function routePath(url: URL): string {
+  return url.pathname.startsWith("/api/") ? url.pathname.slice(4) : url.pathname;
+}
+
+/** Answers one HTTP request like ComfyUI's aiohttp server would. */
+export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { store } = deps;
+  const url = new URL(req.url ?? "/", "http://fake");
+  const path = routePath(url);
+  const method = req.method ?? "GET";
+  const body = await readBody(req);
+  store.counters.requests += 1;
+  if (store.options.hang) return; // never answered: the socket stays open until the client gives up
+  if (store.options.fail500) return text(res, 500, "500 Internal Server Error\n\nServer got itself in trouble");
+  const c = store.counters;
+
+  if (path === "/prompt" && method === "POST") {
+    c.promptPosts += 1;
+    return postPrompt(deps, parseJson(body), res);
+  }
+  if (path === "/prompt" && method === "GET") return json(res, 200, { exec_info: { queue_remaining: store.queueRemaining() } });
+  if (path === "/queue" && method === "GET") {
+    c.queueReads += 1;
+    const running = store.running === null ? [] : [toTuple(store.running)];
+    return json(res, 200, { queue_running: running, queue_pending: store.pending.map(toTuple) });
+  }
+  if (path === "/queue" && method === "POST") {
+    c.queuePosts += 1;
+    return postQueue(deps, parseJson(body), res);
+  }
+  if (path === "/interrupt" && method === "POST") {
+    c.interrupts += 1;
+    const payload = parseJson(body);
+    // 0.3.x ignores any body; current releases scope the interrupt to the given prompt.
+    const scoped = store.options.version === "current" && isRecord(payload) && typeof payload.prompt_id === "string";
+    deps.executor.interrupt(scoped ? (payload.prompt_id as string) : undefined);
+    return empty(res);
+  }
+  if (path.startsWith("/history/") && method === "GET") {
+    c.historyReads += 1;
+    const id = decodeURIComponent(path.slice("/history/".length));
+    const entry = store.history.get(id);
+    return json(res, 200, entry === undefined ? {} : { [id]: entry });
+  }
+  if (path === "/history" && method === "GET") return json(res, 200, Object.fromEntries(store.history));
+  if (path === "/history" && method === "POST") {
+    const payload = parseJson(body);
+    if (isRecord(payload) && payload.clear === true) store.history.clear();
+    if (isRecord(payload) && Array.isArray(payload.delete)) for (const id of payload.delete) store.history.delete(String(id));
+    return empty(res);
+  }
+  if (path === "/view" && method === "GET") {
+    c.views += 1;
+    return view(store, url, res);
+  }
+  if (path === "/upload/image" && method === "POST") {
+    c.uploads += 1;
+    return upload(store, await parseMultipart(req, body), res);
+  }
+  if (path === "/system_stats" && method === "GET") {
+    c.systemStatsReads += 1;
+    return json(res, 200, systemStats(store));
+  }
+  if (path === "/object_info" && method === "GET") {
+    c.objectInfoReads += 1;
+    return json(res, 200, objectInfo([...store.inputs.keys()]));
+  }
+  if (path.startsWith("/object_info/") && method === "GET") {
+    const name = decodeURIComponent(path.slice("/object_info/".length));
+    const all = objectInfo([...store.inputs.keys()]);
+    return json(res, 200, name in all ? { [name]: all[name] } : {});
+  }
+  if (path === "/features" && method === "GET" && store.options.version === "current") {
+    return json(res, 200, { supports_preview_metadata: true, max_upload_size: 104_857_600 });
+  }
+  return text(res, 404, "404: Not Found");
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function postPrompt({ store, executor, hub }: RouteDeps, payload: unknown, res: ServerResponse): void {
+  const result = validatePrompt(payload, new Set(store.inputs.keys()));
+  if (!result.ok) return json(res, 400, result.body);
+  const body = isRecord(payload) ? payload : {};
+  const extraData = isRecord(body.extra_data) ? { ...body.extra_data } : {};
+  if (typeof body.client_id === "string") extraData.client_id = body.client_id;
+  const wanted = typeof body.prompt_id === "string" && store.options.version === "current" ? body.prompt_id : null;
+  const promptId = wanted ?? randomUUID();
+  const number = store.nextNumber++;
+  store.pending.push({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
+  hub.broadcast({ type: "status", data: { status: { exec_info: { queue_remaining: store.queueRemaining() } } } });
+  json(res, 200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
+  executor.kick();
+}
+
+function postQueue({ store }: RouteDeps, payload: unknown, res: ServerResponse): void {
+  if (isRecord(payload) && payload.clear === true) store.pending.length = 0;
+  if (isRecord(payload) && Array.isArray(payload.delete)) {
+    const ids = new Set(payload.delete.map(String));
+    for (let i = store.pending.length - 1; i >= 0; i--) if (ids.has(store.pending[i]?.promptId ?? "")) store.pending.splice(i, 1);
+  }
+  empty(res);
+}
+
+function view(store: FakeStore, url: URL, res: ServerResponse): void {
+  const filename = url.searchParams.get("filename") ?? "";
+  const type = url.searchParams.get("type") ?? "output";
+  const subfolder = url.searchParams.get("subfolder") ?? "";
+  if (filename.includes("..") || filename.includes("/") || subfolder.includes("..")) return text(res, 403, "403: Forbidden");
+  const files = type === "input" ? store.inputs : type === "output" ? store.outputs : null;
+  const bytes = subfolder === "" ? files?.get(filename) : undefined;
+  if (bytes === undefined) return text(res, 404, "404: Not Found");
+  res.writeHead(200, {
+    "content-type": filename.endsWith(".png") ? "image/png" : "application/octet-stream",
+    "content-disposition": `filename="${filename}"`,
+    "content-length": bytes.byteLength,
+  });
+  res.end(bytes);
+}
+
+async function upload(store: FakeStore, form: FormData | null, res: ServerResponse): Promise<void> {
+  const file = form?.get("image");
+  if (form === null || !(file instanceof Blob)) return text(res, 400, "400: Bad Request");
+  const original = "name" in file && typeof file.name === "string" && file.name !== "" ? file.name : "image.png";
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const overwrite = form.get("overwrite") === "true" || form.get("overwrite") === "1";
+  let name = original;
+  if (!overwrite) {
+    // Same bytes under the same name are reused; different bytes get "name (1).ext", "name (2).ext"...
+    const dot = original.lastIndexOf(".");
+    const [stem, ext] = dot > 0 ? [original.slice(0, dot), original.slice(dot)] : [original, ""];
+    for (let i = 1; store.inputs.has(name) && !Buffer.from(store.inputs.get(name) ?? []).equals(bytes); i++) name = `${stem} (${i})${ext}`;
+  }
+  store.inputs.set(name, bytes);
+  json(res, 200, { name, subfolder: "", type: "input" });
+}
+
+function systemStats(store: FakeStore): Record<string, unknown> {
+  const version = store.options.version === "current" ? "0.3.60" : "0.3.14";
+  return {
+    system: {
+      os: "posix",
+      ram_total: 33_554_432_000,
+      ram_free: 20_000_000_000,
+      ...(store.options.omitVersion ? {} : { comfyui_version: version }),
+      python_version: "3.12.3 (main)",
+      pytorch_version: "2.5.1+cu124",
+      embedded_python: false,
+      argv: ["main.py", "--listen", "127.0.0.1"],
+    },
+    devices: [
+      {
+        name: "cuda:0 Fake GPU 24GB : cudaMallocAsync",
+        type: "cuda",
+        index: 0,
+        vram_total: 25_769_803_776,
+        vram_free: 24_000_000_000,
+        torch_vram_total: 0,
+        torch_vram_free: 0,
+      },
+    ],
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The node classes the fake knows, described once and served as `/object_info`.
+ * Enough for the traced model-free workflows and a plain txt2img / img2img graph.
+ */
+
+/** A literal input type with its options, a combo list, or a link type (IMAGE, MODEL, ...). */
+export type InputSpec = [type: string | string[], options?: Record<string, unknown>];
+
+/** One node class. */
+export interface NodeDef {
+  category: string;
+  required: Record<string, InputSpec>;
+  optional?: Record<string, InputSpec>;
+  outputs: Array<[type: string, name: string]>;
+  outputNode?: boolean;
+}
+
+const samplers = ["euler", "euler_ancestral", "heun", "dpm_2", "dpmpp_2m", "dpmpp_sde", "ddim", "uni_pc"];
+const schedulers = ["normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta"];
+const int = (def: number, min = 0, max = 0xffffffffffff): InputSpec => ["INT", { default: def, min, max }];
+const float = (def: number, min = 0, max = 100): InputSpec => ["FLOAT", { default: def, min, max }];
+
+/** Node classes by name. */
+export const nodeCatalog: Record<string, NodeDef> = {
+  CheckpointLoaderSimple: {
+    category: "loaders",
+    // Any file name is accepted: the fake has no model folder to check against.
+    required: { ckpt_name: ["STRING", { fakeAcceptsAny: true }] },
+    outputs: [["MODEL", "MODEL"], ["CLIP", "CLIP"], ["VAE", "VAE"]],
+  },
+  CLIPTextEncode: {
+    category: "conditioning",
+    required: { text: ["STRING", { multiline: true }], clip: ["CLIP"] },
+    outputs: [["CONDITIONING", "CONDITIONING"]],
+  },
+  KSampler: {
+    category: "sampling",
+    required: {
+      model: ["MODEL"],
+      seed: int(0),
+      steps: int(20, 1, 10_000),
+      cfg: float(8),
+      sampler_name: [samplers],
+      scheduler: [schedulers],
+      positive: ["CONDITIONING"],
+      negative: ["CONDITIONING"],
+      latent_image: ["LATENT"],
+      denoise: float(1, 0, 1),
+    },
+    outputs: [["LATENT", "LATENT"]],
+  },
+  VAEDecode: { category: "latent", required: { samples: ["LATENT"], vae: ["VAE"] }, outputs: [["IMAGE", "IMAGE"]] },
+  VAEEncode: { category: "latent", required: { pixels: ["IMAGE"], vae: ["VAE"] }, outputs: [["LATENT", "LATENT"]] },
+  EmptyLatentImage: {
+    category: "latent",
+    required: { width: int(512, 16, 16_384), height: int(512, 16, 16_384), batch_size: int(1, 1, 4096) },
+    outputs: [["LATENT", "LATENT"]],
+  },
+  LoadImage: {
+    category: "image",
+    required: { image: ["STRING", { image_upload: true }] },
+    outputs: [["IMAGE", "IMAGE"], ["MASK", "MASK"]],
+  },
+  SaveImage: {
+    category: "image",
+    required: { images: ["IMAGE"], filename_prefix: ["STRING", { default: "ComfyUI" }] },
+    outputs: [],
+    outputNode: true,
+  },
+  SaveImageWebsocket: { category: "api node/image", required: { images: ["IMAGE"] }, outputs: [], outputNode: true },
+  ImageInvert: { category: "image", required: { image: ["IMAGE"] }, outputs: [["IMAGE", "IMAGE"]] },
+  ImageBlur: {
+    category: "image/postprocessing",
+    required: { image: ["IMAGE"], blur_radius: int(1, 1, 31), sigma: float(1, 0.1, 10) },
+    outputs: [["IMAGE", "IMAGE"]],
+  },
+  EmptyImage: {
+    category: "image",
+    required: { width: int(512, 1, 16_384), height: int(512, 1, 16_384), batch_size: int(1, 1, 4096), color: int(0, 0, 0xffffff) },
+    outputs: [["IMAGE", "IMAGE"]],
+  },
+  ImageScale: {
+    category: "image/upscaling",
+    required: {
+      image: ["IMAGE"],
+      upscale_method: [["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]],
+      width: int(512, 0, 16_384),
+      height: int(512, 0, 16_384),
+      crop: [["disabled", "center"]],
+    },
+    outputs: [["IMAGE", "IMAGE"]],
+  },
+};
+
+/** Literal (widget) types; any other type name is a link-only type. */
+export const literalTypes = new Set(["INT", "FLOAT", "STRING", "BOOLEAN"]);
+
+/** `/object_info` in ComfyUI's shape for every known class. */
+export function objectInfo(inputFiles: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(nodeCatalog).map(([name, def]) => [name, describe(name, def, inputFiles)]));
+}
+
+function describe(name: string, def: NodeDef, inputFiles: string[]): Record<string, unknown> {
+  const required = { ...def.required };
+  // LoadImage advertises the uploaded files as its combo, like the real one.
+  if (name === "LoadImage") required.image = [[...inputFiles].sort(), { image_upload: true }];
+  return {
+    input: { required, ...(def.optional === undefined ? {} : { optional: def.optional }) },
+    input_order: { required: Object.keys(def.required) },
+    output: def.outputs.map(([type]) => type),
+    output_is_list: def.outputs.map(() => false),
+    output_name: def.outputs.map(([, n]) => n),
+    name,
+    display_name: name,
+    description: "",
+    python_module: "nodes",
+    category: def.category,
+    output_node: def.outputNode === true,
+  };
+}

@@ -1,0 +1,74 @@
+/** Which ComfyUI the fake imitates: the traced 0.3.14, or a current release with newer features. */
+export type FakeComfyVersion = "0.3.14" | "current";
+
+/** Behaviour knobs of the fake; every field can be changed at runtime with `setOptions`. */
+export interface FakeComfyOptions {
+  version: FakeComfyVersion;
+  /** Delay of one progress step (and of a node without progress). */
+  msPerStep: number;
+  /** Progress steps per node class, overriding the node's own (KSampler: its `steps` input). */
+  stepsPerNode: Record<string, number>;
+  /** Extra uninterruptible run time per node class (an interrupt lands at the next node). */
+  nodeDelayMs: Record<string, number>;
+  /** Send a binary preview frame after every progress message (SaveImageWebsocket always does). */
+  previews: boolean;
+  /** Every node of this class fails with an execution_error. */
+  failOnClass: string | null;
+  /** One-shot: the first node the next prompt executes fails. */
+  failNextPrompt: boolean;
+  /** One-shot: all WebSockets are dropped right after the next prompt's first `executing`. */
+  closeSocketsMidRun: boolean;
+  /** HTTP requests are accepted and never answered (WebSockets still work). */
+  hang: boolean;
+  /** Every HTTP request answers 500. */
+  fail500: boolean;
+  /** Leave `comfyui_version` out of /system_stats, as older releases do. */
+  omitVersion: boolean;
+}
+
+/** Defaults suited to fast tests. */
+export const defaultFakeOptions: FakeComfyOptions = {
+  version: "0.3.14",
+  msPerStep: 2,
+  stepsPerNode: {},
+  nodeDelayMs: {},
+  previews: false,
+  failOnClass: null,
+  failNextPrompt: false,
+  closeSocketsMidRun: false,
+  hang: false,
+  fail500: false,
+  omitVersion: false,
+};
+
+/** Request counters, for tests asserting how often the gateway hits ComfyUI. */
+export interface FakeComfyCounters {
+  requests: number;
+  promptPosts: number;
+  queueReads: number;
+  queuePosts: number;
+  historyReads: number;
+  views: number;
+  uploads: number;
+  interrupts: number;
+  systemStatsReads: number;
+  objectInfoReads: number;
+  wsConnections: number;
+}
+
+/** Fresh zeroed counters. */
+export function zeroCounters(): FakeComfyCounters {
+  return {
+    requests: 0,
+    promptPosts: 0,
+    queueReads: 0,
+    queuePosts: 0,
+    historyReads: 0,
+    views: 0,
+    uploads: 0,
+    interrupts: 0,
+    systemStatsReads: 0,
+    objectInfoReads: 0,
+    wsConnections: 0,
+  };
+}

@@ -1,0 +1,62 @@
+import type { FakeComfyCounters, FakeComfyOptions } from "./options.ts";
+import type { PromptGraph } from "./validate.ts";
+
+/** A queued prompt, as `/queue` lists it. */
+export interface QueuedPrompt {
+  number: number;
+  promptId: string;
+  prompt: PromptGraph;
+  extraData: Record<string, unknown>;
+  outputs: string[];
+}
+
+/** Queue 5-tuple `[number, prompt_id, prompt, extra_data, outputs_to_execute]`. */
+export function toTuple(item: QueuedPrompt): unknown[] {
+  return [item.number, item.promptId, item.prompt, item.extraData, item.outputs];
+}
+
+/** The prompt's client id (routing key), or null to broadcast. */
+export function clientIdOf(item: QueuedPrompt): string | null {
+  const id = item.extraData.client_id;
+  return typeof id === "string" ? id : null;
+}
+
+/** Everything the fake remembers: files, queue, history, counters and knobs. */
+export class FakeStore {
+  readonly inputs = new Map<string, Uint8Array>();
+  readonly outputs = new Map<string, Uint8Array>();
+  readonly history = new Map<string, Record<string, unknown>>();
+  readonly pending: QueuedPrompt[] = [];
+  running: QueuedPrompt | null = null;
+  nextNumber = 0;
+  private readonly saveCounters = new Map<string, number>();
+
+  constructor(
+    public options: FakeComfyOptions,
+    public counters: FakeComfyCounters,
+  ) {}
+
+  /** running + pending, as `exec_info.queue_remaining`. */
+  queueRemaining(): number {
+    return this.pending.length + (this.running === null ? 0 : 1);
+  }
+
+  /** Saves an output under ComfyUI's `prefix_00001_.png` counter naming; returns the file name. */
+  saveOutput(prefix: string, bytes: Uint8Array): string {
+    const n = (this.saveCounters.get(prefix) ?? 0) + 1;
+    this.saveCounters.set(prefix, n);
+    const filename = `${prefix}_${String(n).padStart(5, "0")}_.png`;
+    this.outputs.set(filename, bytes);
+    return filename;
+  }
+
+  /** Removes and returns the pending prompt with the lowest number (execution order). */
+  takeNext(): QueuedPrompt | null {
+    if (this.pending.length === 0) return null;
+    let best = 0;
+    this.pending.forEach((item, i) => {
+      if (item.number < (this.pending[best]?.number ?? Infinity)) best = i;
+    });
+    return this.pending.splice(best, 1)[0] ?? null;
+  }
+}

@@ -1,0 +1,63 @@
+import { encodePng, solidRaster } from "../fake-comfy/png.ts";
+
+/** A small real PNG. */
+export function pngBytes(width = 8, height = 8, color = 0x336699): Uint8Array {
+  return encodePng(solidRaster(width, height, color));
+}
+
+export interface SubmitFields {
+  frontend: string;
+  userId: string;
+  workflow: string;
+  params?: string;
+  image?: { bytes: Uint8Array; type: string; name: string } | null;
+}
+
+/** POST /api/tasks over real HTTP as a frontend app would send it. */
+export async function submitTask(baseUrl: string, fields: SubmitFields, headers: Record<string, string> = {}): Promise<Response> {
+  const form = new FormData();
+  form.set("frontend", fields.frontend);
+  form.set("userId", fields.userId);
+  form.set("workflow", fields.workflow);
+  if (fields.params !== undefined) form.set("params", fields.params);
+  if (fields.image) form.set("image", new File([new Uint8Array(fields.image.bytes)], fields.image.name, { type: fields.image.type }));
+  return fetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
+}
+
+export async function createUser(baseUrl: string, frontend: string, externalId: string): Promise<string> {
+  const answer = await fetch(`${baseUrl}/api/users`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ frontend, externalId }),
+  });
+  const body = (await answer.json()) as { user: { id: string } };
+  return body.user.id;
+}
+
+/** Polls GET /api/queue like a client would, until `done` says stop; returns every answer. */
+export async function pollQueue(
+  baseUrl: string,
+  frontend: string,
+  taskId: string,
+  done: (answer: QueueAnswer) => boolean,
+  intervalMs = 10,
+  limit = 2_000,
+): Promise<QueueAnswer[]> {
+  const answers: QueueAnswer[] = [];
+  for (let i = 0; i < limit; i++) {
+    const answer = (await (await fetch(`${baseUrl}/api/queue?frontend=${frontend}&taskId=${taskId}`)).json()) as QueueAnswer;
+    answers.push(answer);
+    if (done(answer)) return answers;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`queue poll did not finish: ${JSON.stringify(answers.at(-1))}`);
+}
+
+export interface QueueAnswer {
+  taskId: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  running: boolean;
+  ahead: number;
+}
+
+export const isFinalStatus = (answer: { status: string }) => ["succeeded", "failed", "cancelled"].includes(answer.status);
