@@ -13,6 +13,10 @@ import { createUsersRouter } from "./routes/users.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
 import { createWsRouter } from "./routes/ws.ts";
 import { createLocalFilesRouter } from "./storage/index.ts";
+import { createPageRouter } from "./routes/page.ts";
+import { fileURLToPath } from "node:url";
+
+const publicDir = fileURLToPath(new URL("../public", import.meta.url));
 
 /** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
 export function createApp(deps: AppDeps) {
@@ -29,6 +33,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api/queue", createQueueRouter());
   if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
   if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir }));
+  app.route("/", createPageRouter({ publicDir }));
   return app;
 }
 

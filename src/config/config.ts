@@ -29,6 +29,7 @@ export interface Config {
   host: string;
   publicBaseUrl: string;
   dataDir: string;
+  instanceId?: string;
   frontends: string[];
   databases: Record<string, DatabaseTarget>;
   comfyServers: ServerEntry[];
@@ -122,6 +123,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     host: env.HOST,
     publicBaseUrl,
     dataDir: path.resolve(env.DATA_DIR),
+    instanceId: env.INSTANCE_ID,
     frontends,
     databases: databaseTargets(env, frontends, frontendDatabaseOverrides(source)),
     comfyServers: comfyServers(env.COMFY_SERVERS),

@@ -23,6 +23,8 @@ export const envSchema = z.object({
     .regex(/^[a-z0-9_]{1,40}$/i, "letters, digits and _ only")
     .default("aipack_"),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** This replica's id towards ComfyUI; unset: made once and kept in DATA_DIR/instance-id. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8-64 letters, digits, _ or -").optional(),
   FRONTENDS: csv.optional(),
   COMFY_SERVERS: z.string().min(1).default("http://127.0.0.1:8188"),
   COMFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),

@@ -11,6 +11,11 @@ import { newLiveJob } from "./live-job.ts";
 import { SingleFlight } from "./single-flight.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
+/** Times one named stage of a submit (the route reports them as Server-Timing). */
+export type StageTimer = <T>(stage: string, work: () => Promise<T>) => Promise<T>;
+
+const untimed: StageTimer = (_stage, work) => work();
+
 export interface SubmitInput {
   frontend: Frontend;
   userId: string;
@@ -18,6 +23,7 @@ export interface SubmitInput {
   params: WorkflowParams;
   image: ImageUpload | null;
   idempotencyKey?: string;
+  time?: StageTimer;
 }
 
 interface Queued {
@@ -52,7 +58,8 @@ export class TaskSubmitter {
   private async submitOnce(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
     const db = controllerOf(this.ctx, input.frontend);
     const taskId = randomId();
-    const queued = await this.queueSomewhere(taskId, input);
+    const time = input.time ?? untimed;
+    const queued = await this.queueSomewhere(taskId, input, time);
     let markRecorded!: () => void;
     const recorded = new Promise<void>((resolve) => (markRecorded = resolve));
     const job = newLiveJob(
@@ -68,8 +75,9 @@ export class TaskSubmitter {
     );
     this.watch.follow(job);
     try {
-      const inputUrl = input.image ? await this.storeInput(input.frontend, input.image) : null;
-      const photo = await db.createPhoto({
+      const image = input.image;
+      const inputUrl = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+      const photo = await time("db", () => db.createPhoto({
         id: taskId,
         userId: input.userId,
         workflow: input.template.name,
@@ -81,7 +89,7 @@ export class TaskSubmitter {
         inputUrl,
         outputUrls: [],
         idempotencyKey: input.idempotencyKey ?? null,
-      });
+      }));
       return { photo, replayed: false };
     } catch (error) {
       this.ctx.live.remove(job);
@@ -97,10 +105,10 @@ export class TaskSubmitter {
     }
   }
 
-  private async queueSomewhere(taskId: string, input: SubmitInput): Promise<Queued> {
+  private async queueSomewhere(taskId: string, input: SubmitInput, time: StageTimer): Promise<Queued> {
     const tried: string[] = [];
     for (;;) {
-      const picked = await this.ctx.servers.pick({ requiredNodes: [...input.template.requiredNodes], exclude: [...tried] });
+      const picked = await time("pick", () => this.ctx.servers.pick({ requiredNodes: [...input.template.requiredNodes], exclude: [...tried] }));
       if (!picked) {
         const why = tried.length ? `the ${tried.length === 1 ? "server" : "servers"} tried failed` : "none is available";
         throw new AppError("comfy_unavailable", `No ComfyUI server can take this job now (${why}); try again shortly`);
@@ -108,7 +116,7 @@ export class TaskSubmitter {
       const serverId = picked.id;
       tried.push(serverId);
       try {
-        return await this.queueOn(serverId, taskId, input);
+        return await this.queueOn(serverId, taskId, input, time);
       } catch (error) {
         if (error instanceof ComfyValidationError) throw error;
         if (!(error instanceof ComfyUnavailableError)) throw error;
@@ -117,22 +125,21 @@ export class TaskSubmitter {
     }
   }
 
-  private async queueOn(serverId: string, taskId: string, input: SubmitInput): Promise<Queued> {
+  private async queueOn(serverId: string, taskId: string, input: SubmitInput, time: StageTimer): Promise<Queued> {
     const client = this.ctx.servers.clientFor(serverId);
     // The socket must be open before the prompt: ComfyUI does not replay messages.
     await this.watch.attach(serverId);
     let inputName: string | null = null;
-    if (input.image) {
-      const uploaded = await client.uploadImage({
-        bytes: input.image.bytes,
-        filename: `aipack_${taskId}.${input.image.extension}`,
-        contentType: input.image.contentType,
-      });
+    const image = input.image;
+    if (image) {
+      const uploaded = await time("upload", () =>
+        client.uploadImage({ bytes: image.bytes, filename: `aipack_${taskId}.${image.extension}`, contentType: image.contentType }),
+      );
       inputName = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
     }
     const prompt = fillWorkflow(input.template, input.params, inputName ? { image: inputName } : {});
     const { clientId } = this.ctx.servers.streamFor(serverId);
-    const result = await client.queuePrompt({ prompt, clientId, extraData: { aipack_task: taskId } });
+    const result = await time("prompt", () => client.queuePrompt({ prompt, clientId, extraData: { aipack_task: taskId } }));
     this.ctx.servers.noteSubmitted(serverId);
     return { serverId, promptId: result.promptId, inputName };
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** One configured ComfyUI server. `name` doubles as its id in the pool and in the API. */
-export const serverEntrySchema = z.object({
+export const serverEntrySchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")),
   name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : - only").optional(),
   weight: z.number().positive().default(1),

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { endTime, startTime, timing, wrapTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { AppError } from "../errors/app-error.ts";
@@ -27,20 +28,28 @@ export function createTasksRouter(maxUploadBytes: number) {
           throw new AppError("file_too_large", `The upload is larger than ${maxUploadBytes} bytes`);
         },
       }),
+      // Server-Timing shows where a submit's time goes (parse, check, user, pick, upload, prompt, store, db).
+      timing({ total: true, crossOrigin: false }),
       async (c, next) => {
         if (!(c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
           throw new AppError("bad_request", "Send the task as multipart/form-data");
         }
+        startTime(c, "parse");
+        await c.req.parseBody().catch(() => {
+          throw new AppError("bad_request", "The multipart body could not be parsed");
+        });
+        endTime(c, "parse");
         await next();
       },
       resolveFrontend(),
       validate("form", taskFormSchema),
       async (c) => {
         const form = c.req.valid("form");
-        const checked = await checkTask(c, form);
+        const checked = await wrapTime(c, "check", checkTask(c, form));
         const db = c.get("db");
-        if (!(await db.getUser(form.userId))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
-        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked });
+        if (!(await wrapTime(c, "user", db.getUser(form.userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+        const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
+        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
         if (replayed) c.header("Idempotent-Replayed", "true");
         return c.json({ task: submittedTaskView(photo) }, 202);
       },

@@ -13,6 +13,7 @@ import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
 import { loadWorkflows } from "../workflows/index.ts";
+import { instanceId } from "./instance-id.ts";
 
 export interface BuiltDeps {
   deps: AppDeps;
@@ -49,7 +50,9 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
   const controllers = openControllers(config, clock);
   const storage = createStorage(config.storage);
+  const gatewayId = instanceId(config.dataDir, config.instanceId);
   const pool = new ComfyPool({
+    clientId: () => `aipack-${gatewayId}`,
     servers: config.comfyServers,
     requestTimeoutMs: config.comfyTimeoutMs,
     intervalMs: config.poolCheckIntervalMs,

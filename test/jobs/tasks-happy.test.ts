@@ -16,6 +16,8 @@ describe.each(dialectCases)("jobs end to end on $name", (dialect) => {
     for (let i = 0; i < 3; i++) {
       const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: input, type: "image/png", name: "me.png" } });
       expect(answer.status).toBe(202);
+      const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
+      expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "pick", "upload", "prompt", "store", "db", "total"]));
       const { task } = await answer.json();
       expect(task).toMatchObject({ status: "queued", workflow: "invert", server: expect.any(String) });
       expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);

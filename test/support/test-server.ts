@@ -13,8 +13,12 @@ import type { DialectCase } from "./dialects.ts";
  * The gateway served in-process on a random port, over real HTTP and WebSocket, as the Node entry
  * wires it. Pool checks are started and have run once before this resolves.
  */
-export async function startTestServer(dialect: DialectCase, env: Record<string, string>) {
-  const data = dialect.env();
+export async function startTestServer(
+  dialect: DialectCase,
+  env: Record<string, string>,
+  /** Reuse the databases and files of an earlier server (a restart); fresh ones by default. */
+  data: { env: Record<string, string>; cleanup(): void } = dialect.env(),
+) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
@@ -30,7 +34,10 @@ export async function startTestServer(dialect: DialectCase, env: Record<string, 
   });
   await built.deps.pool.refresh();
   built.start();
+  let closed = false;
   const close = async () => {
+    if (closed) return;
+    closed = true;
     built.deps.sockets.closeAll(1001, "test over");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await built.close();
@@ -39,7 +46,7 @@ export async function startTestServer(dialect: DialectCase, env: Record<string, 
     await close();
     data.cleanup();
   });
-  return { url, app, deps: built.deps, config, logger, close };
+  return { url, app, deps: built.deps, config, logger, close, data };
 }
 
 /** A port free right now (local storage URLs must name the port before the server starts). */

@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { fakeForTest, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
+import { closedPortUrl, silentListener } from "../../test/fake-comfy/net-listeners.ts";
+import { poolSnapshotSchema } from "./schemas.ts";
+import { ComfyPool, type ComfyPoolOptions } from "./server-pool.ts";
+
+function poolForTest(options: ComfyPoolOptions): ComfyPool {
+  const pool = new ComfyPool({ checkTimeoutMs: 300, ...options });
+  onTestFinished(() => pool.close());
+  return pool;
+}
+
+describe("ComfyPool health checks", () => {
+  it("reports which check fails for each kind of broken server and never picks them", async () => {
+    const healthy = await fakeForTest();
+    const failing = await fakeForTest({ fail500: true });
+    const pool = poolForTest({
+      downAfter: 1,
+      servers: [
+        { name: "healthy", url: healthy.url },
+        { name: "closed", url: await closedPortUrl() },
+        { name: "nxdomain", url: `http://comfy-${randomUUID().slice(0, 8)}.invalid:8188` },
+        { name: "silent", url: await silentListener() },
+        { name: "http500", url: failing.url },
+      ],
+    });
+    const snap = poolSnapshotSchema.parse(await pool.refresh());
+    const byId = Object.fromEntries(snap.servers.map((s) => [s.id, s]));
+    expect(snap).toMatchObject({ available: 1, total: 5 });
+    expect(byId.healthy).toMatchObject({
+      state: "up",
+      healthy: true,
+      checks: { host: { ok: true }, port: { ok: true }, api: { ok: true } },
+      queue: { running: 0, pending: 0 },
+      comfyuiVersion: "0.3.14",
+      device: { name: expect.stringContaining("GPU"), vramFree: expect.any(Number) },
+      features: { clientPromptId: false, progressState: false },
+    });
+    expect(byId.healthy?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(byId.closed).toMatchObject({ state: "down", checks: { host: { ok: true }, port: { ok: false, error: "connection refused" }, api: { ok: false } } });
+    expect(byId.nxdomain).toMatchObject({ state: "down", checks: { host: { ok: false, error: expect.stringContaining("DNS") }, port: { ok: false }, api: { ok: false } } });
+    expect(byId.silent).toMatchObject({ state: "down", checks: { host: { ok: true }, port: { ok: true }, api: { ok: false, error: expect.stringContaining("timed out") } } });
+    expect(byId.http500).toMatchObject({ state: "down", checks: { host: { ok: true }, port: { ok: true }, api: { ok: false, error: expect.stringContaining("HTTP 500") } } });
+    for (let i = 0; i < 6; i++) expect((await pool.pick())?.id).toBe("healthy");
+    expect(await pool.pick({ exclude: ["healthy"] })).toBeNull();
+  });
+
+  it("a current server reports its features; an unknown server is not pickable before its first check", async () => {
+    const fake = await fakeForTest({ version: "current" });
+    const pool = poolForTest({ servers: [{ name: "new", url: fake.url }] });
+    expect(pool.snapshot().servers[0]).toMatchObject({ state: "unknown", healthy: false, checkedAt: null });
+    expect(await pool.pick()).toBeNull();
+    await pool.refresh();
+    expect(pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: true, progressState: true });
+  });
+
+  it("marks a dying server down after N failures, and uses it again after one success", async () => {
+    const fake = await fakeForTest();
+    const pool = poolForTest({ downAfter: 2, servers: [{ name: "a", url: fake.url }] });
+    await pool.refresh();
+    expect((await pool.pick())?.id).toBe("a");
+    await fake.kill();
+    await pool.refresh();
+    expect(pool.snapshot().servers[0]).toMatchObject({ state: "up", consecutiveFailures: 1 });
+    await pool.refresh();
+    expect(pool.snapshot().servers[0]).toMatchObject({ state: "down", consecutiveFailures: 2, checks: { port: { ok: false } } });
+    expect(await pool.pick()).toBeNull();
+    await fake.start();
+    await pool.refresh();
+    expect(pool.snapshot()).toMatchObject({ available: 1, servers: [{ state: "up", consecutiveFailures: 0 }] });
+    expect((await pool.pick())?.id).toBe("a");
+  });
+
+  it("coalesces concurrent refreshes into one check per server", async () => {
+    const fake = await fakeForTest();
+    const pool = poolForTest({ servers: [{ url: fake.url }] });
+    await Promise.all([pool.refresh(), pool.refresh(), pool.refresh(pool.ids()[0])]);
+    expect(fake.counters.systemStatsReads).toBe(1);
+    expect(fake.counters.queueReads).toBe(1);
+    await pool.refresh();
+    expect(fake.counters.systemStatsReads).toBe(2);
+    expect(fake.counters.objectInfoReads).toBe(1);
+  });
+
+  it("checks on a jittered interval until stop()", async () => {
+    const fake = await fakeForTest();
+    const delays: number[] = [];
+    let pending: (() => void) | null = null;
+    const pool = poolForTest({
+      servers: [{ url: fake.url }],
+      intervalMs: 1_000,
+      jitterRatio: 0.2,
+      random: () => 1,
+      timers: { setTimeout: (fn, ms) => ((pending = fn), delays.push(ms)), clearTimeout: () => (pending = null) },
+    });
+    pool.start();
+    await expect.poll(() => delays.length).toBe(1);
+    expect(delays[0]).toBeCloseTo(1_200);
+    expect(fake.counters.systemStatsReads).toBe(1);
+    (pending as (() => void) | null)?.();
+    await expect.poll(() => delays.length).toBe(2);
+    expect(fake.counters.systemStatsReads).toBe(2);
+    pool.stop();
+    expect(pending).toBeNull();
+  });
+});
+
+describe("ComfyPool scheduling", () => {
+  it("spreads load over three healthy servers with local bumps, then follows the real queues", async () => {
+    const fakes = [await fakeForTest({ nodeDelayMs: { ImageBlur: 2_000 } }), await fakeForTest(), await fakeForTest()];
+    const pool = poolForTest({ servers: fakes.map((f, i) => ({ name: `s${i}`, url: f.url })) });
+    await pool.refresh();
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 9; i++) {
+      const picked = await pool.pick();
+      if (picked === null) throw new Error("nothing picked");
+      counts[picked.id] = (counts[picked.id] ?? 0) + 1;
+      pool.noteSubmitted(picked.id);
+    }
+    expect(counts).toEqual({ s0: 3, s1: 3, s2: 3 });
+    // Real work on s0: two prompts (one running, one pending); the refresh replaces local bumps.
+    const client = pool.clientFor("s0");
+    await client.queuePrompt({ prompt: tracedWorkflows().progress as never, clientId: "c" });
+    await client.queuePrompt({ prompt: tracedWorkflows().empty as never, clientId: "c" });
+    await pool.refresh();
+    expect(pool.snapshot().servers.map((s) => [s.id, s.queue, s.localPending])).toEqual([
+      ["s0", { running: 1, pending: 1 }, 0],
+      ["s1", { running: 0, pending: 0 }, 0],
+      ["s2", { running: 0, pending: 0 }, 0],
+    ]);
+    const picks = [await pool.pick(), await pool.pick(), await pool.pick(), await pool.pick()].map((p) => p?.id);
+    expect(picks.filter((id) => id === "s0")).toEqual([]);
+    expect(new Set(picks)).toEqual(new Set(["s1", "s2"]));
+  });
+
+  it("honours weights, required tags and required node classes", async () => {
+    const a = await fakeForTest();
+    const b = await fakeForTest();
+    const pool = poolForTest({ servers: [{ name: "big", url: a.url, weight: 2, tags: ["sdxl"] }, { name: "small", url: b.url }] });
+    await pool.refresh();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const picked = await pool.pick();
+      ids.push(picked?.id ?? "none");
+      if (picked) pool.noteSubmitted(picked.id);
+    }
+    expect(ids.filter((id) => id === "big")).toHaveLength(4);
+    expect((await pool.pick({ requiredTags: ["sdxl"], exclude: [] }))?.id).toBe("big");
+    expect(await pool.pick({ requiredTags: ["flux"] })).toBeNull();
+    expect((await pool.pick({ requiredNodes: ["KSampler", "LoadImage"] }))?.id).toBeDefined();
+    expect(await pool.pick({ requiredNodes: ["NoSuchNode"] })).toBeNull();
+  });
+
+  it("owns one client and one lazily started stream per server, with the injected client id", async () => {
+    const fake = await fakeForTest();
+    const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], clientId: () => "gateway-test", stream: { minBackoffMs: 20 } });
+    expect(pool.clientFor("a").baseUrl).toBe(fake.url);
+    expect(() => pool.clientFor("nope")).toThrow(/unknown/);
+    const stream = pool.streamFor("a");
+    expect(pool.streamFor("a")).toBe(stream);
+    expect(stream.clientId).toBe("gateway-test");
+    await stream.ready();
+    expect(fake.counters.wsConnections).toBe(1);
+    const reads = fake.counters.objectInfoReads;
+    fake.dropConnections();
+    await expect.poll(() => fake.counters.objectInfoReads, { timeout: 3_000 }).toBe(reads + 1);
+  });
+});
