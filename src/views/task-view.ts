@@ -1,9 +1,12 @@
 import type { ProgressEvent } from "../jobs/task-events.ts";
 import type { Photo } from "../schema/index.ts";
 
-/** The 202 answer of a submit: enough to poll and subscribe. */
+/**
+ * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
+ * answer did, so a replay under the same Idempotency-Key answers the very same body.
+ */
 export function submittedTaskView(photo: Photo) {
-  return { id: photo.id, status: photo.status, workflow: photo.workflow, server: photo.serverId, createdAt: photo.createdAt.toISOString() };
+  return { id: photo.id, status: "queued" as const, workflow: photo.workflow, server: photo.serverId, createdAt: photo.createdAt.toISOString() };
 }
 
 /** A task with its progress so far (while it runs) and its outputs or error (once it ended). */

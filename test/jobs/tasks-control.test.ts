@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type SubmitFields } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+
+const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
+
+describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) => {
+  it.skipIf(dialect.skip)("the same Idempotency-Key, sent twice and concurrently, makes one job and one prompt", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 300 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "idem");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-42:retry" };
+
+    const concurrent = await Promise.all([1, 2, 3].map(() => submitTask(gateway.url, fields, key)));
+    const later = await submitTask(gateway.url, fields, key);
+    const bodies = await Promise.all([...concurrent, later].map(async (answer) => ({ status: answer.status, body: await answer.json() })));
+    expect(bodies.map((b) => b.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(bodies.map((b) => JSON.stringify(b.body))).size).toBe(1);
+    expect(later.headers.get("idempotent-replayed")).toBe("true");
+    expect(fake.counters.promptPosts).toBe(1);
+
+    const other = await submitTask(gateway.url, fields, { "Idempotency-Key": "order-43" });
+    expect((await other.json()).task.id).not.toBe(bodies[0]!.body.task.id);
+    expect(fake.counters.promptPosts).toBe(2);
+    const bad = await submitTask(gateway.url, fields, { "Idempotency-Key": "spaces are not allowed" });
+    expect(bad.status).toBe(400);
+  });
+
+  it.skipIf(dialect.skip)("200 clients polling one job cost a handful of upstream /queue reads", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 400 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "250" });
+    const userId = await createUser(gateway.url, "style", "pollers");
+    const first = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const mine = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const readsBefore = fake.counters.queueReads;
+    const startedAt = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`).then((r) => r.json())),
+    );
+    const elapsedWindows = Math.ceil((Date.now() - startedAt) / 250) + 1;
+    const reads = fake.counters.queueReads - readsBefore;
+    expect(answers.every((a) => a.taskId === mine.id && ["queued", "running"].includes(a.status))).toBe(true);
+    expect(answers.some((a) => a.status === "queued" && a.ahead === 1)).toBe(true);
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(elapsedWindows);
+    await pollQueue(gateway.url, "style", first.id, isFinalStatus);
+  });
+
+  it.skipIf(dialect.skip)("cancel takes a pending job off the queue, interrupts a running one, leaves a finished one", async () => {
+    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageInvert: 1_500 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "cancel");
+    const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const running = await submit();
+    const pending = await submit();
+    await pollQueue(gateway.url, "style", running.id, (a) => a.running);
+
+    const cancelPending = await fetch(`${gateway.url}/api/tasks/${pending.id}?frontend=style`, { method: "DELETE" });
+    expect(cancelPending.status).toBe(200);
+    expect((await cancelPending.json()).task.status).toBe("cancelled");
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect(queue.queue_pending.map((item: unknown[]) => item[1])).not.toContain(pending.id);
+
+    const interruptsBefore = fake.counters.interrupts;
+    const cancelRunning = await fetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`, { method: "DELETE" });
+    expect((await cancelRunning.json()).task.status).toBe("cancelled");
+    expect(fake.counters.interrupts).toBe(interruptsBefore + 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await (await fetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`)).json()).task.status).toBe("cancelled");
+
+    fake.setOptions({ nodeDelayMs: {} });
+    const finished = await submit();
+    await pollQueue(gateway.url, "style", finished.id, isFinalStatus);
+    const again = await fetch(`${gateway.url}/api/tasks/${finished.id}?frontend=style`, { method: "DELETE" });
+    expect((await again.json()).task.status).toBe("succeeded");
+    expect((await fetch(`${gateway.url}/api/tasks/nope?frontend=style`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it.skipIf(dialect.skip)("a server failing during submission hands the job to the next; none left is 503 and no row", async () => {
+    const broken = await fakeForTest();
+    const healthy = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${broken.url},b=${healthy.url}` });
+    const userId = await createUser(gateway.url, "style", "failover");
+    // Both are up at the last check; then `a` starts answering 500.
+    broken.setOptions({ fail500: true });
+    const answers = await Promise.all([1, 2].map(() => submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })));
+    for (const answer of answers) {
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("b");
+    }
+    healthy.setOptions({ fail500: true });
+    const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(none.status).toBe(503);
+    expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable", message: expect.stringContaining("No ComfyUI server") });
+    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
+    expect(photos.items).toHaveLength(2);
+  });
+});
