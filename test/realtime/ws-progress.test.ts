@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, pollQueue, submitTask } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+import { expectMonotonicProgressAndSameResult, txt2imgParams } from "../support/watch-flow.ts";
+import { isFinalMessage, openProgressClient } from "../support/ws-client.ts";
+
+const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
+const wsUrl = (httpUrl: string, query: string) => `${httpUrl.replace(/^http/, "ws")}/api/ws?${query}`;
+
+async function setup(fakeOptions: Parameters<typeof fakeForTest>[0] = {}) {
+  const fake = await fakeForTest({ msPerStep: 15, ...fakeOptions });
+  const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `gpu=${fake.url}` });
+  const userId = await createUser(gateway.url, "logo", "watcher");
+  const submit = async (steps: number) => {
+    const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "txt2img", params: txt2imgParams(steps) });
+    expect(answer.status).toBe(202);
+    return (await answer.json()).task.id as string;
+  };
+  return { fake, gateway, submit };
+}
+
+describe("progress over WebSocket (Node, in process)", () => {
+  it("the product owner's flow: ws open, poll until running, then progress and the result", async () => {
+    const { gateway, submit } = await setup();
+    const blocker = await submit(20);
+    const taskId = await submit(10);
+    const client = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    await client.waitFor((m) => m.type === "subscribed");
+    const polls = await pollQueue(gateway.url, "logo", taskId, (a) => a.running || a.status === "succeeded", 20);
+    expect(polls[0]).toMatchObject({ status: "queued", ahead: 1, running: false });
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "succeeded", taskId, outputUrls: [expect.stringContaining("/files/logo/outputs/")] });
+    const types = client.messages.map((m) => m.type);
+    expect(types).toContain("queued");
+    expect(types.indexOf("running")).toBeLessThan(types.indexOf("progress"));
+    const progress = client.messages.filter((m) => m.type === "progress");
+    expect(progress.map((m) => m.value)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(progress.every((m) => m.max === 10 && m.taskId === taskId)).toBe(true);
+    expect(blocker).not.toBe(taskId);
+  });
+
+  it("100 clients of one job all get monotonic progress and the same URLs", async () => {
+    const { gateway, submit } = await setup();
+    const blocker = await submit(15);
+    const taskId = await submit(20);
+    const clients = await Promise.all(Array.from({ length: 100 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`))));
+    await expectMonotonicProgressAndSameResult(clients);
+    expect(blocker).toBeTruthy();
+    expect(gateway.deps.hub.size).toBe(0);
+  });
+
+  it("a late joiner gets the result at once; a mid-run joiner gets the current progress first", async () => {
+    const { gateway, submit } = await setup({ msPerStep: 30 });
+    const taskId = await submit(30);
+    await pollQueue(gateway.url, "logo", taskId, (a) => a.running, 10);
+    const early = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    await early.waitFor((m) => m.type === "progress" && (m.value as number) >= 5);
+    const midRun = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    const firstProgress = await midRun.waitFor((m) => m.type === "progress");
+    expect(firstProgress.value as number).toBeGreaterThanOrEqual(5);
+    expect(midRun.messages.findIndex((m) => m.type === "progress")).toBeLessThan(midRun.messages.findIndex((m) => m.type === "subscribed"));
+    const final = await early.waitFor(isFinalMessage);
+
+    const late = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    const lateFinal = await late.waitFor(isFinalMessage);
+    expect(late.messages).toHaveLength(1);
+    expect(lateFinal).toEqual(final);
+  });
+
+  it("one socket follows several tasks with subscribe / unsubscribe", async () => {
+    const { gateway, submit } = await setup();
+    const first = await submit(5);
+    const second = await submit(5);
+    const client = await openProgressClient(wsUrl(gateway.url, "frontend=logo"));
+    client.send({ type: "subscribe", taskId: first });
+    client.send({ type: "subscribe", taskId: second });
+    client.send({ type: "unsubscribe", taskId: second });
+    client.send({ type: "subscribe" });
+    const bad = await client.waitFor((m) => m.type === "error");
+    expect(bad).toMatchObject({ code: "bad_message" });
+    await client.waitFor((m) => m.type === "succeeded" && m.taskId === first);
+    await pollQueue(gateway.url, "logo", second, (a) => a.status === "succeeded", 20);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.messages.some((m) => m.taskId === second && m.type === "succeeded")).toBe(false);
+  });
+
+  it("an unknown frontend or task gets an error message and a close code", async () => {
+    const { gateway } = await setup();
+    const badFrontend = await openProgressClient(wsUrl(gateway.url, "frontend=poster&taskId=x"));
+    expect(await badFrontend.closed).toMatchObject({ code: 4400 });
+    expect(badFrontend.messages[0]).toMatchObject({ type: "error", code: "unknown_frontend", message: expect.stringContaining("style, logo") });
+    const badTask = await openProgressClient(wsUrl(gateway.url, "frontend=logo&taskId=nope"));
+    expect(await badTask.closed).toMatchObject({ code: 4404 });
+    expect(badTask.messages[0]).toMatchObject({ type: "error", code: "not_found" });
+  });
+
+  it("the upstream socket cut mid-run: the gateway reconnects and clients still get the result", async () => {
+    const { fake, gateway, submit } = await setup({ msPerStep: 20 });
+    const taskId = await submit(40);
+    const client = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    await client.waitFor((m) => m.type === "progress" && (m.value as number) >= 3);
+    fake.dropConnections();
+    const final = await client.waitFor(isFinalMessage, 20_000);
+    expect(final).toMatchObject({ type: "succeeded", outputUrls: [expect.any(String)] });
+  });
+
+  it("previews are opt-in binary frames that name their format and task", async () => {
+    const { gateway, submit } = await setup({ previews: true });
+    const taskId = await submit(4);
+    const withPreviews = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`));
+    const without = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
+    await withPreviews.waitFor(isFinalMessage);
+    await without.waitFor(isFinalMessage);
+    expect(without.binary).toHaveLength(0);
+    expect(withPreviews.binary.length).toBeGreaterThan(0);
+    const frame = withPreviews.binary[0]!;
+    expect([1, 2]).toContain(frame[0]);
+    const idLength = frame[1]!;
+    expect(frame.subarray(2, 2 + idLength).toString("ascii")).toBe(taskId);
+    const image = frame.subarray(2 + idLength);
+    expect(image.length).toBeGreaterThan(8);
+  });
+
+  it("a client that never reads does not hold up the others", async () => {
+    const { gateway, submit } = await setup({ previews: true, msPerStep: 5 });
+    const taskId = await submit(50);
+    const stalled = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`));
+    // Stop reading: the kernel buffers fill and the gateway sees a growing backlog for this client.
+    (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const readers = await Promise.all(Array.from({ length: 5 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`))));
+    const started = Date.now();
+    await expectMonotonicProgressAndSameResult(readers);
+    const deliveryMs = Date.now() - started;
+    for (const reader of readers) expect(reader.messages.filter((m) => m.type === "progress")).toHaveLength(50);
+    console.log(`readers got all 50 progress messages and the result in ${deliveryMs} ms with one stalled client`);
+  });
+});
