@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { pngBytes } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const hasChromium = existsSync(chromiumPath);
+if (!hasChromium && process.env.CI === "true") throw new Error("CI=true but no Chromium at /usr/bin/chromium (.ci/run installs it)");
+if (!hasChromium) console.warn("[aipack tests] no Chromium at /usr/bin/chromium: the page test is skipped (apt-get install chromium)");
+
+const artifacts = path.resolve(import.meta.dirname, "../../test-artifacts");
+const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
+
+async function launch(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  onTestFinished(() => browser.close());
+  return browser;
+}
+
+describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
+  it("uploads an image, shows the progress bar moving and the result image", async () => {
+    const fake = await fakeForTest({ msPerStep: 60 });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}` });
+    const browser = await launch();
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    await page.goto(gateway.url);
+
+    await page.locator("#servers").getByText("demo-gpu").first().waitFor();
+    await page.selectOption("#frontend", "style");
+    await page.locator("#workflow option[value=img2img]").waitFor({ state: "attached" });
+    await page.selectOption("#workflow", "img2img");
+    await page.fill("#param-prompt", "a watercolour portrait");
+    await page.fill("#param-steps", "25");
+    await page.setInputFiles("#image", { name: "me.png", mimeType: "image/png", buffer: Buffer.from(pngBytes(64, 48, 0x884422)) });
+    await page.click("#submit");
+
+    const seen = new Set<number>();
+    await expect
+      .poll(
+        async () => {
+          const percent = Number(await page.locator("#progress").getAttribute("data-percent"));
+          if (percent > 0 && percent < 100) seen.add(percent);
+          return seen.size;
+        },
+        { timeout: 15_000, interval: 40 },
+      )
+      .toBeGreaterThanOrEqual(2);
+
+    const result = page.locator("#result img.result").first();
+    await result.waitFor({ timeout: 15_000 });
+    const src = await result.getAttribute("src");
+    expect(src).toMatch(new RegExp(`^${gateway.url}/files/style/outputs/`));
+    expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await page.locator("#status").textContent()).toMatch(/succeeded|done|finished/i);
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, "page-e2e.png"), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+});
