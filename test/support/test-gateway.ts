@@ -9,13 +9,11 @@ import type { DialectCase } from "./dialects.ts";
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
 export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
   const { env, cleanup } = dialect.env();
+  onTestFinished(cleanup);
   const config: Config = loadConfig({ ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
   const built = await buildDeps(config, { logger });
-  onTestFinished(async () => {
-    await built.close();
-    cleanup();
-  });
+  onTestFinished(() => built.close());
   return { app: createApp(built.deps), deps: built.deps, config, logger };
 }
 
