@@ -34,6 +34,30 @@ describe.each(dialectCases)("users on $name", (dialect) => {
     expect(ids.size).toBe(1);
   });
 
+  it.skipIf(dialect.skip)("treats external ids as case-sensitive (openids are)", async () => {
+    const { app } = await createTestGateway(dialect);
+    const lower = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "oAbC" }))).json()).user;
+    const upper = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "OABC" }))).json()).user;
+    expect(lower.id).not.toBe(upper.id);
+  });
+
+  it.skipIf(dialect.skip)("answers an unexpected failure with a bare 500 and logs it with the request id", async () => {
+    const { app, deps, logger } = await createTestGateway(dialect);
+    const style = deps.controllers.get("style")!;
+    style.getUser = async () => {
+      throw new Error("secret internals: table users is on fire");
+    };
+    const answer = await app.request("/api/users/some-id?frontend=style", { headers: { "x-request-id": "req-123" } });
+    expect(answer.status).toBe(500);
+    const body = await answer.json();
+    expect(body).toEqual({ error: { code: "internal", message: "Internal server error", requestId: "req-123" } });
+    expect(JSON.stringify(body)).not.toContain("fire");
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ level: "error", fields: expect.objectContaining({ requestId: "req-123", error: expect.stringContaining("on fire") }) }),
+    );
+    expect((await app.request("/healthz")).status).toBe(200);
+  });
+
   it.skipIf(dialect.skip)("keeps each frontend's users in its own database", async () => {
     const { app } = await createTestGateway(dialect);
     const created = await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "only-style" }));
