@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
+import type { StorageConfig } from "../storage/index.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
 
 /** A configuration problem, told in one line that names the variable and never its secret value. */
@@ -11,18 +12,6 @@ export class ConfigError extends Error {
 export type DatabaseTarget =
   | { kind: "mysql"; url: string; database: string }
   | { kind: "sqlite"; file: string };
-
-export type StorageConfig =
-  | { kind: "local"; dir: string; publicBaseUrl: string }
-  | {
-      kind: "oss";
-      region: string;
-      bucket: string;
-      accessKeyId: string;
-      accessKeySecret: string;
-      endpoint?: string;
-      publicBaseUrl?: string;
-    };
 
 export interface Config {
   port: number;

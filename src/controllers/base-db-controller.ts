@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -171,8 +171,19 @@ export abstract class BaseDBController {
     return { items, nextCursor };
   }
 
-  /** Jobs that had not finished, for reconciling after a restart or an upstream reconnect. */
-  async listUnfinishedPhotos(): Promise<Photo[]> {
-    return this.db.select().from(this.photos).where(inArray(this.photos.status, ["queued", "running"]));
+  /**
+   * Jobs a gateway replica left unfinished, for reconciling after its restart. Rows from before
+   * replicas were recorded (no gateway id) count as every replica's.
+   */
+  async listUnfinishedPhotos(gatewayId: string): Promise<Photo[]> {
+    return this.db
+      .select()
+      .from(this.photos)
+      .where(
+        and(
+          inArray(this.photos.status, ["queued", "running"]),
+          or(eq(this.photos.gatewayId, gatewayId), isNull(this.photos.gatewayId)),
+        ),
+      );
   }
 }

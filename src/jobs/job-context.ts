@@ -10,6 +10,8 @@ import type { TaskHub } from "./task-hub.ts";
 
 /** What the job modules share; built once by JobService. */
 export interface JobContext {
+  /** This replica's id: recorded on the jobs it submits, which are the ones it follows. */
+  gatewayId: string;
   servers: JobServers;
   storage: Storage;
   hub: TaskHub;

@@ -50,18 +50,36 @@ export class JobService {
   /** Re-follows every unfinished job after a start, reading each one's fate once from its server. */
   async resume(): Promise<void> {
     for (const [frontend, db] of this.ctx.controllers) {
-      const rows = await db.listUnfinishedPhotos().catch(() => []);
+      const rows = await db.listUnfinishedPhotos(this.ctx.gatewayId).catch((error: unknown) => {
+        this.ctx.logger.warn("could not list unfinished jobs; they are reconciled at the next start", { frontend, error: String(error) });
+        return [];
+      });
       for (const row of rows) {
         const job = this.followRow(frontend, row);
-        if (!job) continue;
+        if (!job) {
+          await this.orphan(frontend, row);
+          continue;
+        }
         void this.watch.attach(job.serverId).catch(() => undefined);
         void this.watch.reconcile(job);
       }
     }
   }
 
+  /** A job whose server left the configuration can never be followed again: it has failed. */
+  private async orphan(frontend: Frontend, row: Photo): Promise<void> {
+    const message = `Its ComfyUI server ${row.serverId ?? "(none)"} is no longer configured`;
+    await controllerOf(this.ctx, frontend)
+      .transitionPhoto(row.id, ["queued", "running"], { status: "failed", error: message, finishedAt: this.ctx.clock.now() })
+      .catch(() => undefined);
+  }
+
+  private followable(row: Photo): row is Photo & { serverId: string; promptId: string } {
+    return row.serverId !== null && row.promptId !== null && this.ctx.servers.ids().includes(row.serverId);
+  }
+
   private followRow(frontend: Frontend, row: Photo): LiveJob | null {
-    if (!row.serverId || !row.promptId || !this.ctx.servers.ids().includes(row.serverId)) return null;
+    if (!this.followable(row)) return null;
     const template = this.ctx.workflows.get(frontend, row.workflow);
     const job = newLiveJob(
       {
@@ -91,7 +109,7 @@ export class JobService {
   /** The client's poll: is the job running now, or how many are ahead of it. */
   async position(frontend: Frontend, photo: Photo): Promise<QueuePosition> {
     const done = { taskId: photo.id, running: false, ahead: 0 };
-    if (finishedStatuses.includes(photo.status) || !photo.serverId || !photo.promptId) return { ...done, status: photo.status };
+    if (finishedStatuses.includes(photo.status) || !this.followable(photo)) return { ...done, status: photo.status };
     const place = aheadOf(await this.readQueue(photo.serverId), photo.promptId);
     if (place?.running) return { taskId: photo.id, status: "running", running: true, ahead: 0 };
     if (place) {
@@ -123,7 +141,7 @@ export class JobService {
     if (finishedStatuses.includes(photo.status)) return photo;
     const live = this.ctx.live.byTaskKey(frontend, photo.id) ?? this.followRow(frontend, photo);
     if (live) live.cancelRequested = true;
-    if (photo.serverId && photo.promptId) {
+    if (this.followable(photo)) {
       const client = this.ctx.servers.clientFor(photo.serverId);
       const place = aheadOf(await client.getQueue(), photo.promptId);
       if (place?.running) await client.interrupt(photo.promptId);
@@ -132,6 +150,11 @@ export class JobService {
     if (live) await this.finisher.cancel(live);
     else await db.transitionPhoto(photo.id, ["queued", "running"], { status: "cancelled", finishedAt: this.ctx.clock.now() });
     return (await db.getPhoto(photo.id)) ?? photo;
+  }
+
+  /** How many jobs this replica is following now. */
+  get following(): number {
+    return this.ctx.live.size;
   }
 
   close(): void {

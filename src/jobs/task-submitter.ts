@@ -89,6 +89,7 @@ export class TaskSubmitter {
         inputUrl,
         outputUrls: [],
         idempotencyKey: input.idempotencyKey ?? null,
+        gatewayId: this.ctx.gatewayId,
       }));
       return { photo, replayed: false };
     } catch (error) {

@@ -33,4 +33,5 @@ export const lengths = {
   promptId: 64,
   fileName: 255,
   idempotencyKey: 128,
+  gatewayId: 64,
 } as const;

@@ -26,6 +26,8 @@ export const mysqlPhotos = mysqlTable(
     outputUrls: mysqlJson<string[]>("output_urls").notNull(),
     error: mysqlText("error"),
     idempotencyKey: varchar("idempotency_key", { length: lengths.idempotencyKey }),
+    /** The gateway replica that submitted the job and follows it (its INSTANCE_ID). */
+    gatewayId: varchar("gateway_id", { length: lengths.gatewayId }),
     createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
     updatedAt: datetime("updated_at", { mode: "date", fsp: 3 }).notNull(),
     startedAt: datetime("started_at", { mode: "date", fsp: 3 }),
@@ -53,6 +55,7 @@ export const sqlitePhotos = sqliteTable(
     outputUrls: sqliteJson<string[]>("output_urls").notNull(),
     error: text("error"),
     idempotencyKey: text("idempotency_key", { length: lengths.idempotencyKey }),
+    gatewayId: text("gateway_id", { length: lengths.gatewayId }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),

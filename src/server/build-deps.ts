@@ -60,7 +60,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   });
   const hub = new TaskHub();
   const jobs = new JobService(
-    { servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
+    { gatewayId, servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
   );
   const deps: AppDeps = {

@@ -82,4 +82,20 @@ describe.each(dialectCases)("jobs that go wrong on $name", (dialect) => {
     expect(done.outputUrls).toHaveLength(1);
     expect((await fetch(done.outputUrls[0])).status).toBe(200);
   });
+
+  it.skipIf(dialect.skip)("a second replica on the same database answers polls but leaves the job to the replica that submitted it", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 800 } });
+    const a = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-aaaa" });
+    const userId = await createUser(a.url, "style", "replicas");
+    const { task } = await (await submitTask(a.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
+    const b = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-bbbb" }, { env: a.data.env, cleanup: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(a.deps.jobs.following).toBe(1);
+    expect(b.deps.jobs.following).toBe(0);
+    const fromB = await pollQueue(b.url, "style", task.id, isFinalStatus, 20);
+    expect(fromB.some((answer) => answer.running)).toBe(true);
+    expect(fromB.at(-1)?.status).toBe("succeeded");
+    const done = await taskOf(b.url, "style", task.id);
+    expect(done.outputUrls[0]).toMatch(new RegExp(`^${a.url}/files/`));
+  });
 });

@@ -1,0 +1,1 @@
+ALTER TABLE `photos` ADD `gateway_id` varchar(64);
