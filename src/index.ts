@@ -1,3 +1,4 @@
+import { Server as HttpServer } from "node:http";
 import { serve, upgradeWebSocket } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import { closeCodes } from "./realtime/ws-protocol.ts";
@@ -18,6 +19,8 @@ function shutdown(signal: string): void {
   stopHeartbeat();
   built.deps.sockets.closeAll(closeCodes.goingAway, "server shutting down");
   server.close(() => void stop().then(() => process.exit(0)));
+  // Keep-alive sockets that go idle once their request is answered would otherwise hold close() open.
+  if (server instanceof HttpServer) setInterval(() => server.closeIdleConnections(), 100).unref();
   setTimeout(() => process.exit(0), 10_000).unref();
 }
 process.once("SIGTERM", () => shutdown("SIGTERM"));

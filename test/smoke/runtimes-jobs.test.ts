@@ -14,7 +14,7 @@ const runtimes: Runtime[] = ["node", "bun"];
 async function gatewayOn(runtime: Runtime, comfyUrl: string) {
   const { env, cleanup } = sqlite.env();
   const port = await freePort();
-  const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200" });
+  const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
   for (let i = 0; i < 100; i++) {
     const servers = await (await fetch(`${gateway.url}/api/servers`)).json();
     if (servers.summary.available === 1) break;
@@ -57,6 +57,24 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const closing = stays.closed;
       expect(await gateway.stop()).toBe(0);
       expect((await closing).code).toBe(1001);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("finishes a request in flight when told to stop", async () => {
+    const fake = await fakeForTest();
+    const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
+    try {
+      const userId = await createUser(gateway.url, "style", `drain-${runtime}`);
+      fake.setOptions({ hang: true });
+      const inFlight = submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "x.png" } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exited = gateway.stop();
+      const answer = await inFlight;
+      expect(answer.status).toBe(503);
+      expect((await answer.json()).error.code).toBe("comfy_unavailable");
+      expect(await exited).toBe(0);
     } finally {
       cleanup();
     }

@@ -39,7 +39,9 @@ export async function startTestServer(
     if (closed) return;
     closed = true;
     built.deps.sockets.closeAll(1001, "test over");
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    if ("closeAllConnections" in server) server.closeAllConnections();
+    await closing;
     await built.close();
   };
   onTestFinished(async () => {
