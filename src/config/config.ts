@@ -28,6 +28,7 @@ export interface Config {
   poolCheckIntervalMs: number;
   poolFailuresBeforeDown: number;
   maxUploadBytes: number;
+  redis?: { url: string; channel: string };
   workflowsDir: string;
   storage: StorageConfig;
 }
@@ -122,6 +123,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     poolCheckIntervalMs: env.POOL_CHECK_INTERVAL_MS,
     poolFailuresBeforeDown: env.POOL_FAILURES_BEFORE_DOWN,
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
   };

@@ -36,6 +36,9 @@ export const envSchema = z.object({
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   WORKFLOWS_DIR: z.string().min(1).default("./workflows"),
+  /** Set when several replicas run: task events are shared through Redis pub/sub. */
+  REDIS_URL: z.url().refine((url) => /^rediss?:\/\//.test(url), "must be a redis:// URL").optional(),
+  REDIS_CHANNEL: z.string().min(1).max(200).default("aipack:task-events"),
   STORAGE: z.enum(["local", "oss"]).default("local"),
   OSS_REGION: z.string().min(1).optional(),
   OSS_BUCKET: z.string().min(1).optional(),
@@ -48,7 +51,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values never appear in an error message. */
-export const secretVariables = new Set(["OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL"]);
+export const secretVariables = new Set(["OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
 
 /** Per-frontend database URL overrides: DATABASE_URL_STYLE=mysql://.../other_db. */
 export function frontendDatabaseOverrides(env: Record<string, string | undefined>): Map<string, string> {

@@ -6,19 +6,30 @@ export interface TaskListener {
   preview?(preview: TaskPreview): void;
 }
 
+/** Carries task events to the other gateway replicas (see realtime/redis-relay.ts). */
+export interface TaskRelay {
+  publish(key: string, event: TaskEvent): void;
+}
+
 interface LiveTask {
   listeners: Set<TaskListener>;
   /** The latest executing / progress, replayed to whoever joins mid-run. */
   executing?: TaskEvent;
-  progress?: TaskEvent;
+  progress?: ProgressEvent;
 }
 
 /**
- * Fans a task's events out to everyone following it. Only live tasks are held: a task's entry
- * goes with its final event or its last listener, so nothing accumulates per finished job.
+ * Fans a task's events out to everyone following it on this replica, and through the relay to the
+ * other replicas. Only live tasks are held: a task's entry goes with its final event or its last
+ * listener, so nothing accumulates per finished job.
  */
 export class TaskHub {
   private readonly tasks = new Map<string, LiveTask>();
+  private relay: TaskRelay | null = null;
+
+  useRelay(relay: TaskRelay): void {
+    this.relay = relay;
+  }
 
   private entry(key: string): LiveTask {
     let task = this.tasks.get(key);
@@ -43,7 +54,14 @@ export class TaskHub {
     };
   }
 
+  /** An event of a job this replica follows: delivered here and relayed to the others. */
   publish(key: string, event: TaskEvent): void {
+    this.deliver(key, event);
+    this.relay?.publish(key, event);
+  }
+
+  /** An event relayed from another replica: delivered here only. */
+  deliver(key: string, event: TaskEvent): void {
     const final = isFinal(event);
     const task = final ? this.tasks.get(key) : this.entry(key);
     if (!task) return;
@@ -61,8 +79,7 @@ export class TaskHub {
 
   /** Latest known progress of a live task (for GET /api/tasks/:id). */
   latestProgress(key: string): ProgressEvent | undefined {
-    const progress = this.tasks.get(key)?.progress;
-    return progress?.type === "progress" ? progress : undefined;
+    return this.tasks.get(key)?.progress;
   }
 
   /** How many tasks are held in memory (for tests and the memory benchmark). */

@@ -14,9 +14,13 @@ import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
 import { loadWorkflows } from "../workflows/index.ts";
 import { instanceId } from "./instance-id.ts";
+import { createRedisRelay } from "../realtime/redis-relay.ts";
+import { randomId } from "../lib/ids.ts";
 
 export interface BuiltDeps {
   deps: AppDeps;
+  /** Resolves once cross-replica events flow (at once without Redis). */
+  relayReady: Promise<void>;
   /** Starts background work: pool checks, and following jobs left unfinished by a previous run. */
   start(): void;
   /** Stops background work and releases every pool and connection the deps hold. */
@@ -59,6 +63,10 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     downAfter: config.poolFailuresBeforeDown,
   });
   const hub = new TaskHub();
+  const relay = config.redis
+    ? createRedisRelay({ ...config.redis, origin: `${gatewayId}:${randomId(6)}`, hub, logger })
+    : null;
+  if (relay) hub.useRelay(relay);
   const jobs = new JobService(
     { gatewayId, servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
@@ -79,6 +87,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   };
   return {
     deps,
+    relayReady: relay ? relay.ready : Promise.resolve(),
     start: () => {
       pool.start();
       void jobs.resume();
@@ -86,6 +95,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     close: async () => {
       jobs.close();
       pool.close();
+      await relay?.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));
     },
   };

@@ -30,6 +30,7 @@ describe("configuration", () => {
     [{ STORAGE: "oss", OSS_REGION: "oss-cn-hangzhou" }, /^OSS_BUCKET: required when STORAGE=oss/],
     [{ MAX_UPLOAD_BYTES: "-1" }, /^MAX_UPLOAD_BYTES: /],
     [{ COMFY_SERVERS: "gpu1=ftp://x" }, /^COMFY_SERVERS: /],
+    [{ REDIS_URL: "http://cache:6379" }, /^REDIS_URL: must be a redis/],
   ])("refuses %o with one line naming the variable", (env, message) => {
     expect(() => loadConfig(env, knownFrontends)).toThrow(ConfigError);
     expect(() => loadConfig(env, knownFrontends)).toThrow(message);

@@ -32,6 +32,7 @@ export async function startTestServer(
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", websocket: { server: wss } }, () => resolve(started));
   });
+  await built.relayReady;
   await built.deps.pool.refresh();
   built.start();
   let closed = false;
