@@ -109,7 +109,10 @@ export class JobService {
   /** The client's poll: is the job running now, or how many are ahead of it. */
   async position(frontend: Frontend, photo: Photo): Promise<QueuePosition> {
     const done = { taskId: photo.id, running: false, ahead: 0 };
-    if (finishedStatuses.includes(photo.status) || !this.followable(photo)) return { ...done, status: photo.status };
+    if (finishedStatuses.includes(photo.status) || !this.followable(photo)) {
+      this.lastAhead.delete(taskKey(frontend, photo.id));
+      return { ...done, status: photo.status };
+    }
     const place = aheadOf(await this.readQueue(photo.serverId), photo.promptId);
     if (place?.running) return { taskId: photo.id, status: "running", running: true, ahead: 0 };
     if (place) {

@@ -52,7 +52,9 @@ export class UpstreamWatch {
     if (!promptId) return;
     const job = this.ctx.live.byPromptId(serverId, promptId);
     if (!job) {
-      if (event.type !== "status") this.ctx.live.holdEarly(serverId, promptId, event);
+      // `executing` with no node is the tail of a job already ended here; nothing waits for it.
+      const tail = event.type === "executing" && event.data.node === null;
+      if (!tail) this.ctx.live.holdEarly(serverId, promptId, event);
       return;
     }
     this.dispatch(job, event);
