@@ -34,7 +34,7 @@ export class Executor {
 
   /** Wakes the worker after a prompt was queued. */
   kick(): void {
-    if (this.busy) return;
+    if (this.busy || this.store.options.paused) return;
     this.busy = true;
     void this.loop().finally(() => {
       this.busy = false;
@@ -47,12 +47,16 @@ export class Executor {
     if (promptId === undefined || this.store.running.promptId === promptId) this.interruptFlag = true;
   }
 
+  private next(): QueuedPrompt | null {
+    return this.store.options.paused ? null : this.store.takeNext();
+  }
+
   private statusMessage() {
     return { type: "status", data: { status: { exec_info: { queue_remaining: this.store.queueRemaining() } } } };
   }
 
   private async loop(): Promise<void> {
-    for (let item = this.store.takeNext(); item !== null; item = this.store.takeNext()) {
+    for (let item = this.next(); item !== null; item = this.next()) {
       this.store.running = item;
       this.interruptFlag = false;
       this.hub.broadcast(this.statusMessage());

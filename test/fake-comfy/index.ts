@@ -9,6 +9,12 @@ import { WsHub } from "./ws-hub.ts";
 export type { FakeComfyCounters, FakeComfyOptions, FakeComfyVersion } from "./options.ts";
 export { decodePng, encodePng, solidRaster, type Raster } from "./png.ts";
 
+/** Observers that are not knobs: fixed at start. */
+export interface FakeComfyHooks {
+  /** Every JSON WebSocket message, just before it is sent (the benchmarks timestamp `progress`). */
+  onSend?: (message: unknown) => void;
+}
+
 /** A running fake ComfyUI. */
 export interface FakeComfy {
   /** `http://127.0.0.1:<port>` */
@@ -36,8 +42,8 @@ export interface FakeComfy {
  * Starts a fake ComfyUI on 127.0.0.1 (port 0 unless given): real HTTP and WebSocket, behaving as
  * the protocol document and the 0.3.14 traces describe.
  */
-export async function startFakeComfy(options: Partial<FakeComfyOptions> & { port?: number } = {}): Promise<FakeComfy> {
-  const { port: wantedPort = 0, ...knobs } = options;
+export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeComfyHooks & { port?: number } = {}): Promise<FakeComfy> {
+  const { port: wantedPort = 0, onSend, ...knobs } = options;
   const store = new FakeStore({ ...defaultFakeOptions, ...knobs }, zeroCounters());
   const hub: WsHub = new WsHub({
     queueRemaining: () => store.queueRemaining(),
@@ -49,6 +55,7 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & { port
     onConnection: () => {
       store.counters.wsConnections += 1;
     },
+    onSend,
   });
   const executor = new Executor(store, hub);
   const sockets = new Set<Socket>();
@@ -104,6 +111,8 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & { port
     },
     setOptions: (patch) => {
       store.options = { ...store.options, ...patch };
+      // Un-pausing must start whatever queued meanwhile.
+      executor.kick();
     },
     start: async () => {
       if (server === null) await listen();

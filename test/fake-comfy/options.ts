@@ -24,6 +24,8 @@ export interface FakeComfyOptions {
   fail500: boolean;
   /** Leave `comfyui_version` out of /system_stats, as older releases do. */
   omitVersion: boolean;
+  /** The worker starts no new prompt while set (the queue still fills); clearing it resumes. */
+  paused: boolean;
 }
 
 /** Defaults suited to fast tests. */
@@ -39,6 +41,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   hang: false,
   fail500: false,
   omitVersion: false,
+  paused: false,
 };
 
 /** Request counters, for tests asserting how often the gateway hits ComfyUI. */

@@ -9,6 +9,8 @@ export interface HubHooks {
   /** The node executing now for a prompt owned by this client id, if any. */
   executingFor(clientId: string): { node: string; promptId: string } | null;
   onConnection(): void;
+  /** Called with every JSON message just before it is written to a socket (benchmarks timestamp them). */
+  onSend?(message: unknown): void;
 }
 
 /**
@@ -79,6 +81,8 @@ export class WsHub {
   }
 
   private sendTo(ws: WebSocket, message: unknown): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    this.hooks.onSend?.(message);
+    ws.send(JSON.stringify(message));
   }
 }

@@ -60,6 +60,9 @@ describe("progress over WebSocket (Node, in process)", () => {
     const midRun = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
     const firstProgress = await midRun.waitFor((m) => m.type === "progress");
     expect(firstProgress.value as number).toBeGreaterThanOrEqual(5);
+    const { task: running } = await (await fetch(`${gateway.url}/api/tasks/${taskId}?frontend=logo`)).json();
+    expect(running).toMatchObject({ status: "running", progress: { max: 30, percent: expect.any(Number) } });
+    expect(running.progress.value).toBeGreaterThanOrEqual(5);
     expect(midRun.messages.findIndex((m) => m.type === "progress")).toBeLessThan(midRun.messages.findIndex((m) => m.type === "subscribed"));
     const final = await early.waitFor(isFinalMessage);
 
