@@ -28,6 +28,8 @@ export interface AppDeps {
   /** Local storage's folder, served at /files; unset with OSS. */
   filesDir?: string;
   maxUploadBytes: number;
+  /** Browser origins allowed to call the REST API; empty: no CORS headers. */
+  corsOrigins: readonly string[];
   /** The runtime's WebSocket upgrade (Node: @hono/node-server, Bun: hono/bun); no ws route without it. */
   upgradeWebSocket?: UpgradeWebSocket;
 }

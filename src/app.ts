@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import type { AppDeps } from "./app-deps.ts";
 import type { AppEnv } from "./app-env.ts";
 import { notFound, onError } from "./errors/on-error.ts";
@@ -24,6 +25,12 @@ export function createApp(deps: AppDeps) {
   app.use(requestId(), injectDeps(deps));
   app.onError(onError);
   app.notFound(notFound);
+  // CORS only on the REST routes: the ws upgrade must not get header-changing middleware.
+  if (deps.corsOrigins.length > 0) {
+    const origin = deps.corsOrigins.includes("*") ? "*" : [...deps.corsOrigins];
+    const rest = cors({ origin, allowHeaders: ["Content-Type", "Idempotency-Key", "X-Request-Id"], exposeHeaders: ["X-Request-Id", "Server-Timing"], maxAge: 600 });
+    app.use("/api/*", async (c, next) => (c.req.path === "/api/ws" ? next() : rest(c, next)));
+  }
   app.route("/", createHealthRouter());
   app.route("/api/users", createUsersRouter());
   app.route("/api/photos", createPhotosRouter());

@@ -20,6 +20,7 @@ export interface Config {
   dataDir: string;
   instanceId?: string;
   frontends: string[];
+  corsOrigins: string[];
   databases: Record<string, DatabaseTarget>;
   comfyServers: ServerEntry[];
   comfyTimeoutMs: number;
@@ -115,6 +116,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     dataDir: path.resolve(env.DATA_DIR),
     instanceId: env.INSTANCE_ID,
     frontends,
+    corsOrigins: env.CORS_ORIGINS ?? [],
     databases: databaseTargets(env, frontends, frontendDatabaseOverrides(source)),
     comfyServers: comfyServers(env.COMFY_SERVERS),
     comfyTimeoutMs: env.COMFY_TIMEOUT_MS,

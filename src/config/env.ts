@@ -26,6 +26,8 @@ export const envSchema = z.object({
   /** This replica's id towards ComfyUI; unset: made once and kept in DATA_DIR/instance-id. */
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8-64 letters, digits, _ or -").optional(),
   FRONTENDS: csv.optional(),
+  /** Browser origins allowed to call the REST API (`*` for any); unset: no CORS headers. */
+  CORS_ORIGINS: csv.optional(),
   COMFY_SERVERS: z.string().min(1).default("http://127.0.0.1:8188"),
   COMFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   POOL_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),

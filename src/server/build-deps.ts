@@ -84,6 +84,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     storage,
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
     maxUploadBytes: config.maxUploadBytes,
+    corsOrigins: config.corsOrigins,
   };
   return {
     deps,

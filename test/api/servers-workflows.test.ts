@@ -84,3 +84,23 @@ describe("GET /api/workflows", () => {
     await expect(createTestGateway(sqlite, { WORKFLOWS_DIR: dir })).rejects.toThrow(/swatch.*width.*node "?9/);
   });
 });
+
+describe("CORS", () => {
+  it("answers allowed browser origins on the REST API only when configured", async () => {
+    const closed = await createTestGateway(sqlite);
+    const plain = await closed.app.request("/api/workflows?frontend=logo", { headers: { origin: "https://app.example" } });
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+
+    const { app } = await createTestGateway(sqlite, { CORS_ORIGINS: "https://app.example" });
+    const allowed = await app.request("/api/workflows?frontend=logo", { headers: { origin: "https://app.example" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    const preflight = await app.request("/api/tasks", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "idempotency-key" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("Idempotency-Key");
+    const other = await app.request("/api/workflows?frontend=logo", { headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
