@@ -1,4 +1,5 @@
 import { ComfyNotFoundError } from "./errors.ts";
+import { multipartBody } from "./multipart-body.ts";
 import { ensureOk, parseWith, readJson, send, type HttpContext } from "./http.ts";
 import {
   featuresSchema,
@@ -103,12 +104,13 @@ export class ComfyClient {
 
   /** `POST /upload/image`. Use the answered `name` in LoadImage: ComfyUI may rename duplicates. */
   async uploadImage(input: UploadImageInput): Promise<UploadResult> {
-    const form = new FormData();
-    // Copy into an exact, plain ArrayBuffer: a Node Buffer may be a view into a larger shared pool.
-    const blob = new Blob([new Uint8Array(input.bytes).buffer], { type: input.contentType });
-    form.append("image", blob, input.filename);
-    if (input.overwrite === true) form.append("overwrite", "true");
-    const res = await send(this.ctx, "upload/image", { method: "POST", body: form });
+    const { body, contentType } = multipartBody(input.overwrite === true ? { overwrite: "true" } : {}, {
+      name: "image",
+      filename: input.filename,
+      contentType: input.contentType,
+      bytes: input.bytes,
+    });
+    const res = await send(this.ctx, "upload/image", { method: "POST", body, headers: { "content-type": contentType } });
     await ensureOk(this.ctx, res, "/upload/image");
     return parseWith(this.ctx, uploadResponseSchema, await readJson(this.ctx, res, "/upload/image"), "/upload/image");
   }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -62,8 +62,24 @@ export abstract class BaseDBController {
     return this.database.tables.photos;
   }
 
+  // Every poll and submit reads a row by id: building that query once instead of per call takes
+  // drizzle's SQL building off the hot path (about a tenth of a poll's CPU; see bench/RESULTS.md).
+  private lookups?: ReturnType<BaseDBController["prepareLookups"]>;
+
+  private prepareLookups() {
+    const id = sql.placeholder("id");
+    return {
+      user: this.db.select().from(this.users).where(eq(this.users.id, id)).limit(1).prepare(),
+      photo: this.db.select().from(this.photos).where(eq(this.photos.id, id)).limit(1).prepare(),
+    };
+  }
+
+  private get byId() {
+    return (this.lookups ??= this.prepareLookups());
+  }
+
   async getUser(id: string): Promise<User | undefined> {
-    const [user] = await this.db.select().from(this.users).where(eq(this.users.id, id)).limit(1);
+    const [user] = await this.byId.user.execute({ id });
     return user;
   }
 
@@ -112,7 +128,7 @@ export abstract class BaseDBController {
   }
 
   async getPhoto(id: string): Promise<Photo | undefined> {
-    const [photo] = await this.db.select().from(this.photos).where(eq(this.photos.id, id)).limit(1);
+    const [photo] = await this.byId.photo.execute({ id });
     return photo;
   }
 
