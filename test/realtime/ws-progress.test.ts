@@ -127,12 +127,17 @@ describe("progress over WebSocket (Node, in process)", () => {
   });
 
   it("a client that never reads does not hold up the others", async () => {
-    const { gateway, submit } = await setup({ previews: true, msPerStep: 5 });
+    // Paused until every client is subscribed: a reader that joined mid-run would rightly start
+    // from the latest progress, and this test counts every step.
+    const { fake, gateway, submit } = await setup({ previews: true, msPerStep: 5, paused: true });
     const taskId = await submit(50);
     const stalled = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`));
+    await stalled.waitFor((m) => m.type === "subscribed");
     // Stop reading: the kernel buffers fill and the gateway sees a growing backlog for this client.
     (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const readers = await Promise.all(Array.from({ length: 5 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`))));
+    await Promise.all(readers.map((reader) => reader.waitFor((m) => m.type === "subscribed")));
+    fake.setOptions({ paused: false });
     const started = Date.now();
     await expectMonotonicProgressAndSameResult(readers);
     const deliveryMs = Date.now() - started;
