@@ -139,4 +139,10 @@ describe("ossPublicUrl", () => {
       "http://pics.oss-cn-beijing.aliyuncs.com/k.png",
     );
   });
+
+  it("never hands clients the internal endpoint, which only Aliyun's own network reaches", () => {
+    expect(ossPublicUrl({ ...base, endpoint: "https://oss-cn-hangzhou-internal.aliyuncs.com" }, "k.png")).toBe(
+      "https://pics.oss-cn-hangzhou.aliyuncs.com/k.png",
+    );
+  });
 });

@@ -32,8 +32,9 @@ function endpointUrl(endpoint: string, secure: boolean): URL {
 
 /**
  * The public URL of an OSS object: `<publicBaseUrl>/<key>` when given; otherwise virtual-host style
- * `https://<bucket>.<region>.aliyuncs.com/<key>` (or `<bucket>.<endpoint host>`); an IP endpoint
- * (a proxy or stand-in) cannot carry the bucket in its host, so it gets `<endpoint>/<bucket>/<key>`.
+ * `https://<bucket>.<region>.aliyuncs.com/<key>` (or `<bucket>.<endpoint host>`, an `-internal` host
+ * turned into its public twin); an IP endpoint (a proxy or stand-in) cannot carry the bucket in its
+ * host, so it gets `<endpoint>/<bucket>/<key>`.
  */
 export function ossPublicUrl(options: OssStorageOptions, key: string): string {
   if (options.publicBaseUrl) return `${options.publicBaseUrl.replace(/\/+$/, "")}/${key}`;
@@ -43,7 +44,10 @@ export function ossPublicUrl(options: OssStorageOptions, key: string): string {
   }
   const endpoint = endpointUrl(options.endpoint, secure);
   if (isIP(endpoint.hostname.replace(/^\[|\]$/g, ""))) return `${endpoint.origin}/${options.bucket}/${key}`;
-  return `${endpoint.protocol}//${options.bucket}.${endpoint.host}/${key}`;
+  // A gateway in the same region writes through the free `-internal` endpoint, which only hosts
+  // inside Aliyun's network can reach: clients get the bucket's public twin of that host.
+  const host = endpoint.host.replace(/-internal(\.aliyuncs\.com)$/i, "$1");
+  return `${endpoint.protocol}//${options.bucket}.${host}/${key}`;
 }
 
 /**
