@@ -1,5 +1,5 @@
 import { upgradeWebSocket, websocket } from "hono/bun";
-import { closeCodes } from "./realtime/ws-protocol.ts";
+import { closeCodes, closeReasons } from "./realtime/ws-protocol.ts";
 import { startGateway } from "./server/start-gateway.ts";
 
 // The Bun entry: the only file that knows it runs on Bun.
@@ -8,15 +8,15 @@ const server = Bun.serve({
   fetch: app.fetch,
   port: config.port,
   hostname: config.host,
-  // Bun pings idle sockets itself and drops those that do not answer.
-  websocket: { ...websocket, idleTimeout: 60, sendPings: true },
+  // Bun pings idle sockets itself and drops those silent for idleTimeout seconds (at most 960).
+  websocket: { ...websocket, idleTimeout: Math.min(960, Math.max(1, Math.round((2 * config.wsHeartbeatMs) / 1000))), sendPings: true },
 });
 built.deps.logger.info("aipack listening", { runtime: "bun", port: server.port, url: config.publicBaseUrl });
 
 /** Stops taking requests, says goodbye (1001) to sockets, lets in-flight requests finish. */
 async function shutdown(signal: string): Promise<void> {
   built.deps.logger.info("shutting down", { signal });
-  built.deps.sockets.closeAll(closeCodes.goingAway, "server shutting down");
+  built.deps.sockets.closeAll(closeCodes.goingAway, closeReasons.goingAway);
   await server.stop();
   await stop();
   process.exit(0);

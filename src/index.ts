@@ -1,7 +1,7 @@
 import { Server as HttpServer } from "node:http";
 import { serve, upgradeWebSocket } from "@hono/node-server";
 import { WebSocketServer } from "ws";
-import { closeCodes } from "./realtime/ws-protocol.ts";
+import { closeCodes, closeReasons } from "./realtime/ws-protocol.ts";
 import { startHeartbeat } from "./server/node-heartbeat.ts";
 import { startGateway } from "./server/start-gateway.ts";
 
@@ -11,13 +11,15 @@ const { config, app, built, stop } = await startGateway({ upgradeWebSocket });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info) => {
   built.deps.logger.info("aipack listening", { runtime: "node", port: info.port, url: config.publicBaseUrl });
 });
-const stopHeartbeat = startHeartbeat(wss);
+const stopHeartbeat = startHeartbeat(wss, config.wsHeartbeatMs);
 
 /** Stops taking requests, says goodbye (1001) to sockets, lets in-flight requests finish. */
 function shutdown(signal: string): void {
   built.deps.logger.info("shutting down", { signal });
   stopHeartbeat();
-  built.deps.sockets.closeAll(closeCodes.goingAway, "server shutting down");
+  // From here on the registry also says 1001 to upgrades that complete late, and drops sockets
+  // that have not finished closing after its grace period.
+  built.deps.sockets.closeAll(closeCodes.goingAway, closeReasons.goingAway);
   server.close(() => void stop().then(() => process.exit(0)));
   // Keep-alive sockets that go idle once their request is answered would otherwise hold close() open.
   if (server instanceof HttpServer) setInterval(() => server.closeIdleConnections(), 100).unref();

@@ -29,6 +29,7 @@ export interface Config {
   poolCheckIntervalMs: number;
   poolFailuresBeforeDown: number;
   maxUploadBytes: number;
+  wsHeartbeatMs: number;
   redis?: { url: string; channel: string };
   workflowsDir: string;
   storage: StorageConfig;
@@ -125,6 +126,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     poolCheckIntervalMs: env.POOL_CHECK_INTERVAL_MS,
     poolFailuresBeforeDown: env.POOL_FAILURES_BEFORE_DOWN,
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    wsHeartbeatMs: env.WS_HEARTBEAT_MS,
     redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),

@@ -36,6 +36,8 @@ export const envSchema = z.object({
   /** How long one upstream /queue answer serves every client poll of that server. */
   QUEUE_READ_WINDOW_MS: z.coerce.number().int().min(0).default(500),
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
+  /** Node: how often progress sockets are pinged; one missed pong drops the socket. Bun: idle timeout is twice this. */
+  WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   WORKFLOWS_DIR: z.string().min(1).default("./workflows"),
   /** Set when several replicas run: task events are shared through Redis pub/sub. */

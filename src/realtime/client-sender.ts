@@ -1,7 +1,7 @@
 import type { WSContext } from "hono/ws";
 import type { TaskEvent } from "../jobs/task-events.ts";
-import { bufferedAmount } from "./buffered-amount.ts";
-import { closeCodes, encodeClientPreview, type ServerMessage } from "./ws-protocol.ts";
+import { bufferedAmount, terminate } from "./raw-socket.ts";
+import { closeCodes, closeReasons, encodeClientPreview, type ServerMessage } from "./ws-protocol.ts";
 
 export interface SenderLimits {
   /** Above this many queued bytes, progress is held back (only the latest kept). */
@@ -15,7 +15,7 @@ export const defaultSenderLimits: SenderLimits = { softBytes: 256 * 1024, hardBy
 /**
  * Sends to one client without letting it slow anyone else: sends never wait, progress for a
  * client that is behind is coalesced to the latest per task, and a client past the hard bound
- * is closed. Final messages are always sent.
+ * is closed and its connection dropped. Final messages are always sent.
  */
 export class ClientSender {
   private readonly heldBack = new Map<string, TaskEvent>();
@@ -32,10 +32,14 @@ export class ClientSender {
 
   private overHardBound(): boolean {
     if (bufferedAmount(this.socket) <= this.limits.hardBytes) return false;
-    this.socket.close(closeCodes.tooSlow, "client too slow");
+    this.heldBack.clear();
+    this.socket.close(closeCodes.tooSlow, closeReasons.tooSlow);
+    // The close frame sits behind the backlog: drop the connection so the backlog is freed now.
+    terminate(this.socket);
     return true;
   }
 
+  /** Sends a message, or holds back progress while the client is behind. */
   send(message: ServerMessage): void {
     if (!this.open() || this.overHardBound()) return;
     const transient = message.type === "progress" || message.type === "executing";
@@ -57,10 +61,12 @@ export class ClientSender {
     this.socket.send(JSON.stringify(held));
   }
 
+  /** Drops what is held back for a task the client stopped following. */
   forget(taskId: string): void {
     this.heldBack.delete(taskId);
   }
 
+  /** Previews are the first thing a client that is behind goes without. */
   sendPreview(taskId: string, format: "jpeg" | "png", bytes: Uint8Array): void {
     if (!this.open() || bufferedAmount(this.socket) > this.limits.softBytes) {
       this.dropped++;

@@ -5,22 +5,67 @@ import type { TaskHub } from "../jobs/task-hub.ts";
 import { taskKey } from "../jobs/task-key.ts";
 import { ClientSender, type SenderLimits } from "./client-sender.ts";
 import { finalEventOf } from "./final-event.ts";
-import { closeCodes } from "./ws-protocol.ts";
+import { clientMessageSchema, closeCodes, closeReasons, maxBadMessages, maxSubscriptionsPerSocket } from "./ws-protocol.ts";
+
+/** The one query a session makes; narrow so tests can hand in a controllable reader. */
+export type PhotoReader = Pick<BaseDBController, "getPhoto">;
+
+/**
+ * One follow of one task. Its identity matters: after the row read, the session checks that the
+ * stored subscription is still this one, because the client may have unsubscribed (and subscribed
+ * again) while the read was pending, and a stale call must not end or answer for the new one.
+ */
+interface Subscription {
+  stop: () => void;
+}
+
+const usage = 'Send {"type":"subscribe"|"unsubscribe","taskId":"..."}';
 
 /** One client socket following some of one frontend's tasks. */
 export class ProgressSession {
   private readonly sender: ClientSender;
-  private readonly subscriptions = new Map<string, () => void>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private badMessages = 0;
 
   constructor(
     private readonly socket: WSContext,
     private readonly frontend: string,
-    private readonly db: BaseDBController,
+    private readonly db: PhotoReader,
     private readonly hub: TaskHub,
     private readonly wantsPreviews: boolean,
     limits?: SenderLimits,
   ) {
     this.sender = new ClientSender(socket, limits);
+  }
+
+  /** Tasks followed right now (including those whose row is still being read). */
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  /** A text frame from the client: subscribe / unsubscribe, anything else is a bad message. */
+  receive(text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const message = clientMessageSchema.safeParse(json);
+    if (!message.success) return this.refuse(usage);
+    const { taskId } = message.data;
+    if (message.data.type === "unsubscribe") return this.unsubscribe(taskId);
+    if (!this.subscriptions.has(taskId) && this.subscriptions.size >= maxSubscriptionsPerSocket) {
+      return this.refuse(`At most ${maxSubscriptionsPerSocket} tasks per socket; unsubscribe from one first`, taskId);
+    }
+    void this.subscribe(taskId, false);
+  }
+
+  /** Errors go through the sender so a flood of bad messages meets the same bounds as progress. */
+  private refuse(message: string, taskId?: string): void {
+    this.badMessages++;
+    this.sender.send({ type: "error", code: "bad_message", message, taskId });
+    if (this.badMessages >= maxBadMessages) this.socket.close(closeCodes.badRequest, closeReasons.badRequest);
   }
 
   /**
@@ -29,40 +74,66 @@ export class ProgressSession {
    */
   async subscribe(taskId: string, closeIfUnknown: boolean): Promise<void> {
     if (this.subscriptions.has(taskId)) return;
-    let finalSent = false;
-    const unsubscribe = this.hub.subscribe(taskKey(this.frontend, taskId), {
+    const subscription: Subscription = { stop: () => undefined };
+    // Stored before the hub replays the latest progress, so the replay counts as current.
+    this.subscriptions.set(taskId, subscription);
+    const stop = this.hub.subscribe(taskKey(this.frontend, taskId), {
       event: (event) => {
-        if (finalSent) return;
-        if (isFinal(event)) {
-          finalSent = true;
-          this.unsubscribe(taskId);
-        }
+        if (!this.isCurrent(taskId, subscription)) return;
+        if (isFinal(event)) this.end(taskId, subscription);
         this.sender.send(event);
       },
-      preview: this.wantsPreviews ? (preview) => this.sender.sendPreview(taskId, preview.format, preview.bytes) : undefined,
+      preview: this.wantsPreviews
+        ? (preview) => {
+            if (this.isCurrent(taskId, subscription)) this.sender.sendPreview(taskId, preview.format, preview.bytes);
+          }
+        : undefined,
     });
-    this.subscriptions.set(taskId, unsubscribe);
-    const photo = await this.db.getPhoto(taskId).catch(() => undefined);
-    if (!photo) {
-      this.unsubscribe(taskId);
-      this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
-      if (closeIfUnknown) this.socket.close(closeCodes.notFound, "unknown task");
+    subscription.stop = stop;
+    if (!this.isCurrent(taskId, subscription)) return stop();
+
+    const read = await this.db.getPhoto(taskId).then(
+      (photo) => ({ ok: true as const, photo }),
+      () => ({ ok: false as const }),
+    );
+    // Unsubscribed meanwhile, or the final message already came through the hub.
+    if (!this.isCurrent(taskId, subscription)) return;
+    if (!read.ok) {
+      // Not "not found": the task may well exist. 1011 tells the client to retry later.
+      this.end(taskId, subscription);
+      this.sender.send({ type: "error", code: "unavailable", message: `The ${this.frontend} database is unavailable; try again later`, taskId });
+      this.socket.close(closeCodes.unavailable, closeReasons.unavailable);
       return;
     }
-    const final = finalEventOf(photo);
-    if (final && !finalSent) {
-      finalSent = true;
-      this.unsubscribe(taskId);
+    if (!read.photo) {
+      this.end(taskId, subscription);
+      this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
+      if (closeIfUnknown) this.socket.close(closeCodes.notFound, closeReasons.notFound);
+      return;
+    }
+    const final = finalEventOf(read.photo);
+    if (final) {
+      this.end(taskId, subscription);
       this.sender.send(final);
       return;
     }
-    if (!finalSent) this.sender.send({ type: "subscribed", taskId, status: photo.status });
+    this.sender.send({ type: "subscribed", taskId, status: read.photo.status });
+  }
+
+  private isCurrent(taskId: string, subscription: Subscription): boolean {
+    return this.subscriptions.get(taskId) === subscription;
+  }
+
+  private end(taskId: string, subscription: Subscription): void {
+    if (!this.isCurrent(taskId, subscription)) return;
+    subscription.stop();
+    this.subscriptions.delete(taskId);
+    this.sender.forget(taskId);
   }
 
   unsubscribe(taskId: string): void {
-    this.subscriptions.get(taskId)?.();
-    this.subscriptions.delete(taskId);
-    this.sender.forget(taskId);
+    const subscription = this.subscriptions.get(taskId);
+    if (subscription) this.end(taskId, subscription);
   }
 
   close(): void {

@@ -26,14 +26,36 @@ export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
 /** Query of the upgrade request. */
 export const wsQuerySchema = z.object({
-  frontend: z.string().optional(),
+  // Bounded so an absurd value is refused as a bad request instead of travelling into messages.
+  frontend: z.string().max(40).optional(),
   taskId: z.string().min(1).max(64).optional(),
   /** "1" to receive ComfyUI's preview images as binary frames. */
   previews: z.enum(["0", "1"]).optional(),
 });
 
-/** Close codes: 1001 going away (shutdown), 4400 bad request, 4404 unknown task, 4408 too slow. */
-export const closeCodes = { goingAway: 1001, badRequest: 4400, notFound: 4404, tooSlow: 4408 } as const;
+/**
+ * Close codes: 1001 going away (shutdown), 1011 a database the socket needs is unavailable,
+ * 4400 bad request, 4404 unknown task, 4408 too slow.
+ */
+export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, notFound: 4404, tooSlow: 4408 } as const;
+
+/**
+ * Close reasons: fixed ASCII, because a close reason may hold at most 123 bytes and a longer one
+ * makes `ws` throw instead of closing. The details go in the JSON `error` message sent before.
+ */
+export const closeReasons = {
+  goingAway: "server shutting down",
+  unavailable: "database unavailable",
+  badRequest: "bad request",
+  notFound: "unknown task",
+  tooSlow: "client too slow",
+} as const satisfies Record<keyof typeof closeCodes, string>;
+
+/** Most tasks one socket may follow at once; each costs a hub listener and a database read. */
+export const maxSubscriptionsPerSocket = 100;
+
+/** Bad messages one socket may send before it is closed (4400). */
+export const maxBadMessages = 5;
 
 /**
  * Binary preview frame sent to clients that opted in: 1 byte format (1 = JPEG, 2 = PNG), 1 byte

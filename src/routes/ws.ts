@@ -4,11 +4,12 @@ import type { AppEnv } from "../app-env.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
-import { clientMessageSchema, closeCodes, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
+import { closeCodes, closeReasons, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
 
-function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">, code: number): void {
+/** The details go in the JSON message; the close reason is a fixed ASCII word (123-byte limit). */
+function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">): void {
   socket.send(JSON.stringify({ type: "error", ...error }));
-  socket.close(code, error.message.slice(0, 120));
+  socket.close(closeCodes.badRequest, closeReasons.badRequest);
 }
 
 /**
@@ -26,30 +27,19 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
       let session: ProgressSession | undefined;
       return {
         onOpen(_event, socket) {
-          if (!query.success) return refuse(socket, { code: "bad_message", message: describeIssues(query.error.issues) }, closeCodes.badRequest);
+          // Shutting down: the registry has already said 1001.
+          if (!sockets.add(socket)) return;
+          if (!query.success) return refuse(socket, { code: "bad_message", message: describeIssues(query.error.issues) });
           if (!db || !frontend) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
-            return refuse(socket, { code: "unknown_frontend", message }, closeCodes.badRequest);
+            return refuse(socket, { code: "unknown_frontend", message });
           }
-          sockets.add(socket);
           session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1");
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
         },
-        onMessage(event, socket) {
-          if (!session) return;
-          let json: unknown;
-          try {
-            json = JSON.parse(String(event.data));
-          } catch {
-            json = undefined;
-          }
-          const message = clientMessageSchema.safeParse(json);
-          if (!message.success) {
-            socket.send(JSON.stringify({ type: "error", code: "bad_message", message: 'Send {"type":"subscribe"|"unsubscribe","taskId":"..."}' }));
-            return;
-          }
-          if (message.data.type === "subscribe") void session.subscribe(message.data.taskId, false);
-          else session.unsubscribe(message.data.taskId);
+        onMessage(event) {
+          // Binary frames are not part of the client's protocol: they count as bad messages.
+          session?.receive(typeof event.data === "string" ? event.data : "");
         },
         onClose(_event, socket) {
           session?.close();

@@ -4,8 +4,9 @@ import { chromium, type Browser } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { pngBytes } from "../support/task-client.ts";
+import { createUser, pngBytes, submitTask } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
+import { txt2imgParams } from "../support/watch-flow.ts";
 
 const chromiumPath = "/usr/bin/chromium";
 const hasChromium = existsSync(chromiumPath);
@@ -15,20 +16,38 @@ if (!hasChromium) console.warn("[aipack tests] no Chromium at /usr/bin/chromium:
 const artifacts = path.resolve(import.meta.dirname, "../../test-artifacts");
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
-async function launch(): Promise<Browser> {
+/**
+ * A headless Chromium closed when the test ends, after a screenshot of each open page: taken in
+ * the teardown so a failing run leaves the artifact too (one hook, so it runs before the close).
+ */
+async function launch(name: string): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  onTestFinished(() => browser.close());
+  onTestFinished(async () => {
+    try {
+      mkdirSync(artifacts, { recursive: true });
+      const pages = browser.contexts().flatMap((context) => context.pages());
+      for (const [index, page] of pages.entries()) {
+        await page.screenshot({ path: path.join(artifacts, `${name}${index ? `-${index}` : ""}.png`), fullPage: true }).catch(() => undefined);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
   return browser;
 }
 
 describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
-  it("uploads an image, shows the progress bar moving and the result image", async () => {
+  it("uploads an image, shows its queue position, the progress bar moving and the result image", async () => {
     const fake = await fakeForTest({ msPerStep: 60 });
     const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}` });
-    const browser = await launch();
+    // Another user's job holds the only server for a few seconds, so the page's job waits behind it.
+    const other = await createUser(gateway.url, "logo", "someone-else");
+    const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(50) });
+    expect(ahead.status).toBe(202);
+    const browser = await launch("page-e2e");
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on("console", (message) => {
@@ -44,6 +63,7 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
     await page.fill("#param-steps", "25");
     await page.setInputFiles("#image", { name: "me.png", mimeType: "image/png", buffer: Buffer.from(pngBytes(64, 48, 0x884422)) });
     await page.click("#submit");
+    await expect.poll(() => page.locator("#ahead").textContent(), { timeout: 10_000, interval: 40 }).toMatch(/^1 job ahead of yours/);
 
     const seen = new Set<number>();
     await expect
@@ -64,8 +84,6 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
     expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await page.locator("#status").textContent()).toMatch(/succeeded|done|finished/i);
 
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: path.join(artifacts, "page-e2e.png"), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
 });

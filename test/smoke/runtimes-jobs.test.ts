@@ -1,18 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { decodePng } from "../fake-comfy/png.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
+import { systemClock } from "../../src/lib/clock.ts";
+import { openControllers } from "../../src/server/build-deps.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
 import { freePort } from "../support/test-server.ts";
-import { expectMonotonicProgressAndSameResult, txt2imgParams } from "../support/watch-flow.ts";
+import { expectMonotonicProgressAndSameResult, expectProductOwnerFlow, txt2imgParams } from "../support/watch-flow.ts";
 import { openProgressClient } from "../support/ws-client.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const runtimes: Runtime[] = ["node", "bun"];
 
-async function gatewayOn(runtime: Runtime, comfyUrl: string) {
-  const { env, cleanup } = sqlite.env();
+/** A gateway process over `data` (fresh SQLite files by default; pass an earlier one's to restart). */
+async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env()) {
+  const { env, cleanup } = data;
   const port = await freePort();
   const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
   for (let i = 0; i < 100; i++) {
@@ -59,6 +64,53 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       expect((await closing).code).toBe(1001);
     } finally {
       cleanup();
+    }
+  });
+
+  it("the product owner's flow: ws open, poll until running (ahead 1 first), progress, a downloadable result", async () => {
+    const fake = await fakeForTest({ msPerStep: 80 });
+    const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
+    try {
+      const userId = await createUser(gateway.url, "logo", `owner-${runtime}`);
+      const submit = async (steps: number) => {
+        const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "txt2img", params: txt2imgParams(steps) });
+        expect(answer.status).toBe(202);
+        return (await answer.json()).task.id as string;
+      };
+      await expectProductOwnerFlow(gateway.url, submit);
+      expect(await gateway.stop()).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("SIGTERM mid-job leaves the row running; a new process on the same DATA_DIR ends it succeeded", async () => {
+    const fake = await fakeForTest({ msPerStep: 60 });
+    const data = sqlite.env();
+    try {
+      const first = (await gatewayOn(runtime, fake.url, { env: data.env, cleanup: () => undefined })).gateway;
+      const userId = await createUser(first.url, "logo", `restart-${runtime}`);
+      const taskId = (await (await submitTask(first.url, { frontend: "logo", userId, workflow: "txt2img", params: txt2imgParams(30) })).json()).task.id as string;
+      await pollQueue(first.url, "logo", taskId, (a) => a.running, 20);
+      expect(await first.stop("SIGTERM")).toBe(0);
+
+      // Read the row as the stopped process left it: shutdown must not have ended the job.
+      const config = loadConfig({ ...data.env, COMFY_SERVERS: fake.url }, knownFrontends);
+      const logo = openControllers(config, systemClock).get("logo")!;
+      try {
+        expect((await logo.getPhoto(taskId))?.status).toBe("running");
+      } finally {
+        await logo.close();
+      }
+
+      const second = (await gatewayOn(runtime, fake.url, { env: data.env, cleanup: () => undefined })).gateway;
+      const polls = await pollQueue(second.url, "logo", taskId, isFinalStatus, 50);
+      expect(polls.at(-1)?.status).toBe("succeeded");
+      const { task } = await (await fetch(`${second.url}/api/tasks/${taskId}?frontend=logo`)).json();
+      expect((await fetch(task.outputUrls[0])).status).toBe(200);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      data.cleanup();
     }
   });
 

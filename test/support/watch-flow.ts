@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import { isFinalMessage, type ProgressClient, type WsMessage } from "./ws-client.ts";
+import { isFinalStatus, pollQueue } from "./task-client.ts";
+import { isFinalMessage, openProgressClient, type ProgressClient, type WsMessage } from "./ws-client.ts";
 
 /** Every client got progress that never went back, and the same final success. */
 export async function expectMonotonicProgressAndSameResult(clients: ProgressClient[]): Promise<WsMessage[]> {
@@ -7,9 +8,12 @@ export async function expectMonotonicProgressAndSameResult(clients: ProgressClie
   for (const [index, client] of clients.entries()) {
     const progress = client.messages.filter((m) => m.type === "progress");
     expect(progress.length, `client ${index}`).toBeGreaterThan(0);
-    const percents = progress.map((m) => m.percent as number);
-    expect(percents, `client ${index}`).toEqual([...percents].sort((a, b) => a - b));
-    // Nothing after the final message.
+    // A null percent would sort as 0 and pass the order check, so numbers are checked first.
+    const percents = progress.map((m) => m.percent);
+    for (const percent of percents) expect(percent, `client ${index}`).toEqual(expect.any(Number));
+    expect(percents, `client ${index}`).toEqual([...(percents as number[])].sort((a, b) => a - b));
+    // Exactly one final message, and nothing after it.
+    expect(client.messages.filter(isFinalMessage), `client ${index}`).toHaveLength(1);
     expect(client.messages.at(-1)?.type).toBe(finals[index]!.type);
   }
   expect(finals.every((f) => f.type === "succeeded")).toBe(true);
@@ -19,3 +23,33 @@ export async function expectMonotonicProgressAndSameResult(clients: ProgressClie
 }
 
 export const txt2imgParams = (steps: number) => JSON.stringify({ prompt: "a small fox logo", steps, width: 256, height: 256 });
+
+/**
+ * The product owner's flow against a gateway at `baseUrl` (a fake ComfyUI slow enough that a poll
+ * lands while the job runs): a job waits behind another, its client opens the socket, polls
+ * GET /api/queue (first `ahead: 1`) until it sees `running`, then hears progress and the success,
+ * whose URL downloads.
+ */
+export async function expectProductOwnerFlow(baseUrl: string, submit: (steps: number) => Promise<string>): Promise<void> {
+  const blocker = await submit(20);
+  const taskId = await submit(10);
+  expect(blocker).not.toBe(taskId);
+  const client = await openProgressClient(`${baseUrl.replace(/^http/, "ws")}/api/ws?frontend=logo&taskId=${taskId}`);
+  await client.waitFor((m) => m.type === "subscribed");
+  const polls = await pollQueue(baseUrl, "logo", taskId, (a) => a.running || isFinalStatus(a), 20);
+  expect(polls[0]).toMatchObject({ status: "queued", ahead: 1, running: false });
+  // Stopping on a final status too would let a run that never showed `running` pass.
+  expect(polls.at(-1)).toMatchObject({ status: "running", running: true });
+  const final = await client.waitFor(isFinalMessage, 30_000);
+  expect(final).toMatchObject({ type: "succeeded", taskId, outputUrls: [expect.stringContaining("/files/logo/outputs/")] });
+  const download = await fetch(String((final.outputUrls as string[])[0]));
+  expect(download.status).toBe(200);
+  expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  const types = client.messages.map((m) => m.type);
+  expect(types).toContain("queued");
+  expect(types.indexOf("running")).toBeLessThan(types.indexOf("progress"));
+  const progress = client.messages.filter((m) => m.type === "progress");
+  expect(progress.map((m) => m.value)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  expect(progress.every((m) => m.max === 10 && m.taskId === taskId)).toBe(true);
+  expect(client.messages.filter(isFinalMessage)).toHaveLength(1);
+}
