@@ -15,6 +15,18 @@ export interface UserInput {
 export type PhotoInput = Omit<NewPhoto, "id" | "createdAt" | "updatedAt"> & { id?: string };
 export type PhotoPatch = Partial<Omit<Photo, "id" | "userId" | "createdAt" | "updatedAt">>;
 
+/**
+ * Rows an UPDATE matched, from either driver: mysql2 answers `[ResultSetHeader, fields]`, libSQL a
+ * ResultSet with `rowsAffected`.
+ */
+function affectedRows(result: unknown): number {
+  const header: unknown = Array.isArray(result) ? result[0] : result;
+  if (typeof header !== "object" || header === null) throw new Error("the database did not report affected rows");
+  if ("affectedRows" in header && typeof header.affectedRows === "number") return header.affectedRows;
+  if ("rowsAffected" in header && typeof header.rowsAffected === "number") return header.rowsAffected;
+  throw new Error("the database did not report affected rows");
+}
+
 export interface PhotoPage {
   items: Photo[];
   nextCursor: string | null;
@@ -120,11 +132,33 @@ export abstract class BaseDBController {
     return (await this.getUser(id))!;
   }
 
+  /**
+   * Inserts a photo and returns the row as inserted. It is not read back: a read that failed after
+   * a successful insert would leave the caller unsure whether the row exists.
+   */
   async createPhoto(input: PhotoInput): Promise<Photo> {
     const now = this.clock.now();
-    const id = input.id ?? randomId();
-    await this.db.insert(this.photos).values({ ...input, id, createdAt: now, updatedAt: now });
-    return (await this.getPhoto(id))!;
+    const photo: Photo = {
+      id: input.id ?? randomId(),
+      userId: input.userId,
+      workflow: input.workflow,
+      params: input.params,
+      status: input.status,
+      serverId: input.serverId ?? null,
+      promptId: input.promptId ?? null,
+      inputName: input.inputName ?? null,
+      inputUrl: input.inputUrl ?? null,
+      outputUrls: input.outputUrls,
+      error: input.error ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      gatewayId: input.gatewayId ?? null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: input.startedAt ?? null,
+      finishedAt: input.finishedAt ?? null,
+    };
+    await this.db.insert(this.photos).values(photo);
+    return photo;
   }
 
   async getPhoto(id: string): Promise<Photo | undefined> {
@@ -154,12 +188,13 @@ export abstract class BaseDBController {
    * Guards against two ends of a job (say, success and cancel) both writing.
    */
   async transitionPhoto(id: string, from: readonly PhotoStatus[], patch: PhotoPatch & { status: PhotoStatus }): Promise<boolean> {
-    await this.db
+    const result: unknown = await this.db
       .update(this.photos)
       .set({ ...patch, updatedAt: this.clock.now() })
       .where(and(eq(this.photos.id, id), inArray(this.photos.status, [...from])));
-    const after = await this.getPhoto(id);
-    return after?.status === patch.status;
+    // Only the UPDATE itself knows whether this call moved the row: reading the status afterwards
+    // cannot tell this transition from an earlier one to the same status.
+    return affectedRows(result) > 0;
   }
 
   /** A user's photos, newest first; pass the returned cursor to get the next page. */

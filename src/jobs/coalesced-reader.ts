@@ -1,24 +1,54 @@
+/** A shared upstream read: callers in one window share one request and its answer. */
+export interface CoalescedReader<T> {
+  /**
+   * An answer at most `maxAgeMs` old. With `notBefore` (ms since the epoch), only an answer whose
+   * request started after that instant will do: a job queued at `notBefore` is then in it.
+   */
+  read(notBefore?: number): Promise<T>;
+  /** Forgets the cached answer and any request in flight: the next read asks upstream again. */
+  invalidate(): void;
+}
+
 /**
  * Wraps an upstream read so that concurrent callers share one request, and a finished answer is
  * reused for `maxAgeMs`: a thousand clients polling a task cost one ComfyUI /queue read per window.
  */
-export function coalescedReader<T>(read: () => Promise<T>, options: { maxAgeMs: number; now?: () => number }): () => Promise<T> {
+export function coalescedReader<T>(read: () => Promise<T>, options: { maxAgeMs: number; now?: () => number }): CoalescedReader<T> {
   const now = options.now ?? Date.now;
-  let inFlight: Promise<T> | undefined;
-  let cached: { value: T; at: number } | undefined;
-  return () => {
-    if (cached && now() - cached.at < options.maxAgeMs) return Promise.resolve(cached.value);
-    inFlight ??= read().then(
+  // Bumped by invalidate(): an answer to a request from an older generation is never cached.
+  let generation = 0;
+  let inFlight: { promise: Promise<T>; startedAt: number; generation: number } | undefined;
+  let cached: { value: T; at: number; startedAt: number } | undefined;
+
+  const start = (): Promise<T> => {
+    const startedAt = now();
+    const mine = generation;
+    const promise: Promise<T> = read().then(
       (value) => {
-        cached = { value, at: now() };
-        inFlight = undefined;
+        if (mine === generation && (!cached || cached.startedAt <= startedAt)) cached = { value, at: now(), startedAt };
+        if (inFlight?.promise === promise) inFlight = undefined;
         return value;
       },
       (error: unknown) => {
-        inFlight = undefined;
+        if (inFlight?.promise === promise) inFlight = undefined;
         throw error;
       },
     );
-    return inFlight;
+    inFlight = { promise, startedAt, generation: mine };
+    return promise;
+  };
+
+  return {
+    read(notBefore = Number.NEGATIVE_INFINITY) {
+      // Strictly after: a request started in the same millisecond may have missed the job.
+      if (cached && now() - cached.at < options.maxAgeMs && cached.startedAt > notBefore) return Promise.resolve(cached.value);
+      if (inFlight && inFlight.generation === generation && inFlight.startedAt > notBefore) return inFlight.promise;
+      return start();
+    },
+    invalidate() {
+      generation += 1;
+      cached = undefined;
+      inFlight = undefined;
+    },
   };
 }

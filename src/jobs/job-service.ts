@@ -1,11 +1,12 @@
 import { aheadOf } from "../comfy/comfy-client.ts";
-import type { QueueState } from "../comfy/schemas.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import { finishedStatuses, type Photo, type PhotoStatus } from "../schema/index.ts";
-import { coalescedReader } from "./coalesced-reader.ts";
 import { controllerOf, type JobContext } from "./job-context.ts";
 import { JobFinisher } from "./job-finisher.ts";
-import { newLiveJob, type LiveJob } from "./live-job.ts";
+import { followable, JobResumer } from "./job-resumer.ts";
+import type { LiveJob } from "./live-job.ts";
+import { QueueAnnouncer } from "./queue-announcer.ts";
+import { QueueReads } from "./queue-reads.ts";
 import { Reconciler } from "./reconciler.ts";
 import { taskKey } from "./task-key.ts";
 import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
@@ -30,17 +31,22 @@ export class JobService {
   private readonly finisher: JobFinisher;
   private readonly watch: UpstreamWatch;
   private readonly submitter: TaskSubmitter;
-  private readonly queueReaders = new Map<string, () => Promise<QueueState>>();
-  private readonly lastAhead = new Map<string, number>();
+  private readonly resumer: JobResumer;
+  private readonly queues: QueueReads;
+  private readonly announcer: QueueAnnouncer;
 
   constructor(
     private readonly ctx: JobContext,
-    private readonly options: JobServiceOptions = {},
+    options: JobServiceOptions = {},
   ) {
-    this.finisher = new JobFinisher(ctx);
-    const reconciler = new Reconciler(ctx, this.finisher);
-    this.watch = new UpstreamWatch(ctx, this.finisher, reconciler, options.lostAfterMs ?? 30_000);
-    this.submitter = new TaskSubmitter(ctx, this.watch);
+    this.queues = new QueueReads(ctx.servers, options.queueReadWindowMs ?? 500);
+    this.announcer = new QueueAnnouncer(ctx.hub);
+    this.finisher = new JobFinisher(ctx, (job) => this.announcer.forget(taskKey(job.frontend, job.taskId)));
+    const reconciler = new Reconciler(ctx, this.finisher, this.queues);
+    const lostAfterMs = options.lostAfterMs ?? 30_000;
+    this.watch = new UpstreamWatch(ctx, this.finisher, reconciler, lostAfterMs);
+    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues);
+    this.resumer = new JobResumer(ctx, this.watch, this.finisher, lostAfterMs);
   }
 
   submit(input: SubmitInput) {
@@ -48,110 +54,79 @@ export class JobService {
   }
 
   /** Re-follows every unfinished job after a start, reading each one's fate once from its server. */
-  async resume(): Promise<void> {
-    for (const [frontend, db] of this.ctx.controllers) {
-      const rows = await db.listUnfinishedPhotos(this.ctx.gatewayId).catch((error: unknown) => {
-        this.ctx.logger.warn("could not list unfinished jobs; they are reconciled at the next start", { frontend, error: String(error) });
-        return [];
-      });
-      for (const row of rows) {
-        const job = this.followRow(frontend, row);
-        if (!job) {
-          await this.orphan(frontend, row);
-          continue;
-        }
-        void this.watch.attach(job.serverId).catch(() => undefined);
-        void this.watch.reconcile(job);
-      }
-    }
-  }
-
-  /** A job whose server left the configuration can never be followed again: it has failed. */
-  private async orphan(frontend: Frontend, row: Photo): Promise<void> {
-    const message = `Its ComfyUI server ${row.serverId ?? "(none)"} is no longer configured`;
-    await controllerOf(this.ctx, frontend)
-      .transitionPhoto(row.id, ["queued", "running"], { status: "failed", error: message, finishedAt: this.ctx.clock.now() })
-      .catch(() => undefined);
-  }
-
-  private followable(row: Photo): row is Photo & { serverId: string; promptId: string } {
-    return row.serverId !== null && row.promptId !== null && this.ctx.servers.ids().includes(row.serverId);
-  }
-
-  private followRow(frontend: Frontend, row: Photo): LiveJob | null {
-    if (!this.followable(row)) return null;
-    const template = this.ctx.workflows.get(frontend, row.workflow);
-    const job = newLiveJob(
-      {
-        frontend,
-        taskId: row.id,
-        serverId: row.serverId,
-        promptId: row.promptId,
-        outputNodes: new Set(template?.outputs ?? []),
-        totalNodes: template ? Object.keys(template.prompt).length : null,
-      },
-      Promise.resolve(),
-    );
-    this.watch.follow(job);
-    return job;
-  }
-
-  private readQueue(serverId: string): Promise<QueueState> {
-    let reader = this.queueReaders.get(serverId);
-    if (!reader) {
-      const client = this.ctx.servers.clientFor(serverId);
-      reader = coalescedReader(() => client.getQueue(), { maxAgeMs: this.options.queueReadWindowMs ?? 500 });
-      this.queueReaders.set(serverId, reader);
-    }
-    return reader();
+  resume(): Promise<void> {
+    return this.resumer.resume();
   }
 
   /** The client's poll: is the job running now, or how many are ahead of it. */
   async position(frontend: Frontend, photo: Photo): Promise<QueuePosition> {
-    const done = { taskId: photo.id, running: false, ahead: 0 };
-    if (finishedStatuses.includes(photo.status) || !this.followable(photo)) {
-      this.lastAhead.delete(taskKey(frontend, photo.id));
-      return { ...done, status: photo.status };
+    const key = taskKey(frontend, photo.id);
+    const running: QueuePosition = { taskId: photo.id, status: "running", running: true, ahead: 0 };
+    if (finishedStatuses.includes(photo.status) || !followable(this.ctx, photo)) {
+      this.announcer.forget(key);
+      return { taskId: photo.id, status: photo.status, running: false, ahead: 0 };
     }
-    const place = aheadOf(await this.readQueue(photo.serverId), photo.promptId);
-    if (place?.running) return { taskId: photo.id, status: "running", running: true, ahead: 0 };
+    const live = this.ctx.live.byTaskKey(frontend, photo.id);
+    if (live?.endUnrecorded) return this.leftQueue(frontend, photo, live);
+    // ComfyUI said it started: a queue answer from before that must not put it back in line.
+    if (photo.status === "running") return running;
+    let place = aheadOf(await this.queues.read(photo.serverId), photo.promptId);
+    if (!place) {
+      // The shared answer may predate the job (another replica queued it): ask once more, with an
+      // answer from after the job was queued, which lists it if it still waits or runs.
+      const queuedAt = live?.queuedAt ?? photo.createdAt.getTime();
+      place = aheadOf(await this.queues.read(photo.serverId, queuedAt), photo.promptId);
+    }
+    if (place?.running) return running;
     if (place) {
-      this.announceAhead(frontend, photo.id, place.ahead);
+      // A job this replica follows and no longer holds has ended: its followers heard the end.
+      const endedHere = photo.gatewayId === this.ctx.gatewayId && (!live || live.ending !== null);
+      if (!endedHere) this.announcer.announce(key, photo.id, place.ahead);
       return { taskId: photo.id, status: "queued", running: false, ahead: place.ahead };
     }
-    // In no queue and not finished: its end is being recorded, or was missed; ask its server once.
-    const live = this.ctx.live.byTaskKey(frontend, photo.id);
-    if (live) await this.watch.reconcile(live);
-    const now = (await controllerOf(this.ctx, frontend).getPhoto(photo.id)) ?? photo;
-    return { ...done, status: now.status };
-  }
-
-  /** Tells WebSocket followers their place when a poll learns that it changed. */
-  private announceAhead(frontend: Frontend, taskId: string, ahead: number): void {
-    const key = taskKey(frontend, taskId);
-    if (this.lastAhead.get(key) === ahead) return;
-    this.lastAhead.set(key, ahead);
-    if (this.lastAhead.size > 10_000) this.lastAhead.delete(this.lastAhead.keys().next().value!);
-    this.ctx.hub.publish(key, { type: "queued", taskId, ahead });
+    return this.leftQueue(frontend, photo, live);
   }
 
   /**
-   * Cancels a job: off the queue if pending, interrupted if running. A finished job is left as it is.
+   * The job is in no queue of its server: ComfyUI is done with it. Its end is being recorded, or
+   * was missed (then its server is asked once). Until the row says how it ended, it is past
+   * waiting in line: running.
+   */
+  private async leftQueue(frontend: Frontend, photo: Photo, live: LiveJob | undefined): Promise<QueuePosition> {
+    if (live && !live.ending) await this.watch.reconcile(live);
+    const now = (await controllerOf(this.ctx, frontend).getPhoto(photo.id)) ?? photo;
+    if (finishedStatuses.includes(now.status)) return { taskId: photo.id, status: now.status, running: false, ahead: 0 };
+    return { taskId: photo.id, status: "running", running: true, ahead: 0 };
+  }
+
+  /**
+   * Cancels a job: off the queue if pending, interrupted if running. A finished job is left as it
+   * is, and so is one ComfyUI has finished whose end is still being recorded.
    * Returns the row as it stands afterwards.
    */
   async cancel(frontend: Frontend, photo: Photo): Promise<Photo> {
     const db = controllerOf(this.ctx, frontend);
     if (finishedStatuses.includes(photo.status)) return photo;
-    const live = this.ctx.live.byTaskKey(frontend, photo.id) ?? this.followRow(frontend, photo);
-    if (live) live.cancelRequested = true;
-    if (this.followable(photo)) {
-      const client = this.ctx.servers.clientFor(photo.serverId);
-      const place = aheadOf(await client.getQueue(), photo.promptId);
-      if (place?.running) await client.interrupt(photo.promptId);
-      else if (place) await client.deleteFromQueue([photo.promptId]);
+    const live = this.ctx.live.byTaskKey(frontend, photo.id) ?? this.resumer.followRow(frontend, photo);
+    if (!live) {
+      const changed = await db.transitionPhoto(photo.id, ["queued", "running"], { status: "cancelled", finishedAt: this.ctx.clock.now() });
+      if (changed) this.ctx.hub.publish(taskKey(frontend, photo.id), { type: "cancelled", taskId: photo.id });
+      return (await db.getPhoto(photo.id)) ?? photo;
     }
-    if (live) await this.finisher.cancel(live);
-    else await db.transitionPhoto(photo.id, ["queued", "running"], { status: "cancelled", finishedAt: this.ctx.clock.now() });
+    live.cancelRequested = true;
+    const client = this.ctx.servers.clientFor(live.serverId);
+    // Where it stands now, not a poll's cached answer: the wrong call would leave it running.
+    const place = aheadOf(await this.queues.read(live.serverId, Date.now()), live.promptId);
+    if (place?.running) await client.interrupt(live.promptId);
+    else if (place) {
+      await client.deleteFromQueue([live.promptId]);
+      this.queues.invalidate(live.serverId);
+    } else {
+      // In neither queue: it ended on ComfyUI. That end wins; a job its server lost ends failed.
+      await this.watch.reconcile(live);
+    }
+    // Waits for, instead of overriding, an end already recorded or under way.
+    await this.finisher.cancel(live);
     return (await db.getPhoto(photo.id)) ?? photo;
   }
 
@@ -161,6 +136,7 @@ export class JobService {
   }
 
   close(): void {
+    this.resumer.close();
     this.watch.close();
   }
 }

@@ -17,6 +17,16 @@ export interface LiveJob {
   outputs: FileRef[];
   succeeded: boolean;
   cancelRequested: boolean;
+  /** When the gateway knew the prompt to be queued (ms): a /queue answer from after it must list the job. */
+  queuedAt: number;
+  /**
+   * Set while the job's end is being recorded (results fetched and stored, row written), and kept
+   * once it is: a second end (a poll's reconcile, a cancel) waits for this one instead of racing it.
+   * Cleared again if recording failed, so a later reconcile can retry.
+   */
+  ending: Promise<void> | null;
+  /** An end was known but its row could not be written: the next poll reconciles to retry. */
+  endUnrecorded: boolean;
   /** Events are handled one after another, and only once the job's row exists. */
   chain: Promise<void>;
 }
@@ -30,6 +40,9 @@ export function newLiveJob(fields: Pick<LiveJob, "frontend" | "taskId" | "server
     outputs: [],
     succeeded: false,
     cancelRequested: false,
+    queuedAt: Date.now(),
+    ending: null,
+    endUnrecorded: false,
     chain: recorded,
   };
 }

@@ -3,6 +3,7 @@ import type { HistoryEntry } from "../comfy/schemas.ts";
 import type { JobContext } from "./job-context.ts";
 import type { JobFinisher } from "./job-finisher.ts";
 import type { LiveJob } from "./live-job.ts";
+import type { QueueReads } from "./queue-reads.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 function lastMessage(entry: HistoryEntry): { type: string; data: Record<string, unknown> } | null {
@@ -14,8 +15,8 @@ function lastMessage(entry: HistoryEntry): { type: string; data: Record<string, 
 
 /**
  * Brings a job's row in line with what its ComfyUI server knows, after messages may have been
- * missed (a gateway restart, an upstream reconnect). One /history read per job, then /queue only
- * if history has nothing; never a polling loop.
+ * missed (a gateway restart, an upstream reconnect). One /history read per job, then the shared
+ * /queue answer only if history has nothing; never a polling loop.
  */
 export class Reconciler {
   private readonly flights = new SingleFlight<void>();
@@ -23,18 +24,26 @@ export class Reconciler {
   constructor(
     private readonly ctx: JobContext,
     private readonly finisher: JobFinisher,
+    private readonly queues: QueueReads,
   ) {}
 
   reconcile(job: LiveJob): Promise<void> {
+    // Its end is already being recorded (or was): reading history again would end it twice.
+    if (job.ending) return job.ending;
     return this.flights.run(`${job.frontend}:${job.taskId}`, () => this.check(job));
   }
 
   private async check(job: LiveJob): Promise<void> {
     const client = this.ctx.servers.clientFor(job.serverId);
-    const entry = await client.getHistory(job.promptId);
+    let entry = await client.getHistory(job.promptId);
+    if (!entry) {
+      // Any answer started after the job was queued lists it if it is still waiting or running.
+      if (aheadOf(await this.queues.read(job.serverId, job.queuedAt), job.promptId)) return; // its messages will come
+      // It may have finished between the two reads: only history tells that apart from a lost job.
+      entry = await client.getHistory(job.promptId);
+    }
+    if (job.ending) return job.ending; // the event handler got there while we were reading
     if (entry) return this.finishFromHistory(job, entry);
-    const position = aheadOf(await client.getQueue(), job.promptId);
-    if (position) return; // still queued or running: its messages will come
     // Not finished, not queued: the server restarted or someone deleted it.
     await this.finisher.fail(job, "The ComfyUI server no longer knows this job (it restarted or the job was removed)", null);
   }

@@ -18,6 +18,9 @@ interface LiveTask {
   progress?: ProgressEvent;
 }
 
+/** How many recently finished tasks are remembered, to drop their late events. */
+const recentlyEndedLimit = 4_096;
+
 /**
  * Fans a task's events out to everyone following it on this replica, and through the relay to the
  * other replicas. Only live tasks are held: a task's entry goes with its final event or its last
@@ -25,6 +28,12 @@ interface LiveTask {
  */
 export class TaskHub {
   private readonly tasks = new Map<string, LiveTask>();
+  /**
+   * Tasks whose final event went by. Events can trail it (a poll's `queued` from a cached queue
+   * answer, progress already in flight when a cancel was recorded): those are dropped, and must
+   * not re-create an entry nobody would ever delete.
+   */
+  private readonly recentlyEnded = new Set<string>();
   private relay: TaskRelay | null = null;
 
   useRelay(relay: TaskRelay): void {
@@ -62,13 +71,23 @@ export class TaskHub {
 
   /** An event relayed from another replica: delivered here only. */
   deliver(key: string, event: TaskEvent): void {
+    if (this.recentlyEnded.has(key)) return;
     const final = isFinal(event);
-    const task = final ? this.tasks.get(key) : this.entry(key);
+    if (final) this.markEnded(key);
+    // Only what is replayed to late joiners needs an entry without listeners; the rest reaches
+    // whoever follows now, or nobody.
+    const replayed = event.type === "executing" || event.type === "progress";
+    const task = replayed ? this.entry(key) : this.tasks.get(key);
     if (!task) return;
     if (event.type === "executing") task.executing = event;
     if (event.type === "progress") task.progress = event;
     for (const listener of [...task.listeners]) listener.event(event);
     if (final) this.tasks.delete(key);
+  }
+
+  private markEnded(key: string): void {
+    this.recentlyEnded.add(key);
+    if (this.recentlyEnded.size > recentlyEndedLimit) this.recentlyEnded.delete(this.recentlyEnded.values().next().value!);
   }
 
   publishPreview(key: string, preview: TaskPreview): void {

@@ -4,10 +4,12 @@ import { AppError } from "../errors/app-error.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import { randomId } from "../lib/ids.ts";
 import type { Photo } from "../schema/index.ts";
+import type { StoredObject } from "../storage/index.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
 import { controllerOf, type JobContext } from "./job-context.ts";
 import { newLiveJob } from "./live-job.ts";
+import type { QueueReads } from "./queue-reads.ts";
 import { SingleFlight } from "./single-flight.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
@@ -35,7 +37,9 @@ interface Queued {
 /**
  * Turns a checked request into a queued ComfyUI prompt and its photos row. Servers that fail are
  * skipped for the next healthy one; the row is written only once a prompt is queued, and a prompt
- * whose row cannot be written is taken back off the queue.
+ * whose row cannot be written is taken back off the queue, its stored input removed (where the
+ * store can delete: OSS is PUT-only by product decision, so there the input stays) and, should the
+ * insert have landed after all, its row marked failed.
  */
 export class TaskSubmitter {
   private readonly idempotent = new SingleFlight<{ photo: Photo; replayed: boolean }>();
@@ -43,6 +47,7 @@ export class TaskSubmitter {
   constructor(
     private readonly ctx: JobContext,
     private readonly watch: UpstreamWatch,
+    private readonly queues: QueueReads,
   ) {}
 
   submit(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
@@ -74,9 +79,11 @@ export class TaskSubmitter {
       recorded,
     );
     this.watch.follow(job);
+    let stored: StoredObject | null = null;
     try {
       const image = input.image;
-      const inputUrl = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+      stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+      const inputUrl = stored?.url ?? null;
       const photo = await time("db", () => db.createPhoto({
         id: taskId,
         userId: input.userId,
@@ -95,6 +102,7 @@ export class TaskSubmitter {
     } catch (error) {
       this.ctx.live.remove(job);
       await this.withdraw(queued);
+      await this.undoRecord(input.frontend, taskId, stored);
       if (input.idempotencyKey && isDuplicateKey(error)) {
         // Another replica took the same key first: answer with its job.
         const winner = await db.findPhotoByIdempotencyKey(input.userId, input.idempotencyKey);
@@ -109,7 +117,7 @@ export class TaskSubmitter {
   private async queueSomewhere(taskId: string, input: SubmitInput, time: StageTimer): Promise<Queued> {
     const tried: string[] = [];
     for (;;) {
-      const picked = await time("pick", () => this.ctx.servers.pick({ requiredNodes: [...input.template.requiredNodes], exclude: [...tried] }));
+      const picked = await time("pick", () => this.ctx.servers.pick({ requiredTags: [...input.template.requiredTags], requiredNodes: [...input.template.requiredNodes], exclude: [...tried] }));
       if (!picked) {
         const why = tried.length ? `the ${tried.length === 1 ? "server" : "servers"} tried failed` : "none is available";
         throw new AppError("comfy_unavailable", `No ComfyUI server can take this job now (${why}); try again shortly`);
@@ -142,17 +150,34 @@ export class TaskSubmitter {
     const { clientId } = this.ctx.servers.streamFor(serverId);
     const result = await time("prompt", () => client.queuePrompt({ prompt, clientId, extraData: { aipack_task: taskId } }));
     this.ctx.servers.noteSubmitted(serverId);
+    // A /queue answer cached before this prompt would tell its pollers it is in no queue.
+    this.queues.invalidate(serverId);
     return { serverId, promptId: result.promptId, inputName };
   }
 
-  private async storeInput(frontend: string, image: ImageUpload): Promise<string> {
-    const stored = await this.ctx.storage.put({
+  private storeInput(frontend: string, image: ImageUpload): Promise<StoredObject> {
+    return this.ctx.storage.put({
       bytes: image.bytes,
       contentType: image.contentType,
       extension: image.extension,
       prefix: `${frontend}/inputs`,
     });
-    return stored.url;
+  }
+
+  /**
+   * Undoes what a failed submit left behind (best effort). The insert may have landed even though
+   * its answer did not reach us: such a row is failed, so it does not stay queued forever.
+   */
+  private async undoRecord(frontend: Frontend, taskId: string, stored: StoredObject | null): Promise<void> {
+    const db = controllerOf(this.ctx, frontend);
+    await db
+      .transitionPhoto(taskId, ["queued", "running"], {
+        status: "failed",
+        error: "The job could not be recorded; it was taken back off ComfyUI",
+        finishedAt: this.ctx.clock.now(),
+      })
+      .catch(() => false);
+    if (stored) await this.ctx.storage.delete?.(stored.key).catch(() => undefined);
   }
 
   /** Takes a prompt back off its server (best effort: the row was never written). */
@@ -163,5 +188,6 @@ export class TaskSubmitter {
     if (queue?.running.some((item) => item.promptId === queued.promptId)) {
       await client.interrupt(queued.promptId).catch(() => undefined);
     }
+    this.queues.invalidate(queued.serverId);
   }
 }

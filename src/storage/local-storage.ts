@@ -39,6 +39,13 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
       return { key, url: localFileUrl(options.publicBaseUrl, key) };
     },
 
+    async delete(key) {
+      // Keys are ours (random, made by newObjectKey), but never let one climb out of the root.
+      const file = path.resolve(root, ...key.split("/"));
+      if (!file.startsWith(root + path.sep)) return;
+      await rm(file, { force: true });
+    },
+
     async check() {
       try {
         await mkdir(root, { recursive: true });

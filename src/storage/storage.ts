@@ -20,6 +20,11 @@ export interface StoredObject {
 export interface Storage {
   /** Stores the bytes under a fresh random key. Rejects with StorageUnavailableError when the store fails. */
   put(input: PutInput): Promise<StoredObject>;
+  /**
+   * Removes an object (a missing one is not an error). Optional: the OSS store is PUT-only by
+   * product decision, so what it stored stays; callers treat deletion as best effort.
+   */
+  delete?(key: string): Promise<void>;
   /** Readiness probe: resolves when the store can take writes, rejects with StorageUnavailableError otherwise. */
   check(): Promise<void>;
 }

@@ -50,6 +50,42 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     expect((await pollQueue(gateway.url, "style", mine.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
   });
 
+  it.skipIf(dialect.skip)("a job queued after the cached /queue answer is polled at its real place, at a bounded cost", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // A long window: without invalidation every poll below would be served the stale answer.
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "10000" });
+    const userId = await createUser(gateway.url, "style", "warm-cache");
+    const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const first = await submit();
+    await submit();
+    const warm = await (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${first.id}`)).json();
+    expect(warm).toMatchObject({ status: "queued", ahead: 0 });
+
+    const mine = await submit();
+    const before = { ...fake.counters };
+    const answers = [];
+    for (let i = 0; i < 50; i++) answers.push(await (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`)).json());
+    expect(answers.every((a) => a.status === "queued" && a.running === false && a.ahead === 2)).toBe(true);
+    expect(fake.counters.queueReads - before.queueReads).toBe(1);
+    expect(fake.counters.historyReads - before.historyReads).toBe(0);
+    fake.setOptions({ paused: false });
+    expect((await pollQueue(gateway.url, "style", mine.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
+  });
+
+  it.skipIf(dialect.skip)("a running job is answered running without reading /queue", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 800 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "1" });
+    const userId = await createUser(gateway.url, "style", "running-poll");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
+    for (let i = 0; i < 100 && (await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status !== "running"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const readsBefore = fake.counters.queueReads;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
+    expect(answers.every((a) => a.status === "running" && a.running === true && a.ahead === 0)).toBe(true);
+    expect(fake.counters.queueReads).toBe(readsBefore);
+  });
+
   it.skipIf(dialect.skip)("cancel takes a pending job off the queue, interrupts a running one, leaves a finished one", async () => {
     const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageInvert: 1_500 } });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
@@ -62,8 +98,12 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     const cancelPending = await fetch(`${gateway.url}/api/tasks/${pending.id}?frontend=style`, { method: "DELETE" });
     expect(cancelPending.status).toBe(200);
     expect((await cancelPending.json()).task.status).toBe("cancelled");
+    // The prompt really left ComfyUI's queue (items carry prompt ids, not task ids).
+    const { promptId } = (await gateway.deps.controllers.get("style")!.getPhoto(pending.id))!;
     const queue = await (await fetch(`${fake.url}/queue`)).json();
-    expect(queue.queue_pending.map((item: unknown[]) => item[1])).not.toContain(pending.id);
+    expect(promptId).toEqual(expect.any(String));
+    expect(queue.queue_pending).toEqual([]);
+    expect(queue.queue_running.map((item: unknown[]) => item[1])).not.toContain(promptId);
 
     const interruptsBefore = fake.counters.interrupts;
     const cancelRunning = await fetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`, { method: "DELETE" });
@@ -87,11 +127,15 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     const userId = await createUser(gateway.url, "style", "failover");
     // Both are up at the last check; then `a` starts answering 500.
     broken.setOptions({ fail500: true });
+    const brokenBefore = broken.counters.requests;
     const answers = await Promise.all([1, 2].map(() => submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })));
     for (const answer of answers) {
       expect(answer.status).toBe(202);
       expect((await answer.json()).task.server).toBe("b");
     }
+    // `a` was tried (and failed) before `b` took the job, not skipped.
+    expect(broken.counters.requests).toBeGreaterThan(brokenBefore);
+    expect(gateway.logger.entries.some((e) => e.message.includes("trying another server") && e.fields?.serverId === "a")).toBe(true);
     healthy.setOptions({ fail500: true });
     const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(none.status).toBe(503);

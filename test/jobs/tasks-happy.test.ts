@@ -1,14 +1,48 @@
 import { describe, expect, it } from "vitest";
+import type { FakeComfy } from "../fake-comfy/index.ts";
 import { decodePng } from "../fake-comfy/png.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type QueueAnswer } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
+
+/** Lets the paused fake start exactly one prompt: un-pausing kicks the worker, which takes one at once. */
+function runOne(fake: FakeComfy): void {
+  fake.setOptions({ paused: false });
+  fake.setOptions({ paused: true });
+}
+
+const sameAnswer = (a: QueueAnswer, b: QueueAnswer) => a.status === b.status && a.ahead === b.ahead && a.running === b.running;
+
+/**
+ * Drives three queued jobs through a paused fake one at a time, polling the last one, so every
+ * place in line is held long enough to be seen: returns its distinct answers in order.
+ */
+async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, last: string): Promise<QueueAnswer[]> {
+  const answers: QueueAnswer[] = [];
+  const until = async (done: (a: QueueAnswer) => boolean) => answers.push(...(await pollQueue(url, frontend, last, done)));
+  await until((a) => a.status === "queued");
+  runOne(fake); // first runs: still two ahead
+  await until((a) => a.ahead === 1); // first done, second waits: one ahead
+  runOne(fake); // second runs: still one ahead
+  await until((a) => a.ahead === 0); // second done: first in line, nothing running
+  fake.setOptions({ paused: false });
+  await until(isFinalStatus);
+  return answers.filter((answer, i) => i === 0 || !sameAnswer(answer, answers[i - 1]!));
+}
+
+const expectedWalk = (taskId: string) => [
+  { taskId, status: "queued", running: false, ahead: 2 },
+  { taskId, status: "queued", running: false, ahead: 1 },
+  { taskId, status: "queued", running: false, ahead: 0 },
+  { taskId, status: "running", running: true, ahead: 0 },
+  { taskId, status: "succeeded", running: false, ahead: 0 },
+];
 
 describe.each(dialectCases)("jobs end to end on $name", (dialect) => {
   it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, each ends with a downloadable PNG", async () => {
-    const fake = await fakeForTest({ msPerStep: 1, nodeDelayMs: { ImageInvert: 250 } });
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const fake = await fakeForTest({ msPerStep: 1, nodeDelayMs: { ImageInvert: 250 }, paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "5" });
     const userId = await createUser(gateway.url, "style", "e2e-style");
     const input = pngBytes(6, 4, 0x204060);
 
@@ -24,12 +58,7 @@ describe.each(dialectCases)("jobs end to end on $name", (dialect) => {
       ids.push(task.id);
     }
 
-    const answers = await pollQueue(gateway.url, "style", ids[2]!, isFinalStatus);
-    const aheads = answers.filter((a) => a.status === "queued").map((a) => a.ahead);
-    expect(aheads[0]).toBe(2);
-    expect([...new Set(aheads)]).toEqual([2, 1, 0].slice(0, new Set(aheads).size));
-    expect(answers.some((a) => a.running && a.status === "running" && a.ahead === 0)).toBe(true);
-    expect(answers.at(-1)).toMatchObject({ status: "succeeded", running: false, ahead: 0 });
+    expect(await walkTheQueue(fake, gateway.url, "style", ids[2]!)).toEqual(expectedWalk(ids[2]!));
 
     for (const id of ids) {
       const { task } = await (await fetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
@@ -44,6 +73,24 @@ describe.each(dialectCases)("jobs end to end on $name", (dialect) => {
     }
     const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
     expect(photos.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
+  });
+
+  it.skipIf(dialect.skip)("logo: three jobs queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { EmptyImage: 250 }, paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "5" });
+    const userId = await createUser(gateway.url, "logo", "e2e-logo-queue");
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+      expect(answer.status).toBe(202);
+      ids.push((await answer.json()).task.id);
+    }
+    expect(await walkTheQueue(fake, gateway.url, "logo", ids[2]!)).toEqual(expectedWalk(ids[2]!));
+    for (const id of ids) {
+      const { task } = await (await fetch(`${gateway.url}/api/tasks/${id}?frontend=logo`)).json();
+      expect(task.status).toBe("succeeded");
+      expect((await fetch(task.outputUrls[0])).status).toBe(200);
+    }
   });
 
   it.skipIf(dialect.skip)("logo: a model-free template without an image", async () => {

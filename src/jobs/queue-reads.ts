@@ -1,0 +1,36 @@
+import type { QueueState } from "../comfy/schemas.ts";
+import { coalescedReader, type CoalescedReader } from "./coalesced-reader.ts";
+import type { JobServers } from "./job-servers.ts";
+
+/**
+ * Every upstream /queue read of this replica, one shared reader per server: client polls, the
+ * reconciler and cancels all go through it, so however many ask, a server is read once a window.
+ */
+export class QueueReads {
+  private readonly readers = new Map<string, CoalescedReader<QueueState>>();
+
+  constructor(
+    private readonly servers: JobServers,
+    private readonly windowMs: number,
+  ) {}
+
+  /** A recent answer; with `notBefore`, one whose request started after that instant (ms). */
+  read(serverId: string, notBefore?: number): Promise<QueueState> {
+    return this.reader(serverId).read(notBefore);
+  }
+
+  /** A prompt was queued on (or taken off) this server: the cached answer no longer holds. */
+  invalidate(serverId: string): void {
+    this.readers.get(serverId)?.invalidate();
+  }
+
+  private reader(serverId: string): CoalescedReader<QueueState> {
+    let reader = this.readers.get(serverId);
+    if (!reader) {
+      const client = this.servers.clientFor(serverId);
+      reader = coalescedReader(() => client.getQueue(), { maxAgeMs: this.windowMs });
+      this.readers.set(serverId, reader);
+    }
+    return reader;
+  }
+}
