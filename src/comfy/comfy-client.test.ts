@@ -5,9 +5,26 @@ import { fakeForTest, socketForTest, tracedWorkflows } from "../../test/fake-com
 import { decodePng, encodePng, solidRaster } from "../../test/fake-comfy/png.ts";
 import { isDone } from "../../test/fake-comfy/ws-recorder.ts";
 import { ComfyClient } from "./comfy-client.ts";
+import type { FetchLike } from "./http.ts";
 import { ComfyNotFoundError, ComfyUnavailableError, ComfyValidationError } from "./errors.ts";
 
 const workflows = tracedWorkflows();
+
+/** A fetch that records (and may rewrite) the JSON bodies the client sends, by path. */
+function recordingFetch(rewrite: (body: Record<string, unknown>) => void = () => undefined) {
+  const bodies: Array<{ path: string; body: Record<string, unknown> }> = [];
+  const fetchImpl: FetchLike = async (input, init) => {
+    const path = new URL(input).pathname;
+    if (typeof init?.body === "string") {
+      const body = JSON.parse(init.body) as Record<string, unknown>;
+      bodies.push({ path, body: { ...body } });
+      rewrite(body);
+      return fetch(input, { ...init, body: JSON.stringify(body) });
+    }
+    return fetch(input, init);
+  };
+  return { fetchImpl, sent: (path: string) => bodies.filter((b) => b.path === path).map((b) => b.body) };
+}
 
 describe("ComfyClient against the fake", () => {
   it("queues a prompt, sees it in the queue, then reads its history and output PNG", async () => {
@@ -109,6 +126,50 @@ describe("ComfyClient against the fake", () => {
     const wanted = randomUUID();
     expect((await current.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).toBe(wanted);
     expect((await old.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).not.toBe(wanted);
+  });
+
+  it("chooses a fresh prompt_id on current servers, none on 0.3.x, and reports each queued prompt", async () => {
+    for (const version of ["0.3.14", "current"] as const) {
+      const fake = await fakeForTest({ version });
+      const { sent, fetchImpl } = recordingFetch();
+      const queued: string[] = [];
+      const client = new ComfyClient({ baseUrl: fake.url, fetch: fetchImpl, onQueued: (id) => queued.push(id) });
+      const a = await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c" });
+      const b = await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c" });
+      const ids = sent("/prompt").map((body) => body.prompt_id);
+      if (version === "current") expect(ids).toEqual([a.promptId, b.promptId]);
+      else expect(ids).toEqual([undefined, undefined]);
+      expect(a.promptId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(a.promptId).not.toBe(b.promptId);
+      expect(queued).toEqual([a.promptId, b.promptId]);
+      expect(client.capabilities).toEqual({ clientPromptId: version === "current", progressState: version === "current" });
+    }
+  });
+
+  it("an answer that does not echo the chosen id is used as is, and ids are no longer sent", async () => {
+    const fake = await fakeForTest({ version: "current" });
+    // A proxy in between drops the field: the server assigns its own id.
+    const { sent, fetchImpl } = recordingFetch((body) => {
+      delete body.prompt_id;
+    });
+    const client = new ComfyClient({ baseUrl: fake.url, fetch: fetchImpl });
+    const first = await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: "chosen" });
+    expect(first.promptId).not.toBe("chosen");
+    expect(client.capabilities?.clientPromptId).toBe(false);
+    await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c" });
+    expect(sent("/prompt").map((body) => body.prompt_id)).toEqual(["chosen", undefined]);
+    expect(await client.supportsClientPromptId()).toBe(false);
+  });
+
+  it("refreshCapabilities re-learns them after the server changed release", async () => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url });
+    expect(await client.supportsClientPromptId()).toBe(false);
+    fake.setOptions({ version: "current" });
+    expect(await client.supportsClientPromptId()).toBe(false);
+    expect(await client.refreshCapabilities()).toEqual({ clientPromptId: true, progressState: true });
+    const wanted = randomUUID();
+    expect((await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).toBe(wanted);
   });
 
   it("500, a silent server, and a closed port become ComfyUnavailableError", async () => {

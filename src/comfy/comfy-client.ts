@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
+import { CapabilityCache, type Capabilities } from "./capabilities.ts";
 import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody } from "./multipart-body.ts";
-import { ensureOk, parseWith, readJson, send, type HttpContext } from "./http.ts";
+import { ensureOk, parseWith, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
   featuresSchema,
   historyResponseSchema,
@@ -28,14 +30,23 @@ export interface ComfyClientOptions {
   baseUrl: string;
   /** Per-request timeout; default 10 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
+  /**
+   * Told of every prompt queued through this client, with the time the POST was sent
+   * (the pool counts it as load until a queue reading includes it).
+   */
+  onQueued?: (promptId: string, sentAt: number) => void;
+  now?: () => number;
 }
 
 /** What `queuePrompt` sends. */
 export interface QueuePromptInput {
   prompt: Workflow;
   clientId: string;
-  /** Only sent when the server accepts client ids (newer releases); always read the id from the answer. */
+  /**
+   * Sent only to servers that accept client ids (newer releases), where a fresh UUID is chosen
+   * when this is absent; 0.3.x assigns its own. The answer's id is the one to use either way.
+   */
   promptId?: string;
   extraData?: Record<string, unknown>;
 }
@@ -55,18 +66,28 @@ export interface UploadImageInput {
 export class ComfyClient {
   readonly baseUrl: string;
   private readonly ctx: HttpContext;
-  private features$: Promise<ServerFeatures | null> | null = null;
+  private readonly capabilityCache = new CapabilityCache(() => this.features());
+  private readonly onQueued: ComfyClientOptions["onQueued"];
+  private readonly now: () => number;
 
   constructor(options: ComfyClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.ctx = { baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10_000, fetch: options.fetch ?? fetch };
+    this.onQueued = options.onQueued;
+    this.now = options.now ?? Date.now;
   }
 
-  /** `POST /prompt`. Throws ComfyValidationError on 400 (nothing queued). */
+  /**
+   * `POST /prompt`. Throws ComfyValidationError on 400 (nothing queued). On servers that take
+   * client ids the id is chosen here, and an answer naming another id makes the client stop
+   * sending them (the answered id is returned: it is the one the server's messages will carry).
+   */
   async queuePrompt(input: QueuePromptInput): Promise<QueuePromptResult> {
     const body: Record<string, unknown> = { prompt: input.prompt, client_id: input.clientId };
     if (input.extraData !== undefined) body.extra_data = input.extraData;
-    if (input.promptId !== undefined && (await this.supportsClientPromptId())) body.prompt_id = input.promptId;
+    const chosen = (await this.supportsClientPromptId()) ? (input.promptId ?? randomUUID()) : null;
+    if (chosen !== null) body.prompt_id = chosen;
+    const sentAt = this.now();
     const res = await this.post("prompt", body);
     if (res.status === 400) {
       const json = await readJson(this.ctx, res, "/prompt");
@@ -74,7 +95,10 @@ export class ComfyClient {
       if (error !== null) throw error;
     }
     await ensureOk(this.ctx, res, "/prompt");
-    return parseWith(this.ctx, queuePromptResponseSchema, await readJson(this.ctx, res, "/prompt"), "/prompt");
+    const result = parseWith(this.ctx, queuePromptResponseSchema, await readJson(this.ctx, res, "/prompt"), "/prompt");
+    if (chosen !== null && result.promptId !== chosen) this.capabilityCache.distrustClientPromptId();
+    this.onQueued?.(result.promptId, sentAt);
+    return result;
   }
 
   /** `GET /queue`: the running item (0 or 1) and the unsorted pending items. */
@@ -154,16 +178,19 @@ export class ComfyClient {
     return parseWith(this.ctx, featuresSchema, await readJson(this.ctx, res, "/features"), "/features");
   }
 
-  /**
-   * Whether the server takes a client-chosen `prompt_id` (and scoped interrupts). Only releases
-   * with `/features` do; the answer is cached once known, retried after a failure.
-   */
+  /** Whether the server takes a client-chosen `prompt_id` (and scoped interrupts); cached, see CapabilityCache. */
   async supportsClientPromptId(): Promise<boolean> {
-    this.features$ ??= this.features().catch((error: unknown) => {
-      this.features$ = null;
-      throw error;
-    });
-    return (await this.features$) !== null;
+    return (await this.capabilityCache.get()).clientPromptId;
+  }
+
+  /** The cached capabilities, null until first learned. */
+  get capabilities(): Capabilities | null {
+    return this.capabilityCache.known;
+  }
+
+  /** Re-learns the capabilities now: call when the server comes back (it may run another release). */
+  refreshCapabilities(): Promise<Capabilities> {
+    return this.capabilityCache.refresh();
   }
 
   private async getJson(path: string): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
+import { ComfyClient } from "./comfy-client.ts";
 import { ComfyEventStream, wsUrlFor, type ComfyStreamEvent } from "./event-stream.ts";
 
 const workflows = tracedWorkflows();
@@ -75,21 +76,55 @@ describe("ComfyEventStream", () => {
     expect(events.some((e) => e.type === "progress_state" && e.data.prompt_id === id)).toBe(true);
   });
 
-  it("reconnects after the server drops the socket mid-run, reports the gap, and keeps delivering", async () => {
+  it("reconnects after the server drops the socket mid-run, reports the gap in order, and keeps delivering", async () => {
     const fake = await fakeForTest({ closeSocketsMidRun: true, nodeDelayMs: { ImageBlur: 250 } });
-    const { stream, events, waitFor } = streamForTest(fake.url);
+    const { stream, events, waitFor } = streamForTest(fake.url, { readQueue: () => new ComfyClient({ baseUrl: fake.url }).getQueue() });
     await stream.ready();
     const id = await queue(fake, workflows.progress, stream.clientId);
     const lost = await waitFor((e) => e.type === "disconnected");
     expect(lost.type === "disconnected" && lost.reason).toBeTruthy();
     const back = await waitFor((e) => e.type === "reconnected");
-    expect(back.type === "reconnected" && back.downMs).toBeGreaterThanOrEqual(0);
+    // The backoff is at least 10 ms here, so a real gap was measured.
+    expect(back.type === "reconnected" && back.downMs).toBeGreaterThan(0);
+    expect(events.indexOf(lost)).toBeLessThan(events.indexOf(back));
     await waitFor(finished(id));
     const after = events.slice(events.indexOf(back));
-    // The server re-announces the executing node, then the run continues on the new socket.
-    expect(after.map((e) => e.type)).toEqual(expect.arrayContaining(["status", "executing", "preview", "execution_success"]));
+    // The server welcomes, re-announces the executing node (attributed from /queue), then the run continues.
+    expect(after.slice(0, 3).map((e) => e.type)).toEqual(["reconnected", "status", "executing"]);
+    expect(after[2]?.type === "executing" && after[2].data.prompt_id).toBe(id);
+    expect(after.map((e) => e.type)).toContain("execution_success");
     expect(after.filter((e) => e.type === "preview").every((p) => p.type === "preview" && p.promptId === id)).toBe(true);
     expect(fake.counters.wsConnections).toBe(2);
+  });
+
+  it("previews of the node running across a reconnect keep their prompt (server.py re-announces `{ node }` only)", async () => {
+    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 40 }, msPerStep: 15 });
+    const { stream, events, waitFor } = streamForTest(fake.url, { readQueue: () => new ComfyClient({ baseUrl: fake.url }).getQueue() });
+    await stream.ready();
+    const id = await queue(fake, workflows.progress, stream.clientId);
+    await waitFor((e) => e.type === "preview");
+    fake.dropConnections();
+    const back = await waitFor((e) => e.type === "reconnected");
+    await waitFor(finished(id));
+    const after = events.slice(events.indexOf(back));
+    const reannounced = after.find((e) => e.type === "executing");
+    expect(reannounced?.type === "executing" && reannounced.data).toEqual({ node: "3", prompt_id: id });
+    const previews = after.filter((e) => e.type === "preview");
+    expect(previews.length).toBeGreaterThan(0);
+    expect(previews.every((p) => p.type === "preview" && p.promptId === id)).toBe(true);
+  });
+
+  it("without a queue reader the re-announced `executing` is passed on without a prompt id", async () => {
+    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 40 }, msPerStep: 15 });
+    const { stream, events, waitFor } = streamForTest(fake.url);
+    await stream.ready();
+    const id = await queue(fake, workflows.progress, stream.clientId);
+    await waitFor((e) => e.type === "preview");
+    fake.dropConnections();
+    const back = await waitFor((e) => e.type === "reconnected");
+    await waitFor(finished(id));
+    const reannounced = events.slice(events.indexOf(back)).find((e) => e.type === "executing");
+    expect(reannounced?.type === "executing" && reannounced.data).toEqual({ node: "3" });
   });
 
   it("keeps retrying while the server is down, connects when it comes back, and close() stops for good", async () => {

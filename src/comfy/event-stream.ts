@@ -1,8 +1,9 @@
 import { backoffDelay } from "./backoff.ts";
 import { decodeBinaryFrame } from "./binary-frame.ts";
 import { ComfyUnavailableError } from "./errors.ts";
-import { parseComfyMessage, type ComfyMessage } from "./events.ts";
+import { parseComfyMessage, type ComfyMessage, type ExecutingMessage } from "./events.ts";
 import { PromptTracker } from "./prompt-tracker.ts";
+import { isUnattributed, runningPromptOf, type QueueReader } from "./running-prompt.ts";
 import { defaultWebSocketImpl, type WebSocketConstructor, type WebSocketLike } from "./websocket-impl.ts";
 
 /** A preview image, attributed to the prompt executing when it arrived (null if unknown). */
@@ -35,6 +36,11 @@ export interface ComfyEventStreamOptions {
   connectTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
+  /**
+   * Reads `/queue` to name the prompt of an `executing` that arrives without one (after a
+   * reconnect). Without it such a message is passed on unattributed.
+   */
+  readQueue?: QueueReader;
 }
 
 /** Builds `ws(s)://host/ws?clientId=` from the server's http(s) base URL. */
@@ -64,6 +70,8 @@ export class ComfyEventStream {
   private everConnected = false;
   private downSince: number | null = null;
   private waiters: Array<() => void> = [];
+  /** Frames received while an unattributed `executing` is being resolved, in arrival order. */
+  private held: unknown[] | null = null;
 
   constructor(private readonly options: ComfyEventStreamOptions) {
     this.clientId = options.clientId;
@@ -190,9 +198,19 @@ export class ComfyEventStream {
   }
 
   private onData(data: unknown): void {
+    // Later frames (previews above all) must wait so they are attributed like the message before them.
+    if (this.held !== null) {
+      this.held.push(data);
+      return;
+    }
     if (typeof data === "string") {
       const message = parseComfyMessage(data);
       if (message === null) return;
+      if (message.type === "executing" && isUnattributed(message) && this.options.readQueue !== undefined) {
+        this.held = [];
+        void this.attribute(message, this.options.readQueue);
+        return;
+      }
       this.tracker.observe(message);
       this.emit(message);
       return;
@@ -201,6 +219,17 @@ export class ComfyEventStream {
     const preview = bytes === null ? null : decodeBinaryFrame(bytes);
     if (preview === null) return;
     this.emit({ type: "preview", promptId: this.tracker.current, ...preview });
+  }
+
+  private async attribute(message: ExecutingMessage, readQueue: QueueReader): Promise<void> {
+    const promptId = await runningPromptOf(readQueue, this.clientId);
+    const held = this.held ?? [];
+    this.held = null;
+    if (this.closed) return;
+    const named: ExecutingMessage = promptId === null ? message : { ...message, data: { ...message.data, prompt_id: promptId } };
+    this.tracker.observe(named);
+    this.emit(named);
+    for (const data of held) this.onData(data);
   }
 
   private emit(event: ComfyStreamEvent): void {

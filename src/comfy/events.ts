@@ -26,11 +26,15 @@ export const executionCachedMessageSchema = z.object({
   data: z.object({ ...promptScoped, nodes: z.array(z.string()), timestamp: z.number().optional() }),
 });
 
-/** `node: null` means the prompt finished, whatever the outcome. */
+/**
+ * `node: null` means the prompt finished, whatever the outcome. `prompt_id` is missing in one
+ * case: the message a server sends a client reconnecting while its prompt runs (`{ node }` only).
+ */
 export const executingMessageSchema = z.object({
   type: z.literal("executing"),
-  data: z.object({ ...promptScoped, node: z.string().nullable(), display_node: z.string().nullish() }),
+  data: z.object({ prompt_id: z.string().optional(), node: z.string().nullable(), display_node: z.string().nullish() }),
 });
+export type ExecutingMessage = z.infer<typeof executingMessageSchema>;
 
 export const progressMessageSchema = z.object({
   type: z.literal("progress"),

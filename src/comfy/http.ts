@@ -1,10 +1,13 @@
 import { ComfyUnavailableError } from "./errors.ts";
 
+/** The part of `fetch` the client uses (tests wrap it; `typeof fetch` also carries Bun-only members). */
+export type FetchLike = (input: URL, init?: RequestInit) => Promise<Response>;
+
 /** Options shared by every call to one ComfyUI server. */
 export interface HttpContext {
   baseUrl: string;
   timeoutMs: number;
-  fetch: typeof fetch;
+  fetch: FetchLike;
 }
 
 /**

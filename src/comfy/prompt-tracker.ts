@@ -19,7 +19,8 @@ export class PromptTracker {
         this.promptId = message.data.prompt_id;
         break;
       case "executing":
-        if (message.data.node !== null) this.promptId = message.data.prompt_id;
+        // An unattributed `executing` (see ExecutingMessage) leaves the prompt unknown.
+        if (message.data.node !== null) this.promptId = message.data.prompt_id ?? null;
         else if (this.promptId === message.data.prompt_id) this.promptId = null;
         break;
       default:

@@ -3,11 +3,14 @@ import type { ComfyEventStream } from "../comfy/event-stream.ts";
 
 /** What the jobs need of the server pool. */
 export interface JobServers {
-  /** A healthy server with the least work that has these node classes, or null. */
-  pick(options: { requiredNodes?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
+  /** A healthy server with the least work that has these tags and node classes, or null. */
+  pick(options: { requiredTags?: string[]; requiredNodes?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
   clientFor(serverId: string): ComfyClient;
   streamFor(serverId: string): ComfyEventStream;
-  /** Counts a job just submitted, so picks in between checks spread load. */
+  /**
+   * No longer needed: the pool's `clientFor` client counts every prompt it queues (with its id,
+   * so a queue reading that lists it does not count it twice). Kept until callers drop it.
+   */
   noteSubmitted(serverId: string): void;
   ids(): string[];
 }

@@ -44,6 +44,18 @@ export const serverStatusSchema = z.object({
   comfyuiVersion: z.string().nullable(),
   device: z.object({ name: z.string(), vramFree: z.number().nullable(), vramTotal: z.number().nullable() }).nullable(),
   features: z.object({ clientPromptId: z.boolean(), progressState: z.boolean() }).nullable(),
+  /**
+   * The node classes of `/object_info`: whether they are known (a server whose list is unknown
+   * takes no job that needs node classes), how many, and the last fetch error with the time of
+   * the next attempt.
+   */
+  nodes: z.object({
+    known: z.boolean(),
+    count: z.number().int().nullable(),
+    fetchedAt: z.number().nullable(),
+    error: z.string().nullable(),
+    retryAt: z.number().nullable(),
+  }),
 });
 export type ServerStatus = z.infer<typeof serverStatusSchema>;
 

@@ -107,8 +107,10 @@ describe("ComfyPool health checks", () => {
 });
 
 describe("ComfyPool scheduling", () => {
-  it("spreads load over three healthy servers with local bumps, then follows the real queues", async () => {
-    const fakes = [await fakeForTest({ nodeDelayMs: { ImageBlur: 2_000 } }), await fakeForTest(), await fakeForTest()];
+  const empty = tracedWorkflows().empty as never;
+
+  it("spreads load with the prompts queued through its clients, then follows the real queues", async () => {
+    const fakes = [await fakeForTest({ paused: true }), await fakeForTest({ paused: true }), await fakeForTest({ paused: true })];
     const pool = poolForTest({ servers: fakes.map((f, i) => ({ name: `s${i}`, url: f.url })) });
     await pool.refresh();
     const counts: Record<string, number> = {};
@@ -116,40 +118,70 @@ describe("ComfyPool scheduling", () => {
       const picked = await pool.pick();
       if (picked === null) throw new Error("nothing picked");
       counts[picked.id] = (counts[picked.id] ?? 0) + 1;
-      pool.noteSubmitted(picked.id);
+      await picked.client.queuePrompt({ prompt: empty, clientId: "c" });
     }
     expect(counts).toEqual({ s0: 3, s1: 3, s2: 3 });
-    // Real work on s0: two prompts (one running, one pending); the refresh replaces local bumps.
-    const client = pool.clientFor("s0");
-    await client.queuePrompt({ prompt: tracedWorkflows().progress as never, clientId: "c" });
-    await client.queuePrompt({ prompt: tracedWorkflows().empty as never, clientId: "c" });
+    expect(pool.snapshot().servers.map((s) => s.localPending)).toEqual([3, 3, 3]);
+    // The check lists them: they leave the local count instead of counting twice.
     await pool.refresh();
     expect(pool.snapshot().servers.map((s) => [s.id, s.queue, s.localPending])).toEqual([
-      ["s0", { running: 1, pending: 1 }, 0],
-      ["s1", { running: 0, pending: 0 }, 0],
-      ["s2", { running: 0, pending: 0 }, 0],
+      ["s0", { running: 0, pending: 3 }, 0],
+      ["s1", { running: 0, pending: 3 }, 0],
+      ["s2", { running: 0, pending: 3 }, 0],
     ]);
+    // Work queued on s0 by someone else shows at the next check.
+    await fetch(`${fakes[0]?.url}/prompt`, { method: "POST", body: JSON.stringify({ prompt: tracedWorkflows().empty, client_id: "other" }) });
+    await pool.refresh();
     const picks = [await pool.pick(), await pool.pick(), await pool.pick(), await pool.pick()].map((p) => p?.id);
     expect(picks.filter((id) => id === "s0")).toEqual([]);
     expect(new Set(picks)).toEqual(new Set(["s1", "s2"]));
   });
 
   it("honours weights, required tags and required node classes", async () => {
-    const a = await fakeForTest();
-    const b = await fakeForTest();
+    const a = await fakeForTest({ paused: true });
+    const b = await fakeForTest({ paused: true });
     const pool = poolForTest({ servers: [{ name: "big", url: a.url, weight: 2, tags: ["sdxl"] }, { name: "small", url: b.url }] });
     await pool.refresh();
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const picked = await pool.pick();
       ids.push(picked?.id ?? "none");
-      if (picked) pool.noteSubmitted(picked.id);
+      await picked?.client.queuePrompt({ prompt: empty, clientId: "c" });
     }
     expect(ids.filter((id) => id === "big")).toHaveLength(4);
-    expect((await pool.pick({ requiredTags: ["sdxl"], exclude: [] }))?.id).toBe("big");
+    // However loaded "big" gets, a job that needs the tag never goes to "small", which lacks it.
+    for (let i = 0; i < 5; i++) {
+      const picked = await pool.pick({ requiredTags: ["sdxl"], exclude: [] });
+      expect(picked?.id).toBe("big");
+      await picked?.client.queuePrompt({ prompt: empty, clientId: "c" });
+    }
+    expect(pool.snapshot().servers.map((s) => s.localPending)).toEqual([9, 2]);
+    expect(await pool.pick({ requiredTags: ["sdxl"], exclude: ["big"] })).toBeNull();
     expect(await pool.pick({ requiredTags: ["flux"] })).toBeNull();
     expect((await pool.pick({ requiredNodes: ["KSampler", "LoadImage"] }))?.id).toBeDefined();
     expect(await pool.pick({ requiredNodes: ["NoSuchNode"] })).toBeNull();
+  });
+
+  it("never picks a server lacking a required node class, and uses it once it offers the class after a reconnect", async () => {
+    const full = await fakeForTest({ paused: true });
+    const restricted = await fakeForTest({ paused: true, nodeClasses: ["LoadImage", "SaveImage", "EmptyImage", "ImageInvert"] });
+    const pool = poolForTest({ servers: [{ name: "full", url: full.url }, { name: "restricted", url: restricted.url }], stream: { minBackoffMs: 20, maxBackoffMs: 50 } });
+    await pool.refresh();
+    expect(pool.snapshot().servers.map((s) => s.nodes.count)).toEqual([13, 4]);
+    // "full" gets ever busier, yet a KSampler job never lands on "restricted".
+    for (let i = 0; i < 5; i++) {
+      const picked = await pool.pick({ requiredNodes: ["KSampler"] });
+      expect(picked?.id).toBe("full");
+      await picked?.client.queuePrompt({ prompt: empty, clientId: "c" });
+    }
+    expect((await pool.pick({ requiredNodes: ["ImageInvert"] }))?.id).toBe("restricted");
+    expect(await pool.pick({ requiredNodes: ["KSampler"], exclude: ["full"] })).toBeNull();
+    // The server comes back with the class installed; the reconnect re-reads /object_info.
+    await pool.streamFor("restricted").ready();
+    restricted.setOptions({ nodeClasses: null });
+    restricted.dropConnections();
+    await expect.poll(() => pool.snapshot().servers[1]?.nodes.count, { timeout: 3_000 }).toBe(13);
+    expect((await pool.pick({ requiredNodes: ["KSampler"] }))?.id).toBe("restricted");
   });
 
   it("owns one client and one lazily started stream per server, with the injected client id", async () => {

@@ -1,40 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { ComfyClient } from "../comfy/comfy-client.ts";
 import { ComfyEventStream } from "../comfy/event-stream.ts";
-import type { WebSocketConstructor } from "../comfy/websocket-impl.ts";
+import { checkTimeoutFor, type ComfyPoolOptions, type PoolTimers } from "./pool-options.ts";
 import { probeApi, probeReach } from "./probes.ts";
 import { pickIndex, type PickRequest } from "./scheduler.ts";
 import type { PoolSnapshot } from "./schemas.ts";
-import { serverId, serverListSchema, type ServerEntryInput } from "./server-list.ts";
+import { serverId, serverListSchema } from "./server-list.ts";
 import { ServerRecord } from "./server-record.ts";
 
-/** Timer functions, injectable so tests can drive the check loop. */
-export interface PoolTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Pool configuration; everything but `servers` has a default. */
-export interface ComfyPoolOptions {
-  servers: ServerEntryInput[];
-  /** Timeout of each health probe (DNS, TCP, API); default 3 s. */
-  checkTimeoutMs?: number;
-  /** Timeout of the job-facing clients from `clientFor`; default 10 s. */
-  requestTimeoutMs?: number;
-  /** Health-check period; default 15 s, spread by ±`jitterRatio` (default 0.2). */
-  intervalMs?: number;
-  jitterRatio?: number;
-  /** Consecutive failed checks before a server is `down`; default 2. */
-  downAfter?: number;
-  /** The gateway's WebSocket client id per server; default `aipack-<uuid>`. */
-  clientId?: () => string;
-  now?: () => number;
-  random?: () => number;
-  timers?: PoolTimers;
-  fetch?: typeof fetch;
-  WebSocketImpl?: WebSocketConstructor;
-  stream?: { minBackoffMs?: number; maxBackoffMs?: number };
-}
+export { checkTimeoutFor, type ComfyPoolOptions, type PoolTimers } from "./pool-options.ts";
 
 /** The server `pick` chose. */
 export interface PickedServer {
@@ -53,6 +27,7 @@ export class ComfyPool {
   private readonly streams = new Map<string, ComfyEventStream>();
   private readonly now: () => number;
   private readonly timers: PoolTimers;
+  private readonly checkTimeoutMs: number;
   private timer: unknown = null;
   private running = false;
   private cursor = -1;
@@ -61,11 +36,17 @@ export class ComfyPool {
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
     const fetchImpl = options.fetch;
+    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.checkTimeoutMs = options.checkTimeoutMs ?? checkTimeoutFor(requestTimeoutMs);
     this.records = serverListSchema.parse(options.servers).map((entry) => {
       const id = serverId(entry);
-      const client = (timeoutMs: number) => new ComfyClient({ baseUrl: entry.url, timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-      this.clients.set(id, client(options.requestTimeoutMs ?? 10_000));
-      return new ServerRecord(id, entry, client(options.checkTimeoutMs ?? 3_000));
+      const common = { baseUrl: entry.url, now: this.now, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+      // Every prompt queued through the job client counts as load until a reading includes it.
+      const onQueued = (promptId: string, sentAt: number) => record.load.bump({ promptId, sentAt, answeredAt: this.now() });
+      const client = new ComfyClient({ ...common, timeoutMs: requestTimeoutMs, onQueued });
+      this.clients.set(id, client);
+      const record: ServerRecord = new ServerRecord(id, entry, new ComfyClient({ ...common, timeoutMs: this.checkTimeoutMs }), client, options.random);
+      return record;
     });
   }
 
@@ -119,13 +100,22 @@ export class ComfyPool {
 
   /**
    * The healthy server with the least work (per weight) that has the tags and node classes asked
-   * for; ties round-robin. Node lists are fetched on first need. Null when none qualifies.
+   * for; ties round-robin. Unknown node lists are fetched on need, at most once per backoff
+   * step (a failing `/object_info` is not re-read on every submit). Null when none qualifies.
    */
   async pick(request: PickRequest = {}): Promise<PickedServer | null> {
     if (request.requiredNodes !== undefined && request.requiredNodes.length > 0) {
-      await Promise.all(this.records.filter((r) => r.state === "up" && r.nodes === null).map((r) => this.loadNodes(r)));
+      const now = this.now();
+      await Promise.all(this.records.filter((r) => r.state === "up" && r.nodes.due(now)).map((r) => this.loadNodes(r)));
     }
-    const candidates = this.records.map((r) => ({ id: r.id, healthy: r.state === "up", tags: r.entry.tags, weight: r.entry.weight, work: r.work, nodes: r.nodes }));
+    const candidates = this.records.map((r) => ({
+      id: r.id,
+      healthy: r.state === "up",
+      tags: r.entry.tags,
+      weight: r.entry.weight,
+      work: r.load.work,
+      nodes: r.nodes.classes,
+    }));
     const index = pickIndex(candidates, request, this.cursor);
     const record = this.records[index];
     if (record === undefined) return null;
@@ -133,9 +123,12 @@ export class ComfyPool {
     return { id: record.id, url: record.entry.url, client: this.clientFor(record.id) };
   }
 
-  /** Counts a job just submitted to `id` until the next queue reading includes it. */
+  /**
+   * Nothing to do: the client from `clientFor` already counted the prompt when it was queued,
+   * with its id, so a queue reading that lists it does not count it twice. Kept for JobServers.
+   */
   noteSubmitted(id: string): void {
-    this.record(id).bump(this.now());
+    this.record(id);
   }
 
   /** The job-facing client of a server. */
@@ -145,7 +138,10 @@ export class ComfyPool {
     return client;
   }
 
-  /** The server's event stream, created and started on first use. Node lists are refreshed on reconnect. */
+  /**
+   * The server's event stream, created and started on first use. Its `status` messages keep the
+   * load fresh between checks; on reconnect the node list and capabilities are learned again.
+   */
   streamFor(id: string): ComfyEventStream {
     const record = this.record(id);
     let stream = this.streams.get(id);
@@ -153,11 +149,13 @@ export class ComfyPool {
       stream = new ComfyEventStream({
         baseUrl: record.entry.url,
         clientId: (this.options.clientId ?? (() => `aipack-${randomUUID()}`))(),
+        readQueue: () => this.clientFor(id).getQueue(),
         ...(this.options.WebSocketImpl ? { WebSocketImpl: this.options.WebSocketImpl } : {}),
         ...this.options.stream,
       });
       stream.on((event) => {
-        if (event.type === "reconnected") void this.loadNodes(record);
+        if (event.type === "status") record.load.fromStatus(event.data.status.exec_info.queue_remaining, this.now());
+        if (event.type === "reconnected") void this.learnServer(record);
       });
       this.streams.set(id, stream);
       stream.start();
@@ -180,29 +178,31 @@ export class ComfyPool {
 
   private async runCheck(record: ServerRecord): Promise<void> {
     const startedAt = this.now();
-    const timeoutMs = this.options.checkTimeoutMs ?? 3_000;
-    const reach = await probeReach(record.entry.url, timeoutMs, this.now);
+    const reach = await probeReach(record.entry.url, this.checkTimeoutMs, this.now);
     const api = reach.port.ok
       ? await probeApi(record.probeClient, this.now)
       : { check: { ok: false, error: "skipped: port not reachable" }, stats: null, queue: null, latencyMs: null };
     const cameUp = record.record(reach, api, startedAt, this.now(), this.options.downAfter ?? 2);
-    if (cameUp) await Promise.all([this.loadNodes(record), this.loadFeatures(record)]);
+    if (cameUp) await this.learnServer(record);
   }
 
-  private async loadNodes(record: ServerRecord): Promise<void> {
-    try {
-      record.nodes = new Set(Object.keys(await record.probeClient.objectInfo()));
-    } catch {
-      // Keep the previous list; an unknown list only excludes the server from node-constrained picks.
-    }
+  /** After (re)appearing a server may run another release or other custom nodes: learn both again. */
+  private async learnServer(record: ServerRecord): Promise<void> {
+    await Promise.all([this.loadNodes(record), record.client.refreshCapabilities().catch(() => undefined)]);
   }
 
-  private async loadFeatures(record: ServerRecord): Promise<void> {
-    try {
-      const supported = (await record.probeClient.features()) !== null;
-      record.features = { clientPromptId: supported, progressState: supported };
-    } catch {
-      record.features = null;
-    }
+  /** Fetches `/object_info` with the request timeout (it is large); concurrent callers share one fetch. */
+  private loadNodes(record: ServerRecord): Promise<void> {
+    const nodes = record.nodes;
+    nodes.inFlight ??= record.client
+      .objectInfo()
+      .then(
+        (info) => nodes.learned(new Set(Object.keys(info)), this.now()),
+        (error: unknown) => nodes.failed(error instanceof Error ? error.message : String(error), this.now()),
+      )
+      .finally(() => {
+        nodes.inFlight = null;
+      });
+    return nodes.inFlight;
   }
 }

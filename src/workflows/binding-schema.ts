@@ -85,6 +85,8 @@ export const bindingSchema = z
     outputs: z.array(z.string().min(1)).min(1),
     /** Model files (checkpoint names) the servers must have, e.g. `v1-5-pruned-emaonly.safetensors`. */
     requiresModels: z.array(z.string().min(1)).default([]),
+    /** Server tags (`COMFY_SERVERS ...;tags=a|b`) a server must all have to run this template. */
+    requiresTags: z.array(z.string().min(1)).default([]),
   })
   .superRefine((binding, ctx) => {
     // The route takes a single uploaded file, so a template can have at most one image parameter.

@@ -21,6 +21,8 @@ export const workflowDescriptionSchema = z.object({
   parameters: z.array(parameterDescriptionSchema),
   image: z.object({ required: z.boolean(), description: z.string() }).nullable(),
   requiresModels: z.array(z.string()),
+  /** Server tags the template needs; a pool without such a server cannot run it. */
+  requiresTags: z.array(z.string()),
 });
 
 export type ParameterDescription = z.infer<typeof parameterDescriptionSchema>;
@@ -49,5 +51,6 @@ export function describeWorkflows(templates: readonly WorkflowTemplate[]): Workf
     }),
     image: template.image ? { required: template.image.required, description: template.image.description } : null,
     requiresModels: [...template.requiresModels],
+    requiresTags: [...template.requiredTags],
   }));
 }

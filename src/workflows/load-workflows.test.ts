@@ -83,6 +83,7 @@ describe("shipped templates", () => {
       ],
       image: { required: true, description: expect.any(String) },
       requiresModels: [],
+      requiresTags: [],
     });
     expect(JSON.stringify(blur)).not.toContain("targets");
     const img2img = describeWorkflows([catalog.get("style", "img2img")!])[0]!;
@@ -100,7 +101,20 @@ describe("loadWorkflows", () => {
     await writeFile(path.join(root, "test", "sample.binding.json"), JSON.stringify(sampleBinding()));
     const catalog = await loadWorkflows(root, ["test", "other"]);
     expect(catalog.get("test", "sample")?.requiredNodes).toEqual(["LoadImage", "SaveImage", "Styler"]);
+    expect(catalog.get("test", "sample")?.requiredTags).toEqual([]);
     expect(catalog.list("other")).toEqual([]);
+  });
+
+  it("takes the server tags a template requires, and describes them", async () => {
+    const root = await tempRoot();
+    await mkdir(path.join(root, "test"));
+    await writeFile(path.join(root, "test", "sample.json"), JSON.stringify(samplePrompt()));
+    await writeFile(path.join(root, "test", "sample.binding.json"), JSON.stringify({ ...sampleBinding(), requiresTags: ["sdxl", "fast", "sdxl"] }));
+    const template = (await loadWorkflows(root, ["test"])).get("test", "sample")!;
+    expect(template.requiredTags).toEqual(["fast", "sdxl"]);
+    expect(describeWorkflows([template])[0]?.requiresTags).toEqual(["fast", "sdxl"]);
+    await writeFile(path.join(root, "test", "sample.binding.json"), JSON.stringify({ ...sampleBinding(), requiresTags: [""] }));
+    await expect(loadWorkflows(root, ["test"])).rejects.toThrow(/requiresTags/);
   });
 
   it("refuses a missing root folder", async () => {

@@ -10,6 +10,8 @@ export interface WorkflowTemplate {
   parameters: Readonly<Record<string, ParameterBinding>>;
   outputs: readonly string[];
   requiresModels: readonly string[];
+  /** Tags a server must all have (from the binding's `requiresTags`); empty: any server. */
+  requiredTags: readonly string[];
   /** Every node class the workflow uses, sorted: a server must offer them all. */
   requiredNodes: readonly string[];
   /** The image parameter, when the template takes an uploaded image. */
@@ -100,6 +102,7 @@ export function buildTemplate(input: {
     parameters: binding.parameters,
     outputs: binding.outputs,
     requiresModels: binding.requiresModels,
+    requiredTags: [...new Set(binding.requiresTags)].sort(),
     requiredNodes: [...new Set(Object.values(prompt).map((node) => node.class_type))].sort(),
     image: imageEntry
       ? { parameter: imageEntry[0], required: imageEntry[1].required ?? true, description: imageEntry[1].description }

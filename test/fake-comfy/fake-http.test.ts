@@ -142,4 +142,16 @@ describe("fake ComfyUI HTTP answers match the traces", () => {
     fake.setOptions({ fail500: false, hang: true });
     await expect(fetch(`${fake.url}/system_stats`, { signal: AbortSignal.timeout(150) })).rejects.toThrow();
   });
+
+  it("nodeClasses limits /object_info and /prompt; failRoutes and routeDelayMs hit only their paths", async () => {
+    const fake = await fakeForTest({ nodeClasses: ["EmptyImage", "SaveImage"], failRoutes: ["/queue"], routeDelayMs: { "/system_stats": 150 } });
+    expect(Object.keys((await get(`${fake.url}/object_info`)).json as Json).sort()).toEqual(["EmptyImage", "SaveImage"]);
+    expect((await get(`${fake.url}/object_info/KSampler`)).json).toEqual({});
+    expect((await postPrompt(fake, { prompt: workflows.invert, client_id: "x" })).json).toMatchObject({ error: { type: "invalid_prompt" } });
+    expect((await postPrompt(fake, { prompt: workflows.empty, client_id: "x" })).status).toBe(200);
+    expect((await get(`${fake.url}/queue`)).status).toBe(500);
+    const started = Date.now();
+    expect((await get(`${fake.url}/system_stats`)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
 });

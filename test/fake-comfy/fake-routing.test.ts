@@ -51,6 +51,8 @@ describe("fake ComfyUI WebSocket routing", () => {
     const after = await socketForTest(fake, clientId);
     await after.waitFor(isDone(id));
     expect(after.frames.slice(0, 2).map(label)).toEqual(["status", "executing:2"]);
+    // server.py sends `{ node }` only: no prompt_id, no display_node.
+    expect(after.frames[1]?.kind === "json" && after.frames[1].data).toEqual({ node: "2" });
   });
 
   it("closeSocketsMidRun drops every socket once, right after the first executing", async () => {

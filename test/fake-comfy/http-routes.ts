@@ -28,7 +28,13 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
   const body = await readBody(req);
   store.counters.requests += 1;
   if (store.options.hang) return; // never answered: the socket stays open until the client gives up
-  if (store.options.fail500) return text(res, 500, "500 Internal Server Error\n\nServer got itself in trouble");
+  const delay = store.options.routeDelayMs[path] ?? 0;
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+  // Counted before any injected failure: tests count the attempts.
+  if (path === "/object_info" && method === "GET") store.counters.objectInfoReads += 1;
+  if (store.options.fail500 || store.options.failRoutes.includes(path)) {
+    return text(res, 500, "500 Internal Server Error\n\nServer got itself in trouble");
+  }
   const c = store.counters;
 
   if (path === "/prompt" && method === "POST") {
@@ -79,12 +85,11 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
     return json(res, 200, systemStats(store));
   }
   if (path === "/object_info" && method === "GET") {
-    c.objectInfoReads += 1;
-    return json(res, 200, objectInfo([...store.inputs.keys()]));
+    return json(res, 200, objectInfo([...store.inputs.keys()], store.options.nodeClasses));
   }
   if (path.startsWith("/object_info/") && method === "GET") {
     const name = decodeURIComponent(path.slice("/object_info/".length));
-    const all = objectInfo([...store.inputs.keys()]);
+    const all = objectInfo([...store.inputs.keys()], store.options.nodeClasses);
     return json(res, 200, name in all ? { [name]: all[name] } : {});
   }
   if (path === "/features" && method === "GET" && store.options.version === "current") {
@@ -98,7 +103,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function postPrompt({ store, executor, hub }: RouteDeps, payload: unknown, res: ServerResponse): void {
-  const result = validatePrompt(payload, new Set(store.inputs.keys()));
+  const offered = store.options.nodeClasses === null ? null : new Set(store.options.nodeClasses);
+  const result = validatePrompt(payload, new Set(store.inputs.keys()), offered);
   if (!result.ok) return json(res, 400, result.body);
   const body = isRecord(payload) ? payload : {};
   const extraData = isRecord(body.extra_data) ? { ...body.extra_data } : {};
@@ -106,18 +112,17 @@ function postPrompt({ store, executor, hub }: RouteDeps, payload: unknown, res: 
   const wanted = typeof body.prompt_id === "string" && store.options.version === "current" ? body.prompt_id : null;
   const promptId = wanted ?? randomUUID();
   const number = store.nextNumber++;
-  store.pending.push({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
+  store.enqueue({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
   hub.broadcast({ type: "status", data: { status: { exec_info: { queue_remaining: store.queueRemaining() } } } });
-  json(res, 200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
+  const answer = () => json(res, 200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
+  if (store.options.promptAnswerDelayMs > 0) setTimeout(answer, store.options.promptAnswerDelayMs);
+  else answer();
   executor.kick();
 }
 
 function postQueue({ store }: RouteDeps, payload: unknown, res: ServerResponse): void {
   if (isRecord(payload) && payload.clear === true) store.pending.length = 0;
-  if (isRecord(payload) && Array.isArray(payload.delete)) {
-    const ids = new Set(payload.delete.map(String));
-    for (let i = store.pending.length - 1; i >= 0; i--) if (ids.has(store.pending[i]?.promptId ?? "")) store.pending.splice(i, 1);
-  }
+  if (isRecord(payload) && Array.isArray(payload.delete)) store.deletePending(new Set(payload.delete.map(String)));
   empty(res);
 }
 

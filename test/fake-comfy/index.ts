@@ -50,7 +50,7 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeCo
     executingFor: (clientId) => {
       const running = store.running;
       if (running === null || running.extraData.client_id !== clientId || executor.currentNode === null) return null;
-      return { node: executor.currentNode, promptId: running.promptId };
+      return { node: executor.currentNode };
     },
     onConnection: () => {
       store.counters.wsConnections += 1;

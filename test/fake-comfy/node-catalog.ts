@@ -95,9 +95,10 @@ export const nodeCatalog: Record<string, NodeDef> = {
 /** Literal (widget) types; any other type name is a link-only type. */
 export const literalTypes = new Set(["INT", "FLOAT", "STRING", "BOOLEAN"]);
 
-/** `/object_info` in ComfyUI's shape for every known class. */
-export function objectInfo(inputFiles: string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(nodeCatalog).map(([name, def]) => [name, describe(name, def, inputFiles)]));
+/** `/object_info` in ComfyUI's shape for every offered class (`offered` null: the whole catalog). */
+export function objectInfo(inputFiles: string[], offered: readonly string[] | null = null): Record<string, unknown> {
+  const entries = Object.entries(nodeCatalog).filter(([name]) => offered === null || offered.includes(name));
+  return Object.fromEntries(entries.map(([name, def]) => [name, describe(name, def, inputFiles)]));
 }
 
 function describe(name: string, def: NodeDef, inputFiles: string[]): Record<string, unknown> {

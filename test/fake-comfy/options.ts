@@ -26,6 +26,17 @@ export interface FakeComfyOptions {
   omitVersion: boolean;
   /** The worker starts no new prompt while set (the queue still fills); clearing it resumes. */
   paused: boolean;
+  /** Node classes offered (in /object_info and accepted by /prompt); null offers the whole catalog. */
+  nodeClasses: string[] | null;
+  /** Per route path (`/queue`, `/object_info`...): wait this long before handling, like a busy server. */
+  routeDelayMs: Record<string, number>;
+  /** Route paths that answer 500. */
+  failRoutes: string[];
+  /**
+   * POST /prompt queues (and the run starts) at once but its HTTP answer waits this long, so the
+   * prompt's messages reach the client before its id does.
+   */
+  promptAnswerDelayMs: number;
 }
 
 /** Defaults suited to fast tests. */
@@ -42,6 +53,10 @@ export const defaultFakeOptions: FakeComfyOptions = {
   fail500: false,
   omitVersion: false,
   paused: false,
+  nodeClasses: null,
+  routeDelayMs: {},
+  failRoutes: [],
+  promptAnswerDelayMs: 0,
 };
 
 /** Request counters, for tests asserting how often the gateway hits ComfyUI. */

@@ -1,3 +1,4 @@
+import { heapify, heapPop, heapPush } from "./heap-queue.ts";
 import type { FakeComfyCounters, FakeComfyOptions } from "./options.ts";
 import type { PromptGraph } from "./validate.ts";
 
@@ -26,6 +27,7 @@ export class FakeStore {
   readonly inputs = new Map<string, Uint8Array>();
   readonly outputs = new Map<string, Uint8Array>();
   readonly history = new Map<string, Record<string, unknown>>();
+  /** A heap on `number`, in heap order like ComfyUI's: change it only through the methods below. */
   readonly pending: QueuedPrompt[] = [];
   running: QueuedPrompt | null = null;
   nextNumber = 0;
@@ -50,13 +52,19 @@ export class FakeStore {
     return filename;
   }
 
-  /** Removes and returns the pending prompt with the lowest number (execution order). */
+  /** Queues a prompt (heappush, as PromptQueue.put). */
+  enqueue(item: QueuedPrompt): void {
+    heapPush(this.pending, item);
+  }
+
+  /** Removes and returns the pending prompt with the lowest number (heappop, as PromptQueue.get). */
   takeNext(): QueuedPrompt | null {
-    if (this.pending.length === 0) return null;
-    let best = 0;
-    this.pending.forEach((item, i) => {
-      if (item.number < (this.pending[best]?.number ?? Infinity)) best = i;
-    });
-    return this.pending.splice(best, 1)[0] ?? null;
+    return heapPop(this.pending);
+  }
+
+  /** Drops pending prompts by id, then re-heapifies (as PromptQueue.delete_queue_item). */
+  deletePending(ids: ReadonlySet<string>): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) if (ids.has(this.pending[i]?.promptId ?? "")) this.pending.splice(i, 1);
+    heapify(this.pending);
   }
 }

@@ -72,6 +72,8 @@ describe("fake ComfyUI message order matches the 0.3.14 traces", () => {
     await ws.waitFor(isDone(id));
     expect(promptSequence(ws.frames, id)).toEqual(promptSequence(three, traceInterrupt ?? ""));
     expect(keysOf(ws.frames, "execution_interrupted")).toEqual(keysOf(three, "execution_interrupted"));
+    // As with an error: execution_interrupted → status (queue −1) → executing null.
+    expect(ws.frames.slice(-3).map(label)).toEqual(["execution_interrupted", "status", "executing:null"]);
     const interrupted = ws.frames.find((f) => label(f) === "execution_interrupted");
     expect(interrupted?.kind === "json" && interrupted.data).toMatchObject({ node_id: "3", node_type: "SaveImageWebsocket", executed: ["1", "2"] });
   });
@@ -84,6 +86,7 @@ describe("fake ComfyUI message order matches the 0.3.14 traces", () => {
     const second = await queue(fake, workflows.empty, ws.clientId);
     await ws.waitFor(isDone(second));
     expect(promptSequence(ws.frames, second)).toEqual(["execution_start", "execution_cached", "executed", "execution_success", "executing:null"]);
+    expect(ws.frames.slice(-3).map(label)).toEqual(["execution_success", "status", "executing:null"]);
     const cached = ws.frames.filter((f) => f.kind === "json" && f.type === "execution_cached" && f.data.prompt_id === second)[0];
     expect(cached?.kind === "json" && cached.data.nodes).toEqual(["1", "2"]);
     const outputs = ws.frames.filter((f) => f.kind === "json" && f.type === "executed").map((f) => (f.kind === "json" ? f.data.output : null));

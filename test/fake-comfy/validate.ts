@@ -30,7 +30,7 @@ export function isLink(value: unknown): value is [string, number] {
  * `node_errors: []`; input problems are reported per node, and the prompt is still queued
  * with the outputs that did validate (the others listed in `node_errors`).
  */
-export function validatePrompt(body: unknown, inputFiles: ReadonlySet<string>): ValidationResult {
+export function validatePrompt(body: unknown, inputFiles: ReadonlySet<string>, offered: ReadonlySet<string> | null = null): ValidationResult {
   const prompt = typeof body === "object" && body !== null && "prompt" in body ? body.prompt : undefined;
   if (typeof prompt !== "object" || prompt === null || Array.isArray(prompt)) {
     return { ok: false, body: { error: "no prompt", node_errors: [] } };
@@ -40,7 +40,7 @@ export function validatePrompt(body: unknown, inputFiles: ReadonlySet<string>): 
     if (typeof node?.class_type !== "string") {
       return promptError("invalid_prompt", "Cannot execute because a node is missing the class_type property.", `Node ID '#${id}'`);
     }
-    if (nodeCatalog[node.class_type] === undefined) {
+    if (nodeCatalog[node.class_type] === undefined || (offered !== null && !offered.has(node.class_type))) {
       return promptError("invalid_prompt", `Cannot execute because node ${node.class_type} does not exist.`, `Node ID '#${id}'`);
     }
   }

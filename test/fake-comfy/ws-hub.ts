@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 export interface HubHooks {
   queueRemaining(): number;
   /** The node executing now for a prompt owned by this client id, if any. */
-  executingFor(clientId: string): { node: string; promptId: string } | null;
+  executingFor(clientId: string): { node: string } | null;
   onConnection(): void;
   /** Called with every JSON message just before it is written to a socket (benchmarks timestamp them). */
   onSend?(message: unknown): void;
@@ -40,9 +40,8 @@ export class WsHub {
     ws.on("error", () => ws.terminate());
     this.sendTo(ws, { type: "status", data: { status: { exec_info: { queue_remaining: this.hooks.queueRemaining() } }, sid } });
     const running = this.hooks.executingFor(sid);
-    if (running !== null) {
-      this.sendTo(ws, { type: "executing", data: { node: running.node, display_node: running.node, prompt_id: running.promptId } });
-    }
+    // Like server.py: only `{ node }`, no prompt_id nor display_node.
+    if (running !== null) this.sendTo(ws, { type: "executing", data: { node: running.node } });
   }
 
   /** Sends to the socket of `clientId`, or to everyone when the prompt has no client id. */
