@@ -7,10 +7,5 @@ export interface JobServers {
   pick(options: { requiredTags?: string[]; requiredNodes?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
   clientFor(serverId: string): ComfyClient;
   streamFor(serverId: string): ComfyEventStream;
-  /**
-   * No longer needed: the pool's `clientFor` client counts every prompt it queues (with its id,
-   * so a queue reading that lists it does not count it twice). Kept until callers drop it.
-   */
-  noteSubmitted(serverId: string): void;
   ids(): string[];
 }

@@ -149,7 +149,6 @@ export class TaskSubmitter {
     const prompt = fillWorkflow(input.template, input.params, inputName ? { image: inputName } : {});
     const { clientId } = this.ctx.servers.streamFor(serverId);
     const result = await time("prompt", () => client.queuePrompt({ prompt, clientId, extraData: { aipack_task: taskId } }));
-    this.ctx.servers.noteSubmitted(serverId);
     // A /queue answer cached before this prompt would tell its pollers it is in no queue.
     this.queues.invalidate(serverId);
     return { serverId, promptId: result.promptId, inputName };

@@ -123,14 +123,6 @@ export class ComfyPool {
     return { id: record.id, url: record.entry.url, client: this.clientFor(record.id) };
   }
 
-  /**
-   * Nothing to do: the client from `clientFor` already counted the prompt when it was queued,
-   * with its id, so a queue reading that lists it does not count it twice. Kept for JobServers.
-   */
-  noteSubmitted(id: string): void {
-    this.record(id);
-  }
-
   /** The job-facing client of a server. */
   clientFor(id: string): ComfyClient {
     const client = this.clients.get(id);
