@@ -97,16 +97,22 @@ describe("ComfyEventStream", () => {
     expect(fake.counters.wsConnections).toBe(2);
   });
 
-  it("previews of the node running across a reconnect keep their prompt (server.py re-announces `{ node }` only)", async () => {
+  /** Cuts the socket while a node sends previews; returns the prompt id and the events after the reconnect. */
+  async function reconnectMidNode(withQueueReader: boolean) {
     const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 40 }, msPerStep: 15 });
-    const { stream, events, waitFor } = streamForTest(fake.url, { readQueue: () => new ComfyClient({ baseUrl: fake.url }).getQueue() });
+    const readQueue = () => new ComfyClient({ baseUrl: fake.url }).getQueue();
+    const { stream, events, waitFor } = streamForTest(fake.url, withQueueReader ? { readQueue } : undefined);
     await stream.ready();
     const id = await queue(fake, workflows.progress, stream.clientId);
     await waitFor((e) => e.type === "preview");
     fake.dropConnections();
     const back = await waitFor((e) => e.type === "reconnected");
     await waitFor(finished(id));
-    const after = events.slice(events.indexOf(back));
+    return { id, after: events.slice(events.indexOf(back)) };
+  }
+
+  it("previews of the node running across a reconnect keep their prompt (server.py re-announces `{ node }` only)", async () => {
+    const { id, after } = await reconnectMidNode(true);
     const reannounced = after.find((e) => e.type === "executing");
     expect(reannounced?.type === "executing" && reannounced.data).toEqual({ node: "3", prompt_id: id });
     const previews = after.filter((e) => e.type === "preview");
@@ -115,15 +121,8 @@ describe("ComfyEventStream", () => {
   });
 
   it("without a queue reader the re-announced `executing` is passed on without a prompt id", async () => {
-    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 40 }, msPerStep: 15 });
-    const { stream, events, waitFor } = streamForTest(fake.url);
-    await stream.ready();
-    const id = await queue(fake, workflows.progress, stream.clientId);
-    await waitFor((e) => e.type === "preview");
-    fake.dropConnections();
-    const back = await waitFor((e) => e.type === "reconnected");
-    await waitFor(finished(id));
-    const reannounced = events.slice(events.indexOf(back)).find((e) => e.type === "executing");
+    const { after } = await reconnectMidNode(false);
+    const reannounced = after.find((e) => e.type === "executing");
     expect(reannounced?.type === "executing" && reannounced.data).toEqual({ node: "3" });
   });
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { encodePreviewFrame } from "../../src/comfy/binary-frame.ts";
 import { describeInputs, executionOrder, resolveInputs, signatures } from "./graph.ts";
 import { nodeCatalog } from "./node-catalog.ts";
@@ -178,7 +178,7 @@ export class Executor {
     progress.update(id, value, max);
     const always = classType === "SaveImageWebsocket";
     if (preview !== undefined && (always || this.store.options.previews)) {
-      this.hub.sendBinary(clientIdOf(item), encodePreviewFrame("png", encodePng(preview)));
+      this.hub.sendBinary(clientIdOf(item), encodePreviewFrame("png", padded(encodePng(preview), this.store.options.previewPaddingBytes)));
     }
   }
 
@@ -217,4 +217,8 @@ class ProgressState {
     this.nodes[id] = { ...fields, node_id: id, display_node_id: id, parent_node_id: null, real_node_id: id };
     this.send("progress_state", { nodes: structuredClone(this.nodes) });
   }
+}
+
+function padded(png: Uint8Array, extra: number): Uint8Array {
+  return extra > 0 ? Buffer.concat([png, randomBytes(extra)]) : png;
 }

@@ -12,6 +12,11 @@ export interface FakeComfyOptions {
   nodeDelayMs: Record<string, number>;
   /** Send a binary preview frame after every progress message (SaveImageWebsocket always does). */
   previews: boolean;
+  /**
+   * Incompressible bytes appended to every preview after the PNG's end (decoders stop at IEND),
+   * so a test can make previews as heavy as a real 512×512 one and fill a slow client's buffers.
+   */
+  previewPaddingBytes: number;
   /** Every node of this class fails with an execution_error. */
   failOnClass: string | null;
   /** One-shot: the first node the next prompt executes fails. */
@@ -46,6 +51,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   stepsPerNode: {},
   nodeDelayMs: {},
   previews: false,
+  previewPaddingBytes: 0,
   failOnClass: null,
   failNextPrompt: false,
   closeSocketsMidRun: false,

@@ -152,26 +152,29 @@ describe("progress over WebSocket (Node, in process)", () => {
     expect(image.length).toBeGreaterThan(8);
   });
 
-  it("a client that never reads does not hold up the others", async () => {
+  it("a client that never reads does not hold up the others, and its backlog stays bounded", async () => {
     // Paused until every client is subscribed: a reader that joined mid-run would rightly start
-    // from the latest progress, and this test counts every step.
-    // The fake's previews are small (a few KB in all, and it has no size knob), so the kernel's
-    // socket buffers absorb the stalled client's share and the gateway never sees a backlog here:
-    // this checks that a stalled peer does not block the others' writes. The backlog bounds
-    // themselves (coalescing, 4408, terminate) are covered by client-sender.test.ts.
-    const { fake, gateway, submit } = await setup({ previews: true, msPerStep: 5, paused: true });
+    // from the latest progress, and this test counts every step. Each preview carries 512 KB, so
+    // the stalled client's 25 MB outgrow the kernel's socket buffers and the gateway sees a backlog.
+    const { fake, gateway, submit } = await setup({ previews: true, previewPaddingBytes: 512 * 1024, msPerStep: 5, paused: true });
     const taskId = await submit(50);
     const stalled = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`));
     await stalled.waitFor((m) => m.type === "subscribed");
-    // Stop reading: the kernel buffers fill and the gateway sees a growing backlog for this client.
-    (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const readers = await Promise.all(Array.from({ length: 5 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}&previews=1`))));
+    const stalledSocket = (stalled.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    stalledSocket.pause();
+    const readers = await Promise.all(Array.from({ length: 5 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`))));
     await Promise.all(readers.map((reader) => reader.waitFor((m) => m.type === "subscribed")));
     fake.setOptions({ paused: false });
     await expectMonotonicProgressAndSameResult(readers);
     for (const reader of readers) {
       expect(reader.messages.filter((m) => m.type === "progress").map((m) => m.value)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-      expect(reader.binary).toHaveLength(50);
     }
+    // Read again: the stalled client was held to its bound (previews dropped, progress coalesced)
+    // and still gets the result.
+    stalledSocket.resume();
+    const [final] = await expectMonotonicProgressAndSameResult([stalled]);
+    expect(final).toEqual(readers[0]!.messages.at(-1));
+    expect(stalled.binary.length).toBeGreaterThan(0);
+    expect(stalled.binary.length).toBeLessThan(50);
   });
 });
