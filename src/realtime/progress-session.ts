@@ -3,6 +3,7 @@ import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import { isFinal } from "../jobs/task-events.ts";
 import type { TaskHub } from "../jobs/task-hub.ts";
 import { taskKey } from "../jobs/task-key.ts";
+import type { Logger } from "../lib/logger.ts";
 import { ClientSender, type SenderLimits } from "./client-sender.ts";
 import { finalEventOf } from "./final-event.ts";
 import { clientMessageSchema, closeCodes, closeReasons, maxBadMessages, maxSubscriptionsPerSocket } from "./ws-protocol.ts";
@@ -33,6 +34,7 @@ export class ProgressSession {
     private readonly db: PhotoReader,
     private readonly hub: TaskHub,
     private readonly wantsPreviews: boolean,
+    private readonly logger: Logger,
     limits?: SenderLimits,
   ) {
     this.sender = new ClientSender(socket, limits);
@@ -94,7 +96,10 @@ export class ProgressSession {
 
     const read = await this.db.getPhoto(taskId).then(
       (photo) => ({ ok: true as const, photo }),
-      () => ({ ok: false as const }),
+      (error: unknown) => {
+        this.logger.warn("progress socket: task lookup failed", { frontend: this.frontend, taskId, error: String(error) });
+        return { ok: false as const };
+      },
     );
     // Unsubscribed meanwhile, or the final message already came through the hub.
     if (!this.isCurrent(taskId, subscription)) return;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TaskHub } from "../../src/jobs/task-hub.ts";
 import { taskKey } from "../../src/jobs/task-key.ts";
+import { memoryLogger } from "../../src/lib/logger.ts";
 import { ProgressSession, type PhotoReader } from "../../src/realtime/progress-session.ts";
 import { maxBadMessages, maxSubscriptionsPerSocket } from "../../src/realtime/ws-protocol.ts";
 import type { Photo } from "../../src/schema/index.ts";
@@ -22,7 +23,8 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 function session(reader: PhotoReader) {
   const fake = fakeSocket();
   const hub = new TaskHub();
-  return { ...fake, hub, session: new ProgressSession(fake.socket, "logo", reader, hub, false) };
+  const logger = memoryLogger();
+  return { ...fake, hub, logger, session: new ProgressSession(fake.socket, "logo", reader, hub, false, logger) };
 }
 
 describe("ProgressSession: subscribe / unsubscribe while the row read is pending", () => {
@@ -104,10 +106,11 @@ describe("ProgressSession: bounds on what one socket may ask", () => {
 
   it("a database error is `unavailable` and 1011, not `not_found`", async () => {
     const { reader, pending } = pendingReader();
-    const { session: s, messages, calls, hub } = session(reader);
+    const { session: s, messages, calls, hub, logger } = session(reader);
     void s.subscribe("t1", true);
     pending[0]!.fail(new Error("connect ECONNREFUSED"));
     await settle();
+    expect(logger.entries).toEqual([expect.objectContaining({ level: "warn", fields: expect.objectContaining({ taskId: "t1", error: expect.stringContaining("ECONNREFUSED") }) })]);
     expect(messages()).toEqual([{ type: "error", code: "unavailable", taskId: "t1", message: expect.stringContaining("logo") }]);
     expect(calls.at(-1)).toEqual({ kind: "close", code: 1011, reason: "database unavailable" });
     expect(hub.size).toBe(0);
