@@ -86,4 +86,6 @@ for (const note of notes) console.log(`note: ${note}`);
 writeReport(file, machine, settings, outcomes, notes);
 console.log(`bench: wrote ${path.relative(root, file)} in ${settings.wallSeconds.toFixed(0)} s`);
 // Fakes' timers (jobs sleeping in nodeDelayMs) would otherwise keep the process alive.
-process.exit(0);
+// A scenario that failed is in the table as an error row; the exit code says so too.
+const failed = Object.values(outcomes).some((outcome) => outcome.failures.length > 0);
+process.exit(failed ? 1 : 0);
