@@ -17,7 +17,8 @@ export function coalescedReader<T>(read: () => Promise<T>, options: { maxAgeMs: 
   const now = options.now ?? Date.now;
   // Bumped by invalidate(): an answer to a request from an older generation is never cached.
   let generation = 0;
-  let inFlight: { promise: Promise<T>; startedAt: number; generation: number } | undefined;
+  // invalidate() drops the request in flight, so the one held here is always of this generation.
+  let inFlight: { promise: Promise<T>; startedAt: number } | undefined;
   let cached: { value: T; at: number; startedAt: number } | undefined;
 
   const start = (): Promise<T> => {
@@ -34,7 +35,7 @@ export function coalescedReader<T>(read: () => Promise<T>, options: { maxAgeMs: 
         throw error;
       },
     );
-    inFlight = { promise, startedAt, generation: mine };
+    inFlight = { promise, startedAt };
     return promise;
   };
 
@@ -42,7 +43,7 @@ export function coalescedReader<T>(read: () => Promise<T>, options: { maxAgeMs: 
     read(notBefore = Number.NEGATIVE_INFINITY) {
       // Strictly after: a request started in the same millisecond may have missed the job.
       if (cached && now() - cached.at < options.maxAgeMs && cached.startedAt > notBefore) return Promise.resolve(cached.value);
-      if (inFlight && inFlight.generation === generation && inFlight.startedAt > notBefore) return inFlight.promise;
+      if (inFlight && inFlight.startedAt > notBefore) return inFlight.promise;
       return start();
     },
     invalidate() {

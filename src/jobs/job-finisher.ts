@@ -1,5 +1,6 @@
 import type { FileRef } from "../comfy/schemas.ts";
 import { sniffImageType, imageKinds } from "../upload/index.ts";
+import type { Frontend } from "../controllers/db-controller-map.ts";
 import { controllerOf, type JobContext } from "./job-context.ts";
 import type { LiveJob } from "./live-job.ts";
 import type { FinalTaskEvent } from "./task-events.ts";
@@ -8,6 +9,17 @@ import { taskKey } from "./task-key.ts";
 const unfinished = ["queued", "running"] as const;
 
 type EndPatch = { status: "succeeded" | "failed" | "cancelled"; outputUrls?: string[]; error?: string };
+
+/**
+ * Writes a job's end to its row if the row is still unfinished, and then tells its followers.
+ * False when another end was written first (whoever wrote that one announced it). Rejects when
+ * the row cannot be written.
+ */
+export async function recordEnd(ctx: JobContext, frontend: Frontend, taskId: string, [patch, event]: [EndPatch, FinalTaskEvent]): Promise<boolean> {
+  const changed = await controllerOf(ctx, frontend).transitionPhoto(taskId, unfinished, { ...patch, finishedAt: ctx.clock.now() });
+  if (changed) ctx.hub.publish(taskKey(frontend, taskId), event);
+  return changed;
+}
 
 /**
  * Ends jobs: stores a success's images and saves their URLs, or records a failure or a cancel.
@@ -74,19 +86,15 @@ export class JobFinisher {
   }
 
   /** Writes the end; only then is the job let go. Returns false when the row could not be written. */
-  private async record(job: LiveJob, [patch, event]: [EndPatch, FinalTaskEvent]): Promise<boolean> {
-    const db = controllerOf(this.ctx, job.frontend);
-    let changed: boolean;
+  private async record(job: LiveJob, end: [EndPatch, FinalTaskEvent]): Promise<boolean> {
     try {
-      changed = await db.transitionPhoto(job.taskId, unfinished, { ...patch, finishedAt: this.ctx.clock.now() });
+      await recordEnd(this.ctx, job.frontend, job.taskId, end);
     } catch (error) {
       this.ctx.logger.error("could not record a job's end; a later reconcile retries", { taskId: job.taskId, error: String(error) });
       return false;
     }
     this.ctx.live.remove(job);
     this.onEnded(job);
-    // Unchanged: another end was written first, and whoever wrote it announced it.
-    if (changed) this.ctx.hub.publish(taskKey(job.frontend, job.taskId), event);
     return true;
   }
 }

@@ -1,9 +1,8 @@
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { Photo } from "../schema/index.ts";
-import { controllerOf, type JobContext } from "./job-context.ts";
-import type { JobFinisher } from "./job-finisher.ts";
+import type { JobContext } from "./job-context.ts";
+import { recordEnd, type JobFinisher } from "./job-finisher.ts";
 import { newLiveJob, type LiveJob } from "./live-job.ts";
-import { taskKey } from "./task-key.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
 /** A row the gateway can follow: its prompt is known and its server still configured. */
@@ -83,9 +82,8 @@ export class JobResumer {
   /** A job whose server left the configuration can never be followed again: it has failed. */
   private async orphan(frontend: Frontend, row: Photo): Promise<void> {
     const message = `Its ComfyUI server ${row.serverId ?? "(none)"} is no longer configured`;
-    const changed = await controllerOf(this.ctx, frontend)
-      .transitionPhoto(row.id, ["queued", "running"], { status: "failed", error: message, finishedAt: this.ctx.clock.now() })
-      .catch(() => false);
-    if (changed) this.ctx.hub.publish(taskKey(frontend, row.id), { type: "failed", taskId: row.id, message, node: null });
+    await recordEnd(this.ctx, frontend, row.id, [{ status: "failed", error: message }, { type: "failed", taskId: row.id, message, node: null }]).catch(
+      (error: unknown) => this.ctx.logger.warn("could not fail a job whose server left the configuration", { taskId: row.id, error: String(error) }),
+    );
   }
 }

@@ -2,7 +2,7 @@ import { aheadOf } from "../comfy/comfy-client.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import { finishedStatuses, type Photo, type PhotoStatus } from "../schema/index.ts";
 import { controllerOf, type JobContext } from "./job-context.ts";
-import { JobFinisher } from "./job-finisher.ts";
+import { JobFinisher, recordEnd } from "./job-finisher.ts";
 import { followable, JobResumer } from "./job-resumer.ts";
 import type { LiveJob } from "./live-job.ts";
 import { QueueAnnouncer } from "./queue-announcer.ts";
@@ -109,8 +109,7 @@ export class JobService {
     if (finishedStatuses.includes(photo.status)) return photo;
     const live = this.ctx.live.byTaskKey(frontend, photo.id) ?? this.resumer.followRow(frontend, photo);
     if (!live) {
-      const changed = await db.transitionPhoto(photo.id, ["queued", "running"], { status: "cancelled", finishedAt: this.ctx.clock.now() });
-      if (changed) this.ctx.hub.publish(taskKey(frontend, photo.id), { type: "cancelled", taskId: photo.id });
+      await recordEnd(this.ctx, frontend, photo.id, [{ status: "cancelled" }, { type: "cancelled", taskId: photo.id }]);
       return (await db.getPhoto(photo.id)) ?? photo;
     }
     live.cancelRequested = true;

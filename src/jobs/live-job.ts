@@ -15,7 +15,6 @@ export interface LiveJob {
   executedNodes: Set<string>;
   currentNode: string | null;
   outputs: FileRef[];
-  succeeded: boolean;
   cancelRequested: boolean;
   /** When the gateway knew the prompt to be queued (ms): a /queue answer from after it must list the job. */
   queuedAt: number;
@@ -38,7 +37,6 @@ export function newLiveJob(fields: Pick<LiveJob, "frontend" | "taskId" | "server
     executedNodes: new Set(),
     currentNode: null,
     outputs: [],
-    succeeded: false,
     cancelRequested: false,
     queuedAt: Date.now(),
     ending: null,

@@ -22,9 +22,4 @@ export class QueueAnnouncer {
   forget(key: string): void {
     this.lastAhead.delete(key);
   }
-
-  /** How many tasks have a place remembered (for tests). */
-  get size(): number {
-    return this.lastAhead.size;
-  }
 }

@@ -3,8 +3,9 @@ import { coalescedReader, type CoalescedReader } from "./coalesced-reader.ts";
 import type { JobServers } from "./job-servers.ts";
 
 /**
- * Every upstream /queue read of this replica, one shared reader per server: client polls, the
- * reconciler and cancels all go through it, so however many ask, a server is read once a window.
+ * Every upstream /queue read the jobs make, one shared reader per server: client polls, the
+ * reconciler, cancels and withdrawn submits all go through it, so however many ask, a server is
+ * read once a window. (The pool's health checks read it on their own timer.)
  */
 export class QueueReads {
   private readonly readers = new Map<string, CoalescedReader<QueueState>>();

@@ -8,6 +8,7 @@ import type { StoredObject } from "../storage/index.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
 import { controllerOf, type JobContext } from "./job-context.ts";
+import { recordEnd } from "./job-finisher.ts";
 import { newLiveJob } from "./live-job.ts";
 import type { QueueReads } from "./queue-reads.ts";
 import { SingleFlight } from "./single-flight.ts";
@@ -168,14 +169,8 @@ export class TaskSubmitter {
    * its answer did not reach us: such a row is failed, so it does not stay queued forever.
    */
   private async undoRecord(frontend: Frontend, taskId: string, stored: StoredObject | null): Promise<void> {
-    const db = controllerOf(this.ctx, frontend);
-    await db
-      .transitionPhoto(taskId, ["queued", "running"], {
-        status: "failed",
-        error: "The job could not be recorded; it was taken back off ComfyUI",
-        finishedAt: this.ctx.clock.now(),
-      })
-      .catch(() => false);
+    const message = "The job could not be recorded; it was taken back off ComfyUI";
+    await recordEnd(this.ctx, frontend, taskId, [{ status: "failed", error: message }, { type: "failed", taskId, message, node: null }]).catch(() => false);
     if (stored) await this.ctx.storage.delete?.(stored.key).catch(() => undefined);
   }
 
@@ -183,7 +178,7 @@ export class TaskSubmitter {
   private async withdraw(queued: Queued): Promise<void> {
     const client = this.ctx.servers.clientFor(queued.serverId);
     await client.deleteFromQueue([queued.promptId]).catch(() => undefined);
-    const queue = await client.getQueue().catch(() => null);
+    const queue = await this.queues.read(queued.serverId, Date.now()).catch(() => null);
     if (queue?.running.some((item) => item.promptId === queued.promptId)) {
       await client.interrupt(queued.promptId).catch(() => undefined);
     }

@@ -46,7 +46,6 @@ export async function applyMessage(
       if (job.outputNodes.has(message.data.node)) job.outputs.push(...(message.data.output?.images ?? []));
       return;
     case "execution_success":
-      job.succeeded = true;
       return finisher.succeed(job, job.outputs);
     case "execution_error": {
       const { node_id: node, node_type: type, exception_message: reason } = message.data;
