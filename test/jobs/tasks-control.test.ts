@@ -3,6 +3,7 @@ import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type SubmitFields } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
+import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
@@ -119,6 +120,29 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     const again = await fetch(`${gateway.url}/api/tasks/${finished.id}?frontend=style`, { method: "DELETE" });
     expect((await again.json()).task.status).toBe("succeeded");
     expect((await fetch(`${gateway.url}/api/tasks/nope?frontend=style`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it.skipIf(dialect.skip)("a template that requires a server tag only runs on servers with it; none up is 503", async () => {
+    const plain = await fakeForTest({ paused: true });
+    const tagged = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${plain.url},b=${tagged.url};tags=big`, WORKFLOWS_DIR: workflowsWithTagged("big") });
+    const userId = await createUser(gateway.url, "style", "tagged");
+    // Paused fakes keep every job queued, so b fills up while a stays idle: only the tag keeps jobs off a.
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("b");
+    }
+    expect(plain.counters.promptPosts).toBe(0);
+    const untagged = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect((await untagged.json()).task.server).toBe("a");
+
+    await tagged.stop();
+    // Two failed checks in a row mark a server that was up as down.
+    for (let i = 0; i < 2; i++) await fetch(`${gateway.url}/api/servers?refresh=1`);
+    const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    expect(none.status).toBe(503);
+    expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable" });
   });
 
   it.skipIf(dialect.skip)("a server failing during submission hands the job to the next; none left is 503 and no row", async () => {

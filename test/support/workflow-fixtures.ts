@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { tempDir } from "./dialects.ts";
 
@@ -23,5 +23,15 @@ export function workflowsWithBroken(): string {
     path.join(dir, "style", "broken.binding.json"),
     JSON.stringify({ description: "Refused by ComfyUI: a required input is missing.", parameters: {}, outputs: ["2"] }),
   );
+  return dir;
+}
+
+/** The shipped templates plus `style/invert_big`: `invert`, required to run on servers tagged `tag`. */
+export function workflowsWithTagged(tag: string): string {
+  const { dir } = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  cpSync(path.join(shipped, "style", "invert.json"), path.join(dir, "style", "invert_big.json"));
+  const binding = JSON.parse(readFileSync(path.join(shipped, "style", "invert.binding.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag] }));
   return dir;
 }
