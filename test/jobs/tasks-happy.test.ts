@@ -26,7 +26,9 @@ async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, last
   await until((a) => a.ahead === 1); // first done, second waits: one ahead
   runOne(fake); // second runs: still one ahead
   await until((a) => a.ahead === 0); // second done: first in line, nothing running
-  fake.setOptions({ paused: false });
+  // Its own run is the one place nothing holds: make it last long enough (~0.4 s a node) for a
+  // poll to see it even on a loaded machine.
+  fake.setOptions({ msPerStep: 400, paused: false });
   await until(isFinalStatus);
   return answers.filter((answer, i) => i === 0 || !sameAnswer(answer, answers[i - 1]!));
 }
