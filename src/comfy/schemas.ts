@@ -111,7 +111,7 @@ export type SystemStats = z.infer<typeof systemStatsSchema>;
 export const objectInfoSchema = z.record(
   z.string(),
   z.looseObject({
-    input: z.looseObject({ required: z.record(z.string(), z.unknown()).optional() }).optional(),
+    input: z.looseObject({ required: z.record(z.string(), z.unknown()).optional(), optional: z.record(z.string(), z.unknown()).optional() }).optional(),
     output: z.array(z.unknown()).optional(),
     output_node: z.boolean().optional(),
   }),

@@ -3,8 +3,8 @@ import type { ComfyEventStream } from "../comfy/event-stream.ts";
 
 /** What the jobs need of the server pool. */
 export interface JobServers {
-  /** A healthy server with the least work that has these tags and node classes, or null. */
-  pick(options: { requiredTags?: string[]; requiredNodes?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
+  /** A healthy server with the least work that has these tags, node classes and model files, or null. */
+  pick(options: { requiredTags?: string[]; requiredNodes?: string[]; requiredModels?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
   clientFor(serverId: string): ComfyClient;
   streamFor(serverId: string): ComfyEventStream;
   ids(): string[];

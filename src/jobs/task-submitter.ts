@@ -118,9 +118,14 @@ export class TaskSubmitter {
   private async queueSomewhere(taskId: string, input: SubmitInput, time: StageTimer): Promise<Queued> {
     const tried: string[] = [];
     for (;;) {
-      const picked = await time("pick", () => this.ctx.servers.pick({ requiredTags: [...input.template.requiredTags], requiredNodes: [...input.template.requiredNodes], exclude: [...tried] }));
+      const picked = await time("pick", () => this.ctx.servers.pick({
+        requiredTags: [...input.template.requiredTags],
+        requiredNodes: [...input.template.requiredNodes],
+        requiredModels: [...input.template.requiresModels],
+        exclude: [...tried],
+      }));
       if (!picked) {
-        const why = tried.length ? `the ${tried.length === 1 ? "server" : "servers"} tried failed` : "none is available";
+        const why = tried.length ? `the ${tried.length === 1 ? "server" : "servers"} tried failed` : "none that is up has the tags, node classes and model files this workflow needs";
         throw new AppError("comfy_unavailable", `No ComfyUI server can take this job now (${why}); try again shortly`);
       }
       const serverId = picked.id;

@@ -5,11 +5,14 @@ import type { ServerStatus } from "./schemas.ts";
 const retry = { minMs: 2_000, maxMs: 60_000 };
 
 /**
- * What a server's `/object_info` said: its node classes once known, else why not, and when the
- * next attempt is due (exponential backoff after failures).
+ * What a server's `/object_info` said: its node classes and the values of its choice inputs (model
+ * files among them) once known, else why not, and when the next attempt is due (exponential
+ * backoff after failures).
  */
 export class NodeList {
   classes: ReadonlySet<string> | null = null;
+  /** Every combo value of every node input (see comboChoices); null until known. */
+  choices: ReadonlySet<string> | null = null;
   /** The fetch running now, shared by concurrent picks. */
   inFlight: Promise<void> | null = null;
   private fetchedAt: number | null = null;
@@ -24,8 +27,9 @@ export class NodeList {
     return this.classes === null && this.inFlight === null && now >= this.retryAt;
   }
 
-  learned(classes: ReadonlySet<string>, now: number): void {
+  learned(classes: ReadonlySet<string>, choices: ReadonlySet<string>, now: number): void {
     this.classes = classes;
+    this.choices = choices;
     this.fetchedAt = now;
     this.error = null;
     this.failures = 0;

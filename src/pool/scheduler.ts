@@ -8,24 +8,30 @@ export interface Candidate {
   work: number;
   /** Node classes the server offers; null when not known yet. */
   nodes: ReadonlySet<string> | null;
+  /** The values of its nodes' choice inputs (its model files among them); null when not known yet. */
+  choices: ReadonlySet<string> | null;
 }
 
 /** Constraints of one pick. */
 export interface PickRequest {
   requiredTags?: string[];
   requiredNodes?: string[];
+  /** Model files (checkpoints...) that must be among the server's choices. */
+  requiredModels?: string[];
   exclude?: string[];
 }
 
-/** True when `c` can take a job under `req`. A server whose node list is unknown is not trusted with required nodes. */
+/** Whether `offered` (null: not known yet) has every one of `wanted`; nothing wanted always fits. */
+function offers(offered: ReadonlySet<string> | null, wanted: readonly string[] | undefined): boolean {
+  if (wanted === undefined || wanted.length === 0) return true;
+  return offered !== null && wanted.every((w) => offered.has(w));
+}
+
+/** True when `c` can take a job under `req`. A server whose node list is unknown is not trusted with required nodes or models. */
 export function eligible(c: Candidate, req: PickRequest): boolean {
   if (!c.healthy || req.exclude?.includes(c.id) === true) return false;
   if (req.requiredTags?.some((t) => !c.tags.includes(t)) === true) return false;
-  if (req.requiredNodes !== undefined && req.requiredNodes.length > 0) {
-    const nodes = c.nodes;
-    if (nodes === null || req.requiredNodes.some((n) => !nodes.has(n))) return false;
-  }
-  return true;
+  return offers(c.nodes, req.requiredNodes) && offers(c.choices, req.requiredModels);
 }
 
 /**

@@ -184,6 +184,25 @@ describe("ComfyPool scheduling", () => {
     expect((await pool.pick({ requiredNodes: ["KSampler"] }))?.id).toBe("restricted");
   });
 
+  it("sends a job needing a model file only to servers that have it, and learns a file added later", async () => {
+    const sd15 = await fakeForTest({ paused: true, checkpoints: ["v1-5-pruned-emaonly.safetensors"] });
+    const sdxl = await fakeForTest({ paused: true, checkpoints: ["sd_xl_base_1.0.safetensors"] });
+    const pool = poolForTest({ servers: [{ name: "sd15", url: sd15.url }, { name: "sdxl", url: sdxl.url }], stream: { minBackoffMs: 20, maxBackoffMs: 50 } });
+    await pool.refresh();
+    for (let i = 0; i < 3; i++) {
+      const picked = await pool.pick({ requiredModels: ["sd_xl_base_1.0.safetensors"] });
+      expect(picked?.id).toBe("sdxl");
+      await picked?.client.queuePrompt({ prompt: empty, clientId: "c" });
+    }
+    expect((await pool.pick({ requiredModels: ["v1-5-pruned-emaonly.safetensors"] }))?.id).toBe("sd15");
+    expect(await pool.pick({ requiredModels: ["flux1-dev.safetensors"] })).toBeNull();
+    // The file is copied onto sd15 and the server restarted: the reconnect re-reads /object_info.
+    await pool.streamFor("sd15").ready();
+    sd15.setOptions({ checkpoints: ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"] });
+    sd15.dropConnections();
+    await expect.poll(async () => (await pool.pick({ requiredModels: ["sd_xl_base_1.0.safetensors"] }))?.id, { timeout: 3_000 }).toBe("sd15");
+  });
+
   it("owns one client and one lazily started stream per server, with the injected client id", async () => {
     const fake = await fakeForTest();
     const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], clientId: () => "gateway-test", stream: { minBackoffMs: 20 } });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ComfyClient } from "../comfy/comfy-client.ts";
 import { ComfyEventStream } from "../comfy/event-stream.ts";
+import { comboChoices } from "../comfy/object-info.ts";
 import { checkTimeoutFor, type ComfyPoolOptions, type PoolTimers } from "./pool-options.ts";
 import { probeApi, probeReach } from "./probes.ts";
 import { pickIndex, type PickRequest } from "./scheduler.ts";
@@ -104,7 +105,7 @@ export class ComfyPool {
    * step (a failing `/object_info` is not re-read on every submit). Null when none qualifies.
    */
   async pick(request: PickRequest = {}): Promise<PickedServer | null> {
-    if (request.requiredNodes !== undefined && request.requiredNodes.length > 0) {
+    if ((request.requiredNodes?.length ?? 0) > 0 || (request.requiredModels?.length ?? 0) > 0) {
       const now = this.now();
       await Promise.all(this.records.filter((r) => r.state === "up" && r.nodes.due(now)).map((r) => this.loadNodes(r)));
     }
@@ -115,6 +116,7 @@ export class ComfyPool {
       weight: r.entry.weight,
       work: r.load.work,
       nodes: r.nodes.classes,
+      choices: r.nodes.choices,
     }));
     const index = pickIndex(candidates, request, this.cursor);
     const record = this.records[index];
@@ -189,7 +191,7 @@ export class ComfyPool {
     nodes.inFlight ??= record.client
       .objectInfo()
       .then(
-        (info) => nodes.learned(new Set(Object.keys(info)), this.now()),
+        (info) => nodes.learned(new Set(Object.keys(info)), comboChoices(info), this.now()),
         (error: unknown) => nodes.failed(error instanceof Error ? error.message : String(error), this.now()),
       )
       .finally(() => {

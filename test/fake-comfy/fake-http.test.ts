@@ -32,6 +32,24 @@ describe("fake ComfyUI HTTP answers match the traces", () => {
     expect(res.json).toEqual(readTrace("prompt-400-bad-input.json"));
   });
 
+  it("offers its checkpoints as CheckpointLoaderSimple's combo and refuses any other file", async () => {
+    const fake = await fakeForTest({ checkpoints: ["b.safetensors", "a.safetensors"] });
+    const info = (await (await fetch(`${fake.url}/object_info/CheckpointLoaderSimple`)).json()) as Json;
+    expect(info).toMatchObject({ CheckpointLoaderSimple: { input: { required: { ckpt_name: [["a.safetensors", "b.safetensors"]] } } } });
+    const prompt = (ckpt: string) => ({
+      "1": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: ckpt } },
+      "2": { class_type: "EmptyLatentImage", inputs: { width: 64, height: 64, batch_size: 1 } },
+      "3": { class_type: "VAEDecode", inputs: { samples: ["2", 0], vae: ["1", 2] } },
+      "4": { class_type: "SaveImage", inputs: { images: ["3", 0], filename_prefix: "x" } },
+    });
+    expect((await postPrompt(fake, { prompt: prompt("a.safetensors"), client_id: "x" })).status).toBe(200);
+    const refused = await postPrompt(fake, { prompt: prompt("c.safetensors"), client_id: "x" });
+    expect(refused).toMatchObject({
+      status: 400,
+      json: { error: { type: "prompt_outputs_failed_validation" }, node_errors: { "1": { class_type: "CheckpointLoaderSimple", errors: [{ type: "value_not_in_list", extra_info: { input_name: "ckpt_name" } }] } } },
+    });
+  });
+
   it("400 for a missing required input, a bad link, no outputs and no prompt", async () => {
     const fake = await fakeForTest();
     const missing = await postPrompt(fake, { prompt: { "1": { class_type: "EmptyImage", inputs: { width: 8, height: 8, batch_size: 1, color: 0 } }, "2": { class_type: "SaveImage", inputs: { filename_prefix: "p" } } } });

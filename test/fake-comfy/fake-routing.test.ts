@@ -115,7 +115,7 @@ describe("fake ComfyUI version modes", () => {
 
   it("previews knob: KSampler progress frames get a preview only when enabled", async () => {
     const txt2img = {
-      "4": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "any.safetensors" } },
+      "4": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "v1-5-pruned-emaonly.safetensors" } },
       "5": { class_type: "EmptyLatentImage", inputs: { width: 64, height: 64, batch_size: 1 } },
       "6": { class_type: "CLIPTextEncode", inputs: { text: "a cat", clip: ["4", 1] } },
       "7": { class_type: "CLIPTextEncode", inputs: { text: "", clip: ["4", 1] } },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Executor } from "./executor.ts";
 import { empty, json, parseJson, parseMultipart, readBody, text } from "./http-util.ts";
-import { objectInfo } from "./node-catalog.ts";
+import { objectInfo, type FakeFiles } from "./node-catalog.ts";
 import { toTuple, type FakeStore } from "./store.ts";
 import { validatePrompt } from "./validate.ts";
 import type { WsHub } from "./ws-hub.ts";
@@ -85,11 +85,11 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
     return json(res, 200, systemStats(store));
   }
   if (path === "/object_info" && method === "GET") {
-    return json(res, 200, objectInfo([...store.inputs.keys()], store.options.nodeClasses));
+    return json(res, 200, objectInfo(fakeFiles(store), store.options.nodeClasses));
   }
   if (path.startsWith("/object_info/") && method === "GET") {
     const name = decodeURIComponent(path.slice("/object_info/".length));
-    const all = objectInfo([...store.inputs.keys()], store.options.nodeClasses);
+    const all = objectInfo(fakeFiles(store), store.options.nodeClasses);
     return json(res, 200, name in all ? { [name]: all[name] } : {});
   }
   if (path === "/features" && method === "GET" && store.options.version === "current") {
@@ -104,7 +104,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function postPrompt({ store, executor, hub }: RouteDeps, payload: unknown, res: ServerResponse): void {
   const offered = store.options.nodeClasses === null ? null : new Set(store.options.nodeClasses);
-  const result = validatePrompt(payload, new Set(store.inputs.keys()), offered);
+  const result = validatePrompt(payload, fakeFiles(store), offered);
   if (!result.ok) return json(res, 400, result.body);
   const body = isRecord(payload) ? payload : {};
   const extraData = isRecord(body.extra_data) ? { ...body.extra_data } : {};
@@ -184,4 +184,8 @@ function systemStats(store: FakeStore): Record<string, unknown> {
       },
     ],
   };
+}
+
+function fakeFiles(store: FakeStore): FakeFiles {
+  return { inputs: [...store.inputs.keys()], checkpoints: store.options.checkpoints };
 }

@@ -24,8 +24,8 @@ const float = (def: number, min = 0, max = 100): InputSpec => ["FLOAT", { defaul
 export const nodeCatalog: Record<string, NodeDef> = {
   CheckpointLoaderSimple: {
     category: "loaders",
-    // Any file name is accepted: the fake has no model folder to check against.
-    required: { ckpt_name: ["STRING", { fakeAcceptsAny: true }] },
+    // A combo of the files in models/checkpoints, as on a real server: see offeredSpec.
+    required: { ckpt_name: [[]] },
     outputs: [["MODEL", "MODEL"], ["CLIP", "CLIP"], ["VAE", "VAE"]],
   },
   CLIPTextEncode: {
@@ -95,16 +95,27 @@ export const nodeCatalog: Record<string, NodeDef> = {
 /** Literal (widget) types; any other type name is a link-only type. */
 export const literalTypes = new Set(["INT", "FLOAT", "STRING", "BOOLEAN"]);
 
-/** `/object_info` in ComfyUI's shape for every offered class (`offered` null: the whole catalog). */
-export function objectInfo(inputFiles: string[], offered: readonly string[] | null = null): Record<string, unknown> {
-  const entries = Object.entries(nodeCatalog).filter(([name]) => offered === null || offered.includes(name));
-  return Object.fromEntries(entries.map(([name, def]) => [name, describe(name, def, inputFiles)]));
+/** The files a fake holds, which the inputs that pick a file offer as their choices. */
+export interface FakeFiles {
+  inputs: readonly string[];
+  checkpoints: readonly string[];
 }
 
-function describe(name: string, def: NodeDef, inputFiles: string[]): Record<string, unknown> {
-  const required = { ...def.required };
-  // LoadImage advertises the uploaded files as its combo, like the real one.
-  if (name === "LoadImage") required.image = [[...inputFiles].sort(), { image_upload: true }];
+/** An input's spec as this fake offers it: LoadImage lists the uploads, CheckpointLoaderSimple the checkpoints. */
+export function offeredSpec(classType: string, name: string, spec: InputSpec, files: FakeFiles): InputSpec {
+  if (classType === "LoadImage" && name === "image") return [[...files.inputs].sort(), { image_upload: true }];
+  if (classType === "CheckpointLoaderSimple" && name === "ckpt_name") return [[...files.checkpoints].sort()];
+  return spec;
+}
+
+/** `/object_info` in ComfyUI's shape for every offered class (`offered` null: the whole catalog). */
+export function objectInfo(files: FakeFiles, offered: readonly string[] | null = null): Record<string, unknown> {
+  const entries = Object.entries(nodeCatalog).filter(([name]) => offered === null || offered.includes(name));
+  return Object.fromEntries(entries.map(([name, def]) => [name, describe(name, def, files)]));
+}
+
+function describe(name: string, def: NodeDef, files: FakeFiles): Record<string, unknown> {
+  const required = Object.fromEntries(Object.entries(def.required).map(([input, spec]) => [input, offeredSpec(name, input, spec, files)]));
   return {
     input: { required, ...(def.optional === undefined ? {} : { optional: def.optional }) },
     input_order: { required: Object.keys(def.required) },

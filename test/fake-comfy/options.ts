@@ -31,6 +31,8 @@ export interface FakeComfyOptions {
   omitVersion: boolean;
   /** The worker starts no new prompt while set (the queue still fills); clearing it resumes. */
   paused: boolean;
+  /** The files in models/checkpoints: CheckpointLoaderSimple offers them, and refuses any other. */
+  checkpoints: string[];
   /** Node classes offered (in /object_info and accepted by /prompt); null offers the whole catalog. */
   nodeClasses: string[] | null;
   /** Per route path (`/queue`, `/object_info`...): wait this long before handling, like a busy server. */
@@ -59,6 +61,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   fail500: false,
   omitVersion: false,
   paused: false,
+  checkpoints: ["v1-5-pruned-emaonly.safetensors"],
   nodeClasses: null,
   routeDelayMs: {},
   failRoutes: [],

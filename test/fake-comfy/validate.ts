@@ -1,4 +1,4 @@
-import { literalTypes, nodeCatalog, type InputSpec } from "./node-catalog.ts";
+import { literalTypes, nodeCatalog, offeredSpec, type FakeFiles, type InputSpec } from "./node-catalog.ts";
 
 /** A workflow as the fake receives it (unvalidated JSON). */
 export type PromptGraph = Record<string, { class_type?: unknown; inputs?: Record<string, unknown> }>;
@@ -30,7 +30,8 @@ export function isLink(value: unknown): value is [string, number] {
  * `node_errors: []`; input problems are reported per node, and the prompt is still queued
  * with the outputs that did validate (the others listed in `node_errors`).
  */
-export function validatePrompt(body: unknown, inputFiles: ReadonlySet<string>, offered: ReadonlySet<string> | null = null): ValidationResult {
+export function validatePrompt(body: unknown, files: FakeFiles, offered: ReadonlySet<string> | null = null): ValidationResult {
+  const inputFiles = new Set(files.inputs);
   const prompt = typeof body === "object" && body !== null && "prompt" in body ? body.prompt : undefined;
   if (typeof prompt !== "object" || prompt === null || Array.isArray(prompt)) {
     return { ok: false, body: { error: "no prompt", node_errors: [] } };
@@ -64,7 +65,7 @@ export function validatePrompt(body: unknown, inputFiles: ReadonlySet<string>, o
       const value = node.inputs?.[name];
       if (value === undefined) own.push(item("required_input_missing", "Required input is missing", name, name));
       else if (isLink(value)) depsOk = checkLink(graph, name, spec, value, own, check) && depsOk;
-      else own.push(...checkLiteral(node.class_type as string, name, spec, value, inputFiles));
+      else own.push(...checkLiteral(node.class_type as string, name, offeredSpec(node.class_type as string, name, spec, files), value, inputFiles));
     }
     if (own.length > 0) errors.set(id, own);
     const ok = own.length === 0 && depsOk;
@@ -120,15 +121,16 @@ function checkLink(
 
 function checkLiteral(classType: string, name: string, spec: InputSpec, value: unknown, files: ReadonlySet<string>): ErrorItem[] {
   const [type, options = {}] = spec;
-  if (Array.isArray(type)) {
-    return type.includes(String(value))
-      ? []
-      : [item("value_not_in_list", "Value not in list", `${name}: '${String(value)}' not in ${JSON.stringify(type)}`, name)];
-  }
+  // LoadImage validates its own input (VALIDATE_INPUTS), so ComfyUI skips the combo check there.
   if (classType === "LoadImage" && name === "image") {
     return typeof value === "string" && files.has(value)
       ? []
       : [item("custom_validation_failed", "Custom validation failed for node", `image - Invalid image file: ${String(value)}`, name)];
+  }
+  if (Array.isArray(type)) {
+    return type.includes(String(value))
+      ? []
+      : [item("value_not_in_list", "Value not in list", `${name}: '${String(value)}' not in ${JSON.stringify(type)}`, name)];
   }
   if (!literalTypes.has(type)) return [item("bad_linked_input", "Bad linked input, must be a length-2 list of [string, int]", `${name}, ${JSON.stringify(value)}`, name)];
   if (type === "STRING") return typeof value === "string" ? [] : [item("invalid_input_type", "Failed to convert an input value to a STRING value", `${name}, ${String(value)}`, name)];

@@ -145,6 +145,23 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable" });
   });
 
+  it.skipIf(dialect.skip)("a template that needs a checkpoint runs only on servers that have the file", async () => {
+    const bare = await fakeForTest({ paused: true, checkpoints: [] });
+    const equipped = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `bare=${bare.url},equipped=${equipped.url}` });
+    const userId = await createUser(gateway.url, "logo", "models");
+    const params = JSON.stringify({ prompt: "a fox", steps: 2, width: 256, height: 256 });
+    // Paused: "equipped" fills up while "bare" stays idle, yet takes none of them.
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "txt2img", params });
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("equipped");
+    }
+    expect(bare.counters.promptPosts).toBe(0);
+    const modelFree = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    expect((await modelFree.json()).task.server).toBe("bare");
+  });
+
   it.skipIf(dialect.skip)("a server failing during submission hands the job to the next; none left is 503 and no row", async () => {
     const broken = await fakeForTest();
     const healthy = await fakeForTest();
