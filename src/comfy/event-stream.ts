@@ -1,18 +1,11 @@
 import { backoffDelay } from "./backoff.ts";
-import { decodeBinaryFrame } from "./binary-frame.ts";
 import { ComfyUnavailableError } from "./errors.ts";
-import { parseComfyMessage, type ComfyMessage, type ExecutingMessage } from "./events.ts";
-import { PromptTracker } from "./prompt-tracker.ts";
-import { isUnattributed, runningPromptOf, type QueueReader } from "./running-prompt.ts";
+import type { ComfyMessage } from "./events.ts";
+import { FrameDecoder, type PreviewEvent } from "./frame-decoder.ts";
+import type { QueueReader } from "./running-prompt.ts";
 import { defaultWebSocketImpl, type WebSocketConstructor, type WebSocketLike } from "./websocket-impl.ts";
 
-/** A preview image, attributed to the prompt executing when it arrived (null if unknown). */
-export interface PreviewEvent {
-  type: "preview";
-  promptId: string | null;
-  format: "jpeg" | "png";
-  bytes: Uint8Array;
-}
+export type { PreviewEvent } from "./frame-decoder.ts";
 
 /** Connection lifecycle. After `reconnected`, messages sent during the gap are lost: reconcile from /history. */
 export type LifecycleEvent =
@@ -60,7 +53,7 @@ export class ComfyEventStream {
   private readonly url: string;
   private readonly Impl: WebSocketConstructor;
   private readonly listeners = new Set<ComfyStreamListener>();
-  private readonly tracker = new PromptTracker();
+  private readonly decoder: FrameDecoder;
   private readonly now: () => number;
   private socket: WebSocketLike | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -70,14 +63,13 @@ export class ComfyEventStream {
   private everConnected = false;
   private downSince: number | null = null;
   private waiters: Array<() => void> = [];
-  /** Frames received while an unattributed `executing` is being resolved, in arrival order. */
-  private held: unknown[] | null = null;
 
   constructor(private readonly options: ComfyEventStreamOptions) {
     this.clientId = options.clientId;
     this.url = wsUrlFor(options.baseUrl, options.clientId);
     this.Impl = options.WebSocketImpl ?? defaultWebSocketImpl();
     this.now = options.now ?? Date.now;
+    this.decoder = new FrameDecoder({ clientId: options.clientId, readQueue: options.readQueue, emit: (event) => this.emit(event) });
   }
 
   /** True while the socket is open. */
@@ -119,6 +111,7 @@ export class ComfyEventStream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.decoder.stop();
     this.clearTimer();
     const socket = this.socket;
     this.socket = null;
@@ -146,7 +139,7 @@ export class ComfyEventStream {
       this.onOpen();
     };
     socket.onmessage = (event) => {
-      if (socket === this.socket) this.onData(event.data);
+      if (socket === this.socket) this.decoder.push(event.data);
     };
     socket.onerror = () => {
       // The close event follows and carries the decision; nothing to do here.
@@ -179,7 +172,7 @@ export class ComfyEventStream {
   private onLost(reason: string): void {
     this.downSince = this.now();
     // Whatever was executing is unknown until the server tells us again after reconnecting.
-    this.tracker.reset();
+    this.decoder.reset();
     this.emit({ type: "disconnected", reason });
   }
 
@@ -197,41 +190,6 @@ export class ComfyEventStream {
     }, delay);
   }
 
-  private onData(data: unknown): void {
-    // Later frames (previews above all) must wait so they are attributed like the message before them.
-    if (this.held !== null) {
-      this.held.push(data);
-      return;
-    }
-    if (typeof data === "string") {
-      const message = parseComfyMessage(data);
-      if (message === null) return;
-      if (message.type === "executing" && isUnattributed(message) && this.options.readQueue !== undefined) {
-        this.held = [];
-        void this.attribute(message, this.options.readQueue);
-        return;
-      }
-      this.tracker.observe(message);
-      this.emit(message);
-      return;
-    }
-    const bytes = toBytes(data);
-    const preview = bytes === null ? null : decodeBinaryFrame(bytes);
-    if (preview === null) return;
-    this.emit({ type: "preview", promptId: this.tracker.current, ...preview });
-  }
-
-  private async attribute(message: ExecutingMessage, readQueue: QueueReader): Promise<void> {
-    const promptId = await runningPromptOf(readQueue, this.clientId);
-    const held = this.held ?? [];
-    this.held = null;
-    if (this.closed) return;
-    const named: ExecutingMessage = promptId === null ? message : { ...message, data: { ...message.data, prompt_id: promptId } };
-    this.tracker.observe(named);
-    this.emit(named);
-    for (const data of held) this.onData(data);
-  }
-
   private emit(event: ComfyStreamEvent): void {
     for (const listener of this.listeners) {
       try {
@@ -246,10 +204,4 @@ export class ComfyEventStream {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-function toBytes(data: unknown): Uint8Array | null {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return null;
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -14,18 +15,6 @@ export interface UserInput {
 
 export type PhotoInput = Omit<NewPhoto, "id" | "createdAt" | "updatedAt"> & { id?: string };
 export type PhotoPatch = Partial<Omit<Photo, "id" | "userId" | "createdAt" | "updatedAt">>;
-
-/**
- * Rows an UPDATE matched, from either driver: mysql2 answers `[ResultSetHeader, fields]`, libSQL a
- * ResultSet with `rowsAffected`.
- */
-function affectedRows(result: unknown): number {
-  const header: unknown = Array.isArray(result) ? result[0] : result;
-  if (typeof header !== "object" || header === null) throw new Error("the database did not report affected rows");
-  if ("affectedRows" in header && typeof header.affectedRows === "number") return header.affectedRows;
-  if ("rowsAffected" in header && typeof header.rowsAffected === "number") return header.rowsAffected;
-  throw new Error("the database did not report affected rows");
-}
 
 export interface PhotoPage {
   items: Photo[];
