@@ -51,14 +51,19 @@ export class TaskSubmitter {
     private readonly queues: QueueReads,
   ) {}
 
-  submit(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
+  async submit(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
     if (!input.idempotencyKey) return this.submitOnce(input);
     const key = `${input.frontend}:${input.userId}:${input.idempotencyKey}`;
-    return this.idempotent.run(key, async () => {
+    // Set (synchronously) only in the call that does the work: the others joined its flight and
+    // get its answer as a replay.
+    let leader = false;
+    const outcome = await this.idempotent.run(key, async () => {
+      leader = true;
       const existing = await controllerOf(this.ctx, input.frontend).findPhotoByIdempotencyKey(input.userId, input.idempotencyKey!);
       if (existing) return { photo: existing, replayed: true };
       return this.submitOnce(input);
     });
+    return leader ? outcome : { ...outcome, replayed: true };
   }
 
   private async submitOnce(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {

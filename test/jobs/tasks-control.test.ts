@@ -20,6 +20,8 @@ describe.each(dialectCases)("submitting and steering jobs on $name", (dialect) =
     const bodies = await Promise.all([...concurrent, later].map(async (answer) => ({ status: answer.status, body: await answer.json() })));
     expect(bodies.map((b) => b.status)).toEqual([202, 202, 202, 202]);
     expect(new Set(bodies.map((b) => JSON.stringify(b.body))).size).toBe(1);
+    // The one that did the work is a first answer; the others, concurrent or later, are replays.
+    expect(concurrent.map((answer) => answer.headers.get("idempotent-replayed")).sort()).toEqual([null, "true", "true"].sort());
     expect(later.headers.get("idempotent-replayed")).toBe("true");
     expect(fake.counters.promptPosts).toBe(1);
 
