@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
@@ -30,6 +32,34 @@ describe.each(dialectCases)("jobs that go wrong on $name", (dialect) => {
     ]);
     const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toEqual([]);
+  });
+
+  it.skipIf(dialect.skip)("file storage failing is 503 with nothing left on ComfyUI, then a failed job when results cannot be kept", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "storage-down");
+    const filesDir = path.join(gateway.config.dataDir, "files");
+    const breakStorage = () => {
+      // A plain file where the folder should be: every write under it fails, even as root.
+      rmSync(filesDir, { recursive: true, force: true });
+      writeFileSync(filesDir, "not a folder");
+    };
+    const queued = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+
+    breakStorage();
+    const refused = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error).toMatchObject({ code: "storage_unavailable" });
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect([...queue.queue_running, ...queue.queue_pending]).toHaveLength(1);
+    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
+    expect(photos.items.map((p: { id: string }) => p.id)).toEqual([queued.id]);
+
+    // The job queued before runs now, but its result has nowhere to go.
+    fake.setOptions({ paused: false });
+    const answers = await pollQueue(gateway.url, "style", queued.id, isFinalStatus);
+    expect(answers.at(-1)?.status).toBe("failed");
+    expect(await taskOf(gateway.url, "style", queued.id)).toMatchObject({ status: "failed", outputUrls: [], error: expect.stringContaining("could not be fetched from ComfyUI or stored") });
   });
 
   it.skipIf(dialect.skip)("a node error during the run ends the task failed with ComfyUI's message", async () => {
