@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { label, type Recorded } from "./ws-recorder.ts";
 
-/** The read-only traces captured from ComfyUI 0.3.14 (`../shared/comfyui-traces` from the repo root). */
-export const tracesDir = fileURLToPath(new URL("../../../shared/comfyui-traces/", import.meta.url));
+/** The traces recorded from a real ComfyUI 0.3.14, kept in the repository as fixtures (see test/fixtures/README.md). */
+export const tracesDir = fileURLToPath(new URL("../fixtures/comfyui-0.3.14/", import.meta.url));
 
 /** Reads a JSON trace file. */
 export function readTrace<T = unknown>(name: string): T {
