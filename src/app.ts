@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import type { AppDeps } from "./app-deps.ts";
-import type { AppEnv } from "./app-env.ts";
-import { notFound, onError } from "./errors/on-error.ts";
+import type { AppDeps } from "./middleware/app-deps.ts";
+import type { AppEnv } from "./middleware/app-env.ts";
+import { notFound, onError } from "./middleware/on-error.ts";
 import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { createHealthRouter } from "./routes/health.ts";
@@ -13,7 +13,7 @@ import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
 import { createWsRouter } from "./routes/ws.ts";
-import { createLocalFilesRouter } from "./storage/index.ts";
+import { createLocalFilesRouter } from "./routes/files.ts";
 import { createPageRouter } from "./routes/page.ts";
 import { fileURLToPath } from "node:url";
 

@@ -1,4 +1,4 @@
-import type { FinalTaskEvent } from "../jobs/task-events.ts";
+import type { FinalTaskEvent } from "./task-events.ts";
 import type { Photo } from "../schema/index.ts";
 
 /** The final message a finished task's row stands for, or null while it is still going. */

@@ -1,8 +1,8 @@
 import type { WSContext } from "hono/ws";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
-import { isFinal } from "../jobs/task-events.ts";
-import type { TaskHub } from "../jobs/task-hub.ts";
-import { taskKey } from "../jobs/task-key.ts";
+import { isFinal } from "./task-events.ts";
+import type { TaskHub } from "./task-hub.ts";
+import { taskKey } from "./task-key.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ClientSender, type SenderLimits } from "./client-sender.ts";
 import { finalEventOf } from "./final-event.ts";

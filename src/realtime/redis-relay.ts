@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { taskEventSchema } from "../jobs/task-events.ts";
-import type { TaskHub, TaskRelay } from "../jobs/task-hub.ts";
+import { taskEventSchema } from "./task-events.ts";
+import type { TaskHub, TaskRelay } from "./task-hub.ts";
 import type { Logger } from "../lib/logger.ts";
 
 const relayedSchema = z.object({ origin: z.string(), key: z.string(), event: taskEventSchema });

@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 
 /** Options of the page router. */
 export interface PageRouterOptions {

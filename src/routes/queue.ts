@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { validate } from "../lib/validate.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
@@ -16,6 +16,6 @@ export function createQueueRouter() {
   return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
     const photo = await c.get("db").getPhoto(c.req.valid("query").taskId);
     if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
-    return c.json(await c.get("deps").jobs.position(c.get("frontend"), photo));
+    return c.json(await c.get("deps").tasks.position(c.get("frontend"), photo));
   });
 }

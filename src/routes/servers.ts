@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { validate } from "../lib/validate.ts";
 
 export const serversQuery = z.object({ refresh: z.enum(["0", "1", "true", "false"]).optional() });

@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { endTime, startTime, timing, wrapTime } from "hono/timing";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
-import { taskKey } from "../jobs/task-key.ts";
+import { taskKey } from "../realtime/task-key.ts";
 import { validate } from "../lib/validate.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
@@ -49,7 +49,7 @@ export function createTasksRouter(maxUploadBytes: number) {
         const db = c.get("db");
         if (!(await wrapTime(c, "user", db.getUser(form.userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
         const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
+        const { photo, replayed } = await c.get("deps").tasks.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
         if (replayed) c.header("Idempotent-Replayed", "true");
         return c.json({ task: submittedTaskView(photo) }, 202);
       },
@@ -63,7 +63,7 @@ export function createTasksRouter(maxUploadBytes: number) {
     .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
       const photo = await c.get("db").getPhoto(c.req.valid("param").id);
       if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
-      const after = await c.get("deps").jobs.cancel(c.get("frontend"), photo);
+      const after = await c.get("deps").tasks.cancel(c.get("frontend"), photo);
       return c.json({ task: taskView(after, undefined) });
     });
 }

@@ -1,12 +1,12 @@
 import type { UpgradeWebSocket } from "hono/ws";
-import type { AppDeps } from "../app-deps.ts";
+import type { AppDeps } from "../middleware/app-deps.ts";
 import type { Config } from "../config/config.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import { createDBController, type Frontend } from "../controllers/db-controller-map.ts";
 import { openDatabase } from "../db/open-database.ts";
-import { JobService } from "../jobs/job-service.ts";
-import { LiveJobs } from "../jobs/live-jobs.ts";
-import { TaskHub } from "../jobs/task-hub.ts";
+import { TaskService } from "../tasks/task-service.ts";
+import { LiveTasks } from "../tasks/live-tasks.ts";
+import { TaskHub } from "../realtime/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { consoleLogger, type Logger } from "../lib/logger.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
@@ -67,8 +67,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     ? createRedisRelay({ ...config.redis, origin: `${gatewayId}:${randomId(6)}`, hub, logger })
     : null;
   if (relay) hub.useRelay(relay);
-  const jobs = new JobService(
-    { gatewayId, servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
+  const tasks = new TaskService(
+    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
   );
   const deps: AppDeps = {
@@ -80,7 +80,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     upgradeWebSocket: options.upgradeWebSocket,
     workflows,
     pool,
-    jobs,
+    tasks,
     storage,
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
     maxUploadBytes: config.maxUploadBytes,
@@ -91,10 +91,10 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     relayReady: relay ? relay.ready : Promise.resolve(),
     start: () => {
       pool.start();
-      void jobs.resume();
+      void tasks.resume();
     },
     close: async () => {
-      jobs.close();
+      tasks.close();
       pool.close();
       await relay?.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));

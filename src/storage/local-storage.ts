@@ -9,7 +9,7 @@ import { StorageUnavailableError, type Storage } from "./storage.ts";
 export interface LocalStorageOptions {
   /** Root folder of the files (the gateway passes `<DATA_DIR>/files`). */
   dir: string;
-  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by createLocalFilesRouter. */
+  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by routes/files.ts. */
   publicBaseUrl: string;
 }
 

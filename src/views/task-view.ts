@@ -1,4 +1,4 @@
-import type { ProgressEvent } from "../jobs/task-events.ts";
+import type { ProgressEvent } from "../realtime/task-events.ts";
 import type { Photo } from "../schema/index.ts";
 
 /**

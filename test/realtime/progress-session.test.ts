@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TaskHub } from "../../src/jobs/task-hub.ts";
-import { taskKey } from "../../src/jobs/task-key.ts";
+import { TaskHub } from "../../src/realtime/task-hub.ts";
+import { taskKey } from "../../src/realtime/task-key.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { ProgressSession, type PhotoReader } from "../../src/realtime/progress-session.ts";
 import { maxBadMessages, maxSubscriptionsPerSocket } from "../../src/realtime/ws-protocol.ts";

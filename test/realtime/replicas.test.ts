@@ -11,7 +11,7 @@ const redisUrl = inject("redisUrl");
 const wsUrl = (httpUrl: string, query: string) => `${httpUrl.replace(/^http/, "ws")}/api/ws?${query}`;
 
 describe.each(dialectCases)("two replicas sharing $name and Redis", (dialect) => {
-  it.skipIf(dialect.skip || redisUrl === null)("clients on either replica follow a job submitted through the other", async () => {
+  it.skipIf(dialect.skip || redisUrl === null)("clients on either replica follow a task submitted through the other", async () => {
     const fake = await fakeForTest({ msPerStep: 20 });
     const shared = { COMFY_SERVERS: `gpu=${fake.url}`, REDIS_URL: redisUrl!, REDIS_CHANNEL: `aipack-test:${randomUUID()}` };
     const a = await startTestServer(dialect, { ...shared, INSTANCE_ID: "replica-aaaa" });
@@ -35,7 +35,7 @@ describe.each(dialectCases)("two replicas sharing $name and Redis", (dialect) =>
     const first = await midRun.waitFor((m) => m.type === "progress");
     expect(first.value as number).toBeGreaterThanOrEqual(5);
     expect(await midRun.waitFor(isFinalMessage)).toEqual(finals[0]);
-    expect(b.deps.jobs.following).toBe(0);
+    expect(b.deps.tasks.following).toBe(0);
     expect(blocker).not.toBe(taskId);
   });
 });

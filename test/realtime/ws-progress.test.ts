@@ -28,7 +28,7 @@ describe("progress over WebSocket (Node, in process)", () => {
     await expectProductOwnerFlow(gateway.url, submit);
   });
 
-  it("100 clients of one job all get monotonic progress and the same URLs", async () => {
+  it("100 clients of one task all get monotonic progress and the same URLs", async () => {
     const { gateway, submit } = await setup();
     const blocker = await submit(15);
     const taskId = await submit(20);

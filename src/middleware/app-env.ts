@@ -1,0 +1,14 @@
+import type { AppDeps } from "./app-deps.ts";
+import type { BaseDBController } from "../controllers/base-db-controller.ts";
+import type { Frontend } from "../controllers/db-controller-map.ts";
+
+/** The typed Hono environment: what middleware puts on the context for the routes. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    deps: AppDeps;
+    /** Set by the frontend middleware. */
+    frontend: Frontend;
+    db: BaseDBController;
+  };
+}
