@@ -6,7 +6,6 @@ import { notFound, onError } from "./middleware/on-error.ts";
 import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { createHealthRouter } from "./routes/health.ts";
-import { createPhotosRouter } from "./routes/photos.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
 import { createTasksRouter } from "./routes/tasks.ts";
@@ -33,7 +32,6 @@ export function createApp(deps: AppDeps) {
   }
   app.route("/", createHealthRouter());
   app.route("/api/users", createUsersRouter());
-  app.route("/api/photos", createPhotosRouter());
   app.route("/api/workflows", createWorkflowsRouter());
   app.route("/api/servers", createServersRouter());
   app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));

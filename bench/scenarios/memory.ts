@@ -90,7 +90,7 @@ async function waitFinished(gateway: Gateway, userId: string, done: () => number
     await sleep(100);
   }
   for (;;) {
-    const res = await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}&limit=100`);
+    const res = await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}&limit=100`);
     const body = (await res.json()) as { items?: Array<{ status: string }> };
     if (body.items?.every((p) => p.status === "succeeded" || p.status === "failed")) break;
     if (Date.now() > deadline) throw new Error("the newest jobs never reached a final status");

@@ -23,7 +23,7 @@ import {
 } from "./schemas.ts";
 import { toValidationError } from "./validation-error.ts";
 
-export { aheadOf, type QueuePosition } from "./queue-position.ts";
+export { aheadOf, type PromptPlace } from "./prompt-place.ts";
 
 /** How to reach one ComfyUI server. */
 export interface ComfyClientOptions {

@@ -14,8 +14,8 @@ export const queueQuery = z.object({ frontend: z.string(), taskId: z.string().mi
  */
 export function createQueueRouter() {
   return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
-    const photo = await c.get("db").getPhoto(c.req.valid("query").taskId);
-    if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
-    return c.json(await c.get("deps").tasks.position(c.get("frontend"), photo));
+    const task = await c.get("db").getTask(c.req.valid("query").taskId);
+    if (!task) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+    return c.json(await c.get("deps").tasks.position(c.get("frontend"), task));
   });
 }

@@ -13,12 +13,32 @@ import { checkTask, taskFormSchema } from "./task-form.ts";
 
 export const taskIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
 
+export const listTasksQuery = z.object({
+  frontend: z.string(),
+  userId: z.string().min(1).max(lengths.id),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
 /** Room for the form's other fields around the image. */
 const formOverheadBytes = 256 * 1024;
 
-/** POST /api/tasks (multipart submit), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel). */
+/**
+ * POST /api/tasks (multipart submit), GET /api/tasks (a user's tasks, newest first,
+ * cursor-paginated), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel).
+ */
 export function createTasksRouter(maxUploadBytes: number) {
   return new Hono<AppEnv>()
+    .get("/", resolveFrontend(), validate("query", listTasksQuery), async (c) => {
+      const { userId, limit, cursor } = c.req.valid("query");
+      const db = c.get("db");
+      if (!(await db.getUser(userId))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+      const page = await db.listTasks(userId, { limit, cursor });
+      if (!page) throw new AppError("validation_failed", "cursor: not a cursor this API returned");
+      const { hub } = c.get("deps");
+      const items = page.items.map((task) => taskView(task, hub.latestProgress(taskKey(c.get("frontend"), task.id))));
+      return c.json({ items, nextCursor: page.nextCursor });
+    })
     .post(
       "/",
       // Refuse an oversized body before it is buffered and parsed.
@@ -49,21 +69,21 @@ export function createTasksRouter(maxUploadBytes: number) {
         const db = c.get("db");
         if (!(await wrapTime(c, "user", db.getUser(form.userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
         const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { photo, replayed } = await c.get("deps").tasks.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
+        const { row: task, replayed } = await c.get("deps").tasks.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
         if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json({ task: submittedTaskView(photo) }, 202);
+        return c.json({ task: submittedTaskView(task) }, 202);
       },
     )
     .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
-      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
-      const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), photo.id));
-      return c.json({ task: taskView(photo, progress) });
+      const task = await c.get("db").getTask(c.req.valid("param").id);
+      if (!task) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), task.id));
+      return c.json({ task: taskView(task, progress) });
     })
     .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
-      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
-      const after = await c.get("deps").tasks.cancel(c.get("frontend"), photo);
+      const task = await c.get("db").getTask(c.req.valid("param").id);
+      if (!task) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const after = await c.get("deps").tasks.cancel(c.get("frontend"), task);
       return c.json({ task: taskView(after, undefined) });
     });
 }

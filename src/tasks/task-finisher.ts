@@ -16,7 +16,7 @@ type EndPatch = { status: "succeeded" | "failed" | "cancelled"; outputUrls?: str
  * the row cannot be written.
  */
 export async function recordEnd(ctx: TaskContext, frontend: Frontend, taskId: string, [patch, event]: [EndPatch, FinalTaskEvent]): Promise<boolean> {
-  const changed = await controllerOf(ctx, frontend).transitionPhoto(taskId, unfinished, { ...patch, finishedAt: ctx.clock.now() });
+  const changed = await controllerOf(ctx, frontend).transitionTask(taskId, unfinished, { ...patch, finishedAt: ctx.clock.now() });
   if (changed) ctx.hub.publish(taskKey(frontend, taskId), event);
   return changed;
 }

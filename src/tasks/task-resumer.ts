@@ -1,12 +1,12 @@
 import type { Frontend } from "../controllers/db-controller-map.ts";
-import type { Photo } from "../schema/index.ts";
+import type { TaskRow } from "../schema/index.ts";
 import type { TaskContext } from "./task-context.ts";
 import { recordEnd, type TaskFinisher } from "./task-finisher.ts";
 import { newLiveTask, type LiveTask } from "./live-task.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
 /** A row the gateway can follow: its prompt is known and its server still configured. */
-export function followable(ctx: TaskContext, row: Photo): row is Photo & { serverId: string; promptId: string } {
+export function followable(ctx: TaskContext, row: TaskRow): row is TaskRow & { serverId: string; promptId: string } {
   return row.serverId !== null && row.promptId !== null && ctx.servers.ids().includes(row.serverId);
 }
 
@@ -28,7 +28,7 @@ export class TaskResumer {
   async resume(): Promise<void> {
     const byServer = new Map<string, LiveTask[]>();
     for (const [frontend, db] of this.ctx.controllers) {
-      const rows = await db.listUnfinishedPhotos(this.ctx.gatewayId).catch((error: unknown) => {
+      const rows = await db.listUnfinishedTasks(this.ctx.gatewayId).catch((error: unknown) => {
         this.ctx.logger.warn("could not list unfinished tasks; they are reconciled at the next start", { frontend, error: String(error) });
         return [];
       });
@@ -42,7 +42,7 @@ export class TaskResumer {
   }
 
   /** Follows a row's task on its server (a fresh LiveTask), or null when it cannot be followed. */
-  followRow(frontend: Frontend, row: Photo): LiveTask | null {
+  followRow(frontend: Frontend, row: TaskRow): LiveTask | null {
     if (!followable(this.ctx, row)) return null;
     const template = this.ctx.workflows.get(frontend, row.workflow);
     const task = newLiveTask(
@@ -80,7 +80,7 @@ export class TaskResumer {
   }
 
   /** A task whose server left the configuration can never be followed again: it has failed. */
-  private async orphan(frontend: Frontend, row: Photo): Promise<void> {
+  private async orphan(frontend: Frontend, row: TaskRow): Promise<void> {
     const message = `Its ComfyUI server ${row.serverId ?? "(none)"} is no longer configured`;
     await recordEnd(this.ctx, frontend, row.id, [{ status: "failed", error: message }, { type: "failed", taskId: row.id, message, node: null }]).catch(
       (error: unknown) => this.ctx.logger.warn("could not fail a task whose server left the configuration", { taskId: row.id, error: String(error) }),

@@ -1,6 +1,6 @@
 import { aheadOf } from "../comfy/comfy-client.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
-import { finishedStatuses, type Photo, type PhotoStatus } from "../schema/index.ts";
+import { finishedStatuses, type TaskRow, type TaskStatus } from "../schema/index.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
 import { TaskFinisher, recordEnd } from "./task-finisher.ts";
 import { followable, TaskResumer } from "./task-resumer.ts";
@@ -19,9 +19,10 @@ export interface TaskServiceOptions {
   lostAfterMs?: number;
 }
 
-export interface QueuePosition {
+/** The answer to a client's poll (GET /api/queue): where a task stands, in its own terms. */
+export interface TaskPosition {
   taskId: string;
-  status: PhotoStatus;
+  status: TaskStatus;
   running: boolean;
   ahead: number;
 }
@@ -59,32 +60,32 @@ export class TaskService {
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
-  async position(frontend: Frontend, photo: Photo): Promise<QueuePosition> {
-    const key = taskKey(frontend, photo.id);
-    const running: QueuePosition = { taskId: photo.id, status: "running", running: true, ahead: 0 };
-    if (finishedStatuses.includes(photo.status) || !followable(this.ctx, photo)) {
+  async position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
+    const key = taskKey(frontend, row.id);
+    const running: TaskPosition = { taskId: row.id, status: "running", running: true, ahead: 0 };
+    if (finishedStatuses.includes(row.status) || !followable(this.ctx, row)) {
       this.announcer.forget(key);
-      return { taskId: photo.id, status: photo.status, running: false, ahead: 0 };
+      return { taskId: row.id, status: row.status, running: false, ahead: 0 };
     }
-    const live = this.ctx.live.byTaskKey(frontend, photo.id);
-    if (live?.endUnrecorded) return this.leftQueue(frontend, photo, live);
+    const live = this.ctx.live.byTaskKey(frontend, row.id);
+    if (live?.endUnrecorded) return this.leftQueue(frontend, row, live);
     // ComfyUI said it started: a queue answer from before that must not put it back in line.
-    if (photo.status === "running") return running;
-    let place = aheadOf(await this.queues.read(photo.serverId), photo.promptId);
+    if (row.status === "running") return running;
+    let place = aheadOf(await this.queues.read(row.serverId), row.promptId);
     if (!place) {
       // The shared answer may predate the task (another replica queued it): ask once more, with an
       // answer from after the task was queued, which lists it if it still waits or runs.
-      const queuedAt = live?.queuedAt ?? photo.createdAt.getTime();
-      place = aheadOf(await this.queues.read(photo.serverId, queuedAt), photo.promptId);
+      const queuedAt = live?.queuedAt ?? row.createdAt.getTime();
+      place = aheadOf(await this.queues.read(row.serverId, queuedAt), row.promptId);
     }
     if (place?.running) return running;
     if (place) {
       // A task this replica follows and no longer holds has ended: its followers heard the end.
-      const endedHere = photo.gatewayId === this.ctx.gatewayId && (!live || live.ending !== null);
-      if (!endedHere) this.announcer.announce(key, photo.id, place.ahead);
-      return { taskId: photo.id, status: "queued", running: false, ahead: place.ahead };
+      const endedHere = row.gatewayId === this.ctx.gatewayId && (!live || live.ending !== null);
+      if (!endedHere) this.announcer.announce(key, row.id, place.ahead);
+      return { taskId: row.id, status: "queued", running: false, ahead: place.ahead };
     }
-    return this.leftQueue(frontend, photo, live);
+    return this.leftQueue(frontend, row, live);
   }
 
   /**
@@ -92,11 +93,11 @@ export class TaskService {
    * was missed (then its server is asked once). Until the row says how it ended, it is past
    * waiting in line: running.
    */
-  private async leftQueue(frontend: Frontend, photo: Photo, live: LiveTask | undefined): Promise<QueuePosition> {
+  private async leftQueue(frontend: Frontend, row: TaskRow, live: LiveTask | undefined): Promise<TaskPosition> {
     if (live && !live.ending) await this.watch.reconcile(live);
-    const now = (await controllerOf(this.ctx, frontend).getPhoto(photo.id)) ?? photo;
-    if (finishedStatuses.includes(now.status)) return { taskId: photo.id, status: now.status, running: false, ahead: 0 };
-    return { taskId: photo.id, status: "running", running: true, ahead: 0 };
+    const now = (await controllerOf(this.ctx, frontend).getTask(row.id)) ?? row;
+    if (finishedStatuses.includes(now.status)) return { taskId: row.id, status: now.status, running: false, ahead: 0 };
+    return { taskId: row.id, status: "running", running: true, ahead: 0 };
   }
 
   /**
@@ -104,13 +105,13 @@ export class TaskService {
    * is, and so is one ComfyUI has finished whose end is still being recorded.
    * Returns the row as it stands afterwards.
    */
-  async cancel(frontend: Frontend, photo: Photo): Promise<Photo> {
+  async cancel(frontend: Frontend, row: TaskRow): Promise<TaskRow> {
     const db = controllerOf(this.ctx, frontend);
-    if (finishedStatuses.includes(photo.status)) return photo;
-    const live = this.ctx.live.byTaskKey(frontend, photo.id) ?? this.resumer.followRow(frontend, photo);
+    if (finishedStatuses.includes(row.status)) return row;
+    const live = this.ctx.live.byTaskKey(frontend, row.id) ?? this.resumer.followRow(frontend, row);
     if (!live) {
-      await recordEnd(this.ctx, frontend, photo.id, [{ status: "cancelled" }, { type: "cancelled", taskId: photo.id }]);
-      return (await db.getPhoto(photo.id)) ?? photo;
+      await recordEnd(this.ctx, frontend, row.id, [{ status: "cancelled" }, { type: "cancelled", taskId: row.id }]);
+      return (await db.getTask(row.id)) ?? row;
     }
     live.cancelRequested = true;
     const client = this.ctx.servers.clientFor(live.serverId);
@@ -126,7 +127,7 @@ export class TaskService {
     }
     // Waits for, instead of overriding, an end already recorded or under way.
     await this.finisher.cancel(live);
-    return (await db.getPhoto(photo.id)) ?? photo;
+    return (await db.getTask(row.id)) ?? row;
   }
 
   /** How many tasks this replica is following now. */

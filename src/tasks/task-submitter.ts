@@ -3,7 +3,7 @@ import type { Frontend } from "../controllers/db-controller-map.ts";
 import { AppError } from "../errors/app-error.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import { randomId } from "../lib/ids.ts";
-import type { Photo } from "../schema/index.ts";
+import type { TaskRow } from "../schema/index.ts";
 import type { StoredObject } from "../storage/index.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
@@ -36,14 +36,14 @@ interface Queued {
 }
 
 /**
- * Turns a checked request into a queued ComfyUI prompt and its photos row. Servers that fail are
+ * Turns a checked request into a queued ComfyUI prompt and its rows row. Servers that fail are
  * skipped for the next healthy one; the row is written only once a prompt is queued, and a prompt
  * whose row cannot be written is taken back off the queue, its stored input removed (where the
  * store can delete: OSS is PUT-only by product decision, so there the input stays) and, should the
  * insert have landed after all, its row marked failed.
  */
 export class TaskSubmitter {
-  private readonly idempotent = new SingleFlight<{ photo: Photo; replayed: boolean }>();
+  private readonly idempotent = new SingleFlight<{ row: TaskRow; replayed: boolean }>();
 
   constructor(
     private readonly ctx: TaskContext,
@@ -51,7 +51,7 @@ export class TaskSubmitter {
     private readonly queues: QueueReads,
   ) {}
 
-  async submit(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
+  async submit(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
     if (!input.idempotencyKey) return this.submitOnce(input);
     const key = `${input.frontend}:${input.userId}:${input.idempotencyKey}`;
     // Set (synchronously) only in the call that does the work: the others joined its flight and
@@ -59,14 +59,14 @@ export class TaskSubmitter {
     let leader = false;
     const outcome = await this.idempotent.run(key, async () => {
       leader = true;
-      const existing = await controllerOf(this.ctx, input.frontend).findPhotoByIdempotencyKey(input.userId, input.idempotencyKey!);
-      if (existing) return { photo: existing, replayed: true };
+      const existing = await controllerOf(this.ctx, input.frontend).findTaskByIdempotencyKey(input.userId, input.idempotencyKey!);
+      if (existing) return { row: existing, replayed: true };
       return this.submitOnce(input);
     });
     return leader ? outcome : { ...outcome, replayed: true };
   }
 
-  private async submitOnce(input: SubmitInput): Promise<{ photo: Photo; replayed: boolean }> {
+  private async submitOnce(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
     const db = controllerOf(this.ctx, input.frontend);
     const taskId = randomId();
     const time = input.time ?? untimed;
@@ -90,7 +90,7 @@ export class TaskSubmitter {
       const image = input.image;
       stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
       const inputUrl = stored?.url ?? null;
-      const photo = await time("db", () => db.createPhoto({
+      const row = await time("db", () => db.createTask({
         id: taskId,
         userId: input.userId,
         workflow: input.template.name,
@@ -104,15 +104,15 @@ export class TaskSubmitter {
         idempotencyKey: input.idempotencyKey ?? null,
         gatewayId: this.ctx.gatewayId,
       }));
-      return { photo, replayed: false };
+      return { row, replayed: false };
     } catch (error) {
       this.ctx.live.remove(task);
       await this.withdraw(queued);
       await this.undoRecord(input.frontend, taskId, stored);
       if (input.idempotencyKey && isDuplicateKey(error)) {
         // Another replica took the same key first: answer with its task.
-        const winner = await db.findPhotoByIdempotencyKey(input.userId, input.idempotencyKey);
-        if (winner) return { photo: winner, replayed: true };
+        const winner = await db.findTaskByIdempotencyKey(input.userId, input.idempotencyKey);
+        if (winner) return { row: winner, replayed: true };
       }
       throw error;
     } finally {

@@ -16,7 +16,7 @@ export async function applyMessage(
   const key = taskKey(task.frontend, task.taskId);
   switch (message.type) {
     case "execution_start": {
-      const started = await controllerOf(ctx, task.frontend).transitionPhoto(task.taskId, ["queued"], {
+      const started = await controllerOf(ctx, task.frontend).transitionTask(task.taskId, ["queued"], {
         status: "running",
         startedAt: ctx.clock.now(),
       });

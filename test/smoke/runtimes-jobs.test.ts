@@ -98,7 +98,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const config = loadConfig({ ...data.env, COMFY_SERVERS: fake.url }, knownFrontends);
       const logo = openControllers(config, systemClock).get("logo")!;
       try {
-        expect((await logo.getPhoto(taskId))?.status).toBe("running");
+        expect((await logo.getTask(taskId))?.status).toBe("running");
       } finally {
         await logo.close();
       }

@@ -103,7 +103,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     expect(cancelPending.status).toBe(200);
     expect((await cancelPending.json()).task.status).toBe("cancelled");
     // The prompt really left ComfyUI's queue (items carry prompt ids, not task ids).
-    const { promptId } = (await gateway.deps.controllers.get("style")!.getPhoto(pending.id))!;
+    const { promptId } = (await gateway.deps.controllers.get("style")!.getTask(pending.id))!;
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect(promptId).toEqual(expect.any(String));
     expect(queue.queue_pending).toEqual([]);
@@ -184,7 +184,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(none.status).toBe(503);
     expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable", message: expect.stringContaining("No ComfyUI server") });
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items).toHaveLength(2);
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toHaveLength(2);
   });
 });

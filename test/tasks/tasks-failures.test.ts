@@ -30,8 +30,8 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
         errors: [expect.objectContaining({ type: "required_input_missing", inputName: "height" })],
       }),
     ]);
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items).toEqual([]);
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toEqual([]);
   });
 
   it.skipIf(dialect.skip)("file storage failing is 503 with nothing left on ComfyUI, then a failed task when results cannot be kept", async () => {
@@ -52,8 +52,8 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     expect((await refused.json()).error).toMatchObject({ code: "storage_unavailable" });
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect([...queue.queue_running, ...queue.queue_pending]).toHaveLength(1);
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items.map((p: { id: string }) => p.id)).toEqual([queued.id]);
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items.map((p: { id: string }) => p.id)).toEqual([queued.id]);
 
     // The task queued before runs now, but its result has nowhere to go.
     fake.setOptions({ paused: false });

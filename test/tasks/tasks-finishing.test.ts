@@ -67,9 +67,9 @@ describe.each(dialectCases)("recording a task's end on $name", (dialect) => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "10000" });
     const userId = await createUser(gateway.url, "style", "write-fails");
     const db = gateway.deps.controllers.get("style")!;
-    const transition = db.transitionPhoto.bind(db);
+    const transition = db.transitionTask.bind(db);
     let successWrites = 0;
-    vi.spyOn(db, "transitionPhoto").mockImplementation(async (id, from, patch) => {
+    vi.spyOn(db, "transitionTask").mockImplementation(async (id, from, patch) => {
       if (patch.status === "succeeded" && successWrites++ === 0) throw new Error("connection lost");
       return transition(id, from, patch);
     });
@@ -85,8 +85,8 @@ describe.each(dialectCases)("recording a task's end on $name", (dialect) => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
     const userId = await createUser(gateway.url, "style", "insert-lost");
     const db = gateway.deps.controllers.get("style")!;
-    const create = db.createPhoto.bind(db);
-    vi.spyOn(db, "createPhoto").mockImplementation(async (input) => {
+    const create = db.createTask.bind(db);
+    vi.spyOn(db, "createTask").mockImplementation(async (input) => {
       await create(input);
       throw new Error("connection lost after the insert");
     });
@@ -94,9 +94,9 @@ describe.each(dialectCases)("recording a task's end on $name", (dialect) => {
     expect(answer.status).toBeGreaterThanOrEqual(500);
     expect((await answer.json()).error).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
 
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items).toHaveLength(1);
-    expect(photos.items[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be recorded") });
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be recorded") });
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect([...queue.queue_pending, ...queue.queue_running]).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files", "style", "inputs"))).toEqual([]);

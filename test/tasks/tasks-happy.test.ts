@@ -71,8 +71,8 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
       const image = decodePng(new Uint8Array(await download.arrayBuffer()));
       expect(image).toMatchObject({ width: 6, height: 4 });
     }
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
   });
 
   it.skipIf(dialect.skip)("logo: three tasks queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {

@@ -55,8 +55,8 @@ describe.each(dialectCases)("bad submissions on $name", (dialect) => {
     expect(asJson.status).toBe(400);
 
     expect(fake.counters.requests - requestsBefore).toBe(0);
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.items).toEqual([]);
+    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files"))).toEqual([]);
   });
 });
