@@ -1,36 +1,20 @@
 import type { FileRef } from "../comfy/schemas.ts";
 import { sniffImageType, imageKinds } from "../upload/index.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
-import { controllerOf, type TaskContext } from "./task-context.ts";
+import type { TaskContext } from "./task-context.ts";
 import type { LiveTask } from "./live-task.ts";
-import type { FinalTaskEvent } from "../realtime/task-events.ts";
-import { taskKey } from "../realtime/task-key.ts";
-
-const unfinished = ["queued", "running"] as const;
-
-type EndPatch = { status: "succeeded" | "failed" | "cancelled"; outputUrls?: string[]; error?: string };
-
-/**
- * Writes a task's end to its row if the row is still unfinished, and then tells its followers.
- * False when another end was written first (whoever wrote that one announced it). Rejects when
- * the row cannot be written.
- */
-export async function recordEnd(ctx: TaskContext, frontend: Frontend, taskId: string, [patch, event]: [EndPatch, FinalTaskEvent]): Promise<boolean> {
-  const changed = await controllerOf(ctx, frontend).transitionTask(taskId, unfinished, { ...patch, finishedAt: ctx.clock.now() });
-  if (changed) ctx.hub.publish(taskKey(frontend, taskId), event);
-  return changed;
-}
+import { endings, type Ending, type TaskLifecycle } from "./task-lifecycle.ts";
 
 /**
  * Ends tasks: stores a success's images and saves their URLs, or records a failure or a cancel.
- * One end per task runs at a time (`task.ending`), so a reconcile racing the event handler never
- * fetches and stores the results twice; the row update is guarded too, so the first end wins.
+ * The only module that ends tasks: the life cycle's guards (TaskLifecycle) make the first end win.
  * Never rejects: a row that cannot be written is logged and the task stays live for the next
  * reconcile (a poll, a reconnect) to retry.
  */
 export class TaskFinisher {
   constructor(
     private readonly ctx: TaskContext,
+    private readonly lifecycle: TaskLifecycle,
     /** Told once a task's end is recorded (the poll's remembered queue place goes with it). */
     private readonly onEnded: (task: LiveTask) => void = () => undefined,
   ) {}
@@ -45,7 +29,7 @@ export class TaskFinisher {
         this.ctx.logger.error("could not store results", { taskId: task.taskId, error: String(error) });
         return this.record(task, this.failure(task, "The result images could not be fetched from ComfyUI or stored", null));
       }
-      return this.record(task, [{ status: "succeeded", outputUrls }, { type: "succeeded", taskId: task.taskId, outputUrls }]);
+      return this.record(task, endings.succeeded(task.taskId, outputUrls));
     });
   }
 
@@ -54,23 +38,24 @@ export class TaskFinisher {
   }
 
   cancel(task: LiveTask): Promise<void> {
-    return this.once(task, () => this.record(task, [{ status: "cancelled" }, { type: "cancelled", taskId: task.taskId }]));
+    return this.once(task, () => this.record(task, endings.cancelled(task.taskId)));
   }
 
-  private failure(task: LiveTask, message: string, node: string | null): [EndPatch, FinalTaskEvent] {
-    return [{ status: "failed", error: message }, { type: "failed", taskId: task.taskId, message, node }];
+  /**
+   * Ends a task nobody follows here (its server left the configuration, a cancel with nothing to
+   * stop, a submit taken back): only the row's guard applies. Rejects when the row cannot be written.
+   */
+  endUnfollowed(frontend: Frontend, taskId: string, ending: Ending): Promise<boolean> {
+    return this.lifecycle.end(frontend, taskId, ending);
   }
 
-  /** Runs `work` unless an end is already under way or recorded; then waits for that one. */
+  private failure(task: LiveTask, message: string, node: string | null): Ending {
+    return endings.failed(task.taskId, message, node);
+  }
+
+  /** The life cycle's guard: runs `work` unless an end is under way or recorded; then waits for that one. */
   private once(task: LiveTask, work: () => Promise<boolean>): Promise<void> {
-    if (task.ending) return task.ending;
-    const ending = work().then((recorded) => {
-      if (recorded || task.ending !== ending) return;
-      task.ending = null;
-      task.endUnrecorded = true;
-    });
-    task.ending = ending;
-    return ending;
+    return this.lifecycle.endOnce(task, work);
   }
 
   private async storeOutput(task: LiveTask, ref: FileRef): Promise<string> {
@@ -86,9 +71,9 @@ export class TaskFinisher {
   }
 
   /** Writes the end; only then is the task let go. Returns false when the row could not be written. */
-  private async record(task: LiveTask, end: [EndPatch, FinalTaskEvent]): Promise<boolean> {
+  private async record(task: LiveTask, end: Ending): Promise<boolean> {
     try {
-      await recordEnd(this.ctx, task.frontend, task.taskId, end);
+      await this.lifecycle.end(task.frontend, task.taskId, end);
     } catch (error) {
       this.ctx.logger.error("could not record a task's end; a later reconcile retries", { taskId: task.taskId, error: String(error) });
       return false;

@@ -1,7 +1,8 @@
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { TaskRow } from "../schema/index.ts";
 import type { TaskContext } from "./task-context.ts";
-import { recordEnd, type TaskFinisher } from "./task-finisher.ts";
+import type { TaskFinisher } from "./task-finisher.ts";
+import { endings } from "./task-lifecycle.ts";
 import { newLiveTask, type LiveTask } from "./live-task.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
@@ -82,7 +83,7 @@ export class TaskResumer {
   /** A task whose server left the configuration can never be followed again: it has failed. */
   private async orphan(frontend: Frontend, row: TaskRow): Promise<void> {
     const message = `Its ComfyUI server ${row.serverId ?? "(none)"} is no longer configured`;
-    await recordEnd(this.ctx, frontend, row.id, [{ status: "failed", error: message }, { type: "failed", taskId: row.id, message, node: null }]).catch(
+    await this.finisher.endUnfollowed(frontend, row.id, endings.failed(row.id, message, null)).catch(
       (error: unknown) => this.ctx.logger.warn("could not fail a task whose server left the configuration", { taskId: row.id, error: String(error) }),
     );
   }

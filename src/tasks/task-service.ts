@@ -2,7 +2,8 @@ import { aheadOf } from "../comfy/comfy-client.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import { finishedStatuses, type TaskRow, type TaskStatus } from "../schema/index.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
-import { TaskFinisher, recordEnd } from "./task-finisher.ts";
+import { TaskFinisher } from "./task-finisher.ts";
+import { endings, TaskLifecycle } from "./task-lifecycle.ts";
 import { followable, TaskResumer } from "./task-resumer.ts";
 import type { LiveTask } from "./live-task.ts";
 import { QueueAnnouncer } from "./queue-announcer.ts";
@@ -35,6 +36,7 @@ export class TaskService {
   private readonly resumer: TaskResumer;
   private readonly queues: QueueReads;
   private readonly announcer: QueueAnnouncer;
+  private readonly lifecycle: TaskLifecycle;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -42,11 +44,12 @@ export class TaskService {
   ) {
     this.queues = new QueueReads(ctx.servers, options.queueReadWindowMs ?? 500);
     this.announcer = new QueueAnnouncer(ctx.hub);
-    this.finisher = new TaskFinisher(ctx, (task) => this.announcer.forget(taskKey(task.frontend, task.taskId)));
+    this.lifecycle = new TaskLifecycle(ctx);
+    this.finisher = new TaskFinisher(ctx, this.lifecycle, (task) => this.announcer.forget(taskKey(task.frontend, task.taskId)));
     const reconciler = new Reconciler(ctx, this.finisher, this.queues);
     const lostAfterMs = options.lostAfterMs ?? 30_000;
-    this.watch = new UpstreamWatch(ctx, this.finisher, reconciler, lostAfterMs);
-    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues);
+    this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs);
+    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher);
     this.resumer = new TaskResumer(ctx, this.watch, this.finisher, lostAfterMs);
   }
 
@@ -110,10 +113,10 @@ export class TaskService {
     if (finishedStatuses.includes(row.status)) return row;
     const live = this.ctx.live.byTaskKey(frontend, row.id) ?? this.resumer.followRow(frontend, row);
     if (!live) {
-      await recordEnd(this.ctx, frontend, row.id, [{ status: "cancelled" }, { type: "cancelled", taskId: row.id }]);
+      await this.finisher.endUnfollowed(frontend, row.id, endings.cancelled(row.id));
       return (await db.getTask(row.id)) ?? row;
     }
-    live.cancelRequested = true;
+    this.lifecycle.requestCancel(live);
     const client = this.ctx.servers.clientFor(live.serverId);
     // Where it stands now, not a poll's cached answer: the wrong call would leave it running.
     const place = aheadOf(await this.queues.read(live.serverId, Date.now()), live.promptId);

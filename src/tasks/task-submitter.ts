@@ -8,7 +8,8 @@ import type { StoredObject } from "../storage/index.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
-import { recordEnd } from "./task-finisher.ts";
+import type { TaskFinisher } from "./task-finisher.ts";
+import { endings } from "./task-lifecycle.ts";
 import { newLiveTask } from "./live-task.ts";
 import type { QueueReads } from "./queue-reads.ts";
 import { SingleFlight } from "./single-flight.ts";
@@ -49,6 +50,7 @@ export class TaskSubmitter {
     private readonly ctx: TaskContext,
     private readonly watch: UpstreamWatch,
     private readonly queues: QueueReads,
+    private readonly finisher: TaskFinisher,
   ) {}
 
   async submit(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
@@ -180,7 +182,7 @@ export class TaskSubmitter {
    */
   private async undoRecord(frontend: Frontend, taskId: string, stored: StoredObject | null): Promise<void> {
     const message = "The task could not be recorded; it was taken back off ComfyUI";
-    await recordEnd(this.ctx, frontend, taskId, [{ status: "failed", error: message }, { type: "failed", taskId, message, node: null }]).catch(() => false);
+    await this.finisher.endUnfollowed(frontend, taskId, endings.failed(taskId, message, null)).catch(() => false);
     if (stored) await this.ctx.storage.delete?.(stored.key).catch(() => undefined);
   }
 

@@ -1,6 +1,7 @@
 import type { ComfyMessage } from "../comfy/events.ts";
 import type { ComfyStreamEvent } from "../comfy/event-stream.ts";
-import { controllerOf, type TaskContext } from "./task-context.ts";
+import type { TaskContext } from "./task-context.ts";
+import type { TaskLifecycle } from "./task-lifecycle.ts";
 import type { TaskFinisher } from "./task-finisher.ts";
 import { overallPercent, type LiveTask } from "./live-task.ts";
 import { taskKey } from "../realtime/task-key.ts";
@@ -8,6 +9,7 @@ import { taskKey } from "../realtime/task-key.ts";
 /** Applies one ComfyUI message to the task it belongs to. */
 export async function applyMessage(
   ctx: TaskContext,
+  lifecycle: TaskLifecycle,
   finisher: TaskFinisher,
   reconcile: (task: LiveTask) => Promise<void>,
   task: LiveTask,
@@ -15,14 +17,9 @@ export async function applyMessage(
 ): Promise<void> {
   const key = taskKey(task.frontend, task.taskId);
   switch (message.type) {
-    case "execution_start": {
-      const started = await controllerOf(ctx, task.frontend).transitionTask(task.taskId, ["queued"], {
-        status: "running",
-        startedAt: ctx.clock.now(),
-      });
-      if (started) ctx.hub.publish(key, { type: "running", taskId: task.taskId });
+    case "execution_start":
+      await lifecycle.start(task.frontend, task.taskId);
       return;
-    }
     case "execution_cached":
       task.cachedNodes = message.data.nodes.length;
       return;

@@ -3,6 +3,7 @@ import type { TaskContext } from "./task-context.ts";
 import type { TaskFinisher } from "./task-finisher.ts";
 import type { LiveTask } from "./live-task.ts";
 import type { Reconciler } from "./reconciler.ts";
+import type { TaskLifecycle } from "./task-lifecycle.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { applyMessage, promptIdOf } from "./upstream-events.ts";
 
@@ -16,6 +17,7 @@ export class UpstreamWatch {
 
   constructor(
     private readonly ctx: TaskContext,
+    private readonly lifecycle: TaskLifecycle,
     private readonly finisher: TaskFinisher,
     private readonly reconciler: Reconciler,
     private readonly lostAfterMs: number,
@@ -68,7 +70,7 @@ export class UpstreamWatch {
     if (event.type === "connected" || event.type === "disconnected" || event.type === "reconnected") return;
     const stillLive = () => this.ctx.live.byTaskKey(task.frontend, task.taskId) === task;
     task.chain = task.chain
-      .then(() => (stillLive() ? applyMessage(this.ctx, this.finisher, (j) => this.reconcile(j), task, event) : undefined))
+      .then(() => (stillLive() ? applyMessage(this.ctx, this.lifecycle, this.finisher, (j) => this.reconcile(j), task, event) : undefined))
       .catch((error: unknown) => this.ctx.logger.error("task event failed", { taskId: task.taskId, type: event.type, error: String(error) }));
   }
 
