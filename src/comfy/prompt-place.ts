@@ -4,7 +4,7 @@ import type { QueueState } from "./schemas.ts";
 export interface PromptPlace {
   /** True when this prompt is the one executing now. */
   running: boolean;
-  /** Jobs that will run before it: running ones + pending ones with a lower `number`. */
+  /** Prompts that will run before it: running ones + pending ones with a lower `number`. */
   ahead: number;
 }
 

@@ -174,7 +174,7 @@ export abstract class BaseDBController {
 
   /**
    * Moves a photo to a new status only if it is still in one of `from`; returns whether it did.
-   * Guards against two ends of a job (say, success and cancel) both writing.
+   * Guards against two ends of a task (say, success and cancel) both writing.
    */
   async transitionTask(id: string, from: readonly TaskStatus[], patch: TaskPatch & { status: TaskStatus }): Promise<boolean> {
     const result: unknown = await this.db
@@ -212,7 +212,7 @@ export abstract class BaseDBController {
   }
 
   /**
-   * Jobs a gateway replica left unfinished, for reconciling after its restart. Rows from before
+   * Tasks a gateway replica left unfinished, for reconciling after its restart. Rows from before
    * replicas were recorded (no gateway id) count as every replica's.
    */
   async listUnfinishedTasks(gatewayId: string): Promise<TaskRow[]> {

@@ -17,7 +17,7 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   workflows: WorkflowCatalog;
-  /** The ComfyUI servers, their health, and which one takes the next job. */
+  /** The ComfyUI servers, their health, and which one takes the next task. */
   pool: ComfyPool;
   tasks: TaskService;
   storage: Storage;

@@ -90,7 +90,7 @@ async function sendFile(c: Context<AppEnv>, found: { file: string; info: { size:
 }
 
 /**
- * `GET /` (the live job page) and `GET /assets/*` (its scripts and styles, from `publicDir`).
+ * `GET /` (the live task page) and `GET /assets/*` (its scripts and styles, from `publicDir`).
  * Mount at the root: `app.route("/", createPageRouter({ publicDir }))`. Files are small, so they
  * are read whole rather than streamed.
  */

@@ -2,14 +2,14 @@ import { datetime, index as mysqlIndex, mysqlTable, text as mysqlText, uniqueInd
 import { index as sqliteIndex, integer, sqliteTable, text, uniqueIndex as sqliteUnique } from "drizzle-orm/sqlite-core";
 import { lengths, mysqlJson, sqliteJson } from "./columns.ts";
 
-/** A job's life: queued → running → succeeded | failed | cancelled. */
+/** A task's life: queued → running → succeeded | failed | cancelled. */
 export const taskStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof taskStatuses)[number];
 export const finishedStatuses: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
 export type TaskParams = Record<string, unknown>;
 
-// One photos row is one job (task) of one user, from submission to its stored outputs.
+// One photos row is one task of one user (the table keeps the product design's name), from submission to its stored outputs.
 
 export const mysqlPhotos = mysqlTable(
   "photos",
@@ -26,7 +26,7 @@ export const mysqlPhotos = mysqlTable(
     outputUrls: mysqlJson<string[]>("output_urls").notNull(),
     error: mysqlText("error"),
     idempotencyKey: varchar("idempotency_key", { length: lengths.idempotencyKey }),
-    /** The gateway replica that submitted the job and follows it (its INSTANCE_ID). */
+    /** The gateway replica that submitted the task and follows it (its INSTANCE_ID). */
     gatewayId: varchar("gateway_id", { length: lengths.gatewayId }),
     createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
     updatedAt: datetime("updated_at", { mode: "date", fsp: 3 }).notNull(),

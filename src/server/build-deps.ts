@@ -21,7 +21,7 @@ export interface BuiltDeps {
   deps: AppDeps;
   /** Resolves once cross-replica events flow (at once without Redis). */
   relayReady: Promise<void>;
-  /** Starts background work: pool checks, and following jobs left unfinished by a previous run. */
+  /** Starts background work: pool checks, and following tasks left unfinished by a previous run. */
   start(): void;
   /** Stops background work and releases every pool and connection the deps hold. */
   close(): Promise<void>;

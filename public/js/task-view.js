@@ -1,4 +1,4 @@
-// Renders a watched task's state into the "Your job" card.
+// Renders a watched task's state into the "Your task" card.
 
 import { byId, el, safeUrl, showText } from "./dom.js";
 
@@ -49,15 +49,15 @@ function renderResults(urls) {
 }
 
 function errorText(state) {
-  if (state.status === "failed") return state.error || "The job failed without a message.";
-  if (state.status === "succeeded" && !state.outputUrls?.length) return "The job finished but produced no image.";
+  if (state.status === "failed") return state.error || "The task failed without a message.";
+  if (state.status === "succeeded" && !state.outputUrls?.length) return "The task finished but produced no image.";
   return state.error ?? "";
 }
 
 /** Shows `state` (see task-watcher.js); `taskId` once known. */
-export function renderJob(state, taskId) {
+export function renderTask(state, taskId) {
   const text = statusText[state.status] ?? `Status: ${state.status}`;
-  // Notes are about live updates; once the job ended they no longer matter.
+  // Notes are about live updates; once the task ended they no longer matter.
   const final = state.status === "succeeded" || state.status === "failed" || state.status === "cancelled";
   showText(byId("status"), state.note && !final ? `${text} ${state.note}` : text);
   showText(byId("task-id"), taskId ? `Task ${taskId}` : "");
@@ -70,12 +70,12 @@ export function renderJob(state, taskId) {
 }
 
 /** Clears the card for a new submit. */
-export function resetJob() {
-  renderJob({ status: "submitting" }, null);
+export function resetTask() {
+  renderTask({ status: "submitting" }, null);
 }
 
 /** An error before there is a task to watch (user upsert or submit refused). */
-export function showJobError(message) {
+export function showTaskError(message) {
   showText(byId("status"), "Not submitted.");
   showText(byId("error"), message);
 }
