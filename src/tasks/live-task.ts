@@ -15,6 +15,8 @@ export interface LiveTask {
   executedNodes: Set<string>;
   currentNode: string | null;
   outputs: FileRef[];
+  // The life-cycle flags below are set only by TaskLifecycle (task-lifecycle.ts); others read them.
+  /** A client asked to cancel: an interrupt is then a cancel, not a failure. */
   cancelRequested: boolean;
   /** When the gateway knew the prompt to be queued (ms): a /queue answer from after it must list the task. */
   queuedAt: number;
