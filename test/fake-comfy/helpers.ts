@@ -34,7 +34,7 @@ export async function postPrompt(fake: FakeComfy, body: unknown): Promise<{ stat
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5_000),
+    signal: AbortSignal.timeout(20_000), // a bound for a hung fake, not a speed expectation
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
