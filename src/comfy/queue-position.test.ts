@@ -4,7 +4,7 @@ import { tracesDir } from "../../test/fake-comfy/traces.ts";
 import { aheadOf } from "./comfy-client.ts";
 import { queueResponseSchema } from "./schemas.ts";
 
-const traced = queueResponseSchema.parse(JSON.parse(readFileSync(`${tracesDir}queue-while-running.json`, "utf8")));
+const traced = queueResponseSchema.parse(JSON.parse(readFileSync(`${tracesDir()}queue-while-running.json`, "utf8")));
 
 describe("queue parsing and aheadOf", () => {
   it("parses the traced 5-tuples by position, with client ids", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { tracesDir } from "../../test/fake-comfy/traces.ts";
 import { toValidationError } from "./validation-error.ts";
 
-const trace = (name: string): unknown => JSON.parse(readFileSync(`${tracesDir}${name}`, "utf8"));
+const trace = (name: string): unknown => JSON.parse(readFileSync(`${tracesDir()}${name}`, "utf8"));
 
 describe("toValidationError", () => {
   it("reads the traced list shape", () => {

@@ -9,7 +9,7 @@ import { PromptTracker } from "./prompt-tracker.ts";
 describe("message parsing", () => {
   it("parses every JSON message of every trace", () => {
     for (const file of ["ws-invert-fast.jsonl", "ws-progress-upscale.jsonl", "ws-progress-with-previews.jsonl", "ws-three-prompts-queued.jsonl"]) {
-      const lines = readFileSync(`${tracesDir}${file}`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: unknown });
+      const lines = readFileSync(`${tracesDir()}${file}`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: unknown });
       for (const { msg } of lines) {
         if (typeof msg !== "object" || msg === null || !("type" in msg)) continue;
         expect(parseComfyMessage(JSON.stringify(msg)), `${file}: ${JSON.stringify(msg).slice(0, 80)}`).not.toBeNull();
