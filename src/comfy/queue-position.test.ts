@@ -12,6 +12,12 @@ describe("queue parsing and aheadOf", () => {
     expect(traced.pending.map((i) => i.number)).toEqual([1, 2]);
   });
 
+  it("parses the 0.8.0 queue, whose extra_data adds create_time", () => {
+    const current = queueResponseSchema.parse(JSON.parse(readFileSync(`${tracesDir("0.8.0")}queue.json`, "utf8")));
+    expect(current.running).toEqual([{ number: 8, promptId: "fca6cdeb-e8aa-425e-8e72-2b88a27607c4", clientId: "x" }]);
+    expect(aheadOf(current, "ce39d4d1-dc53-43d7-8d69-b82a19a48ac1")).toEqual({ running: false, ahead: 2 });
+  });
+
   it("tolerates extra tuple elements and missing extra_data", () => {
     const q = queueResponseSchema.parse({ queue_running: [], queue_pending: [[7, "a", {}, {}, ["1"], { new: true }, 42], [3, "b"]] });
     expect(q.pending).toEqual([{ number: 7, promptId: "a" }, { number: 3, promptId: "b" }]);

@@ -16,6 +16,13 @@ describe("toValidationError", () => {
     ]);
   });
 
+  it("reads the 0.8.0 shapes: node_errors an object even when empty, a missing prompt typed", () => {
+    const recorded = (name: string) => (trace(`../comfyui-0.8.0/${name}`) as { body: unknown }).body;
+    expect(toValidationError(recorded("prompt-400-unknown-node.json"))).toMatchObject({ type: "invalid_prompt", nodeErrors: [] });
+    expect(toValidationError(recorded("prompt-400-no-prompt.json"))).toMatchObject({ type: "no_prompt", message: "No prompt provided" });
+    expect(toValidationError(recorded("prompt-400-bad-input.json"))?.nodeErrors[0]).toMatchObject({ nodeId: "1", classType: "LoadImage" });
+  });
+
   it("accepts error as a plain string and rejects bodies that are not validation answers", () => {
     expect(toValidationError({ error: "no prompt", node_errors: [] })).toMatchObject({ type: "no prompt", message: "no prompt", nodeErrors: [] });
     expect(toValidationError({ error: { type: "something_new", message: "m" } })).toMatchObject({ type: "something_new", comfyDetails: "" });
