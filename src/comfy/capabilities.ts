@@ -4,18 +4,27 @@ import type { ServerFeatures } from "./schemas.ts";
 export interface Capabilities {
   /** POST /prompt honours a client-chosen `prompt_id`; POST /interrupt takes one. */
   clientPromptId: boolean;
-  /** It sends `progress_state` messages. */
+  /** It sends `progress_state` messages: the whole graph's progress. */
   progressState: boolean;
+  /** A client that sends `feature_flags` on connect gets previews as event 4, naming their prompt. */
+  previewMetadata: boolean;
+  /** `GET /api/jobs/{id}` tells a job's state in one call (queued, running or its history). */
+  jobsApi: boolean;
 }
 
+/** A 0.3.x server: none of the above. */
+export const legacyCapabilities: Capabilities = { clientPromptId: false, progressState: false, previewMetadata: false, jobsApi: false };
+
 /**
- * The rule: a server that has `GET /features` supports both. `/features` came in a later
- * release than client prompt ids (mid-2025), so it is a safe sign, and it needs no version
- * parsing (`comfyui_version` is missing on old releases and free-form on forks).
+ * The rule: a server that has `GET /features` takes client prompt ids and sends `progress_state`.
+ * `/features` came in a later release than client prompt ids (mid-2025), so it is a safe sign, and
+ * it needs no version parsing (`comfyui_version` is missing on old releases and free-form on forks).
+ * Preview metadata is what `/features` says; the jobs API came later still, so it is probed
+ * (`jobsApi`: whether `GET /api/jobs` answered).
  */
-export function capabilitiesOf(features: ServerFeatures | null): Capabilities {
-  const newer = features !== null;
-  return { clientPromptId: newer, progressState: newer };
+export function capabilitiesOf(features: ServerFeatures | null, jobsApi = false): Capabilities {
+  if (features === null) return legacyCapabilities;
+  return { clientPromptId: true, progressState: true, previewMetadata: features.supports_preview_metadata === true, jobsApi };
 }
 
 /**
@@ -26,7 +35,7 @@ export class CapabilityCache {
   private pending: Promise<Capabilities> | null = null;
   private last: Capabilities | null = null;
 
-  constructor(private readonly fetchFeatures: () => Promise<ServerFeatures | null>) {}
+  constructor(private readonly learn: () => Promise<Capabilities>) {}
 
   /** The last answer, or null before the first one arrived. */
   get known(): Capabilities | null {
@@ -40,10 +49,10 @@ export class CapabilityCache {
 
   /** Fetches again now; concurrent `get()` calls wait for this answer. */
   refresh(): Promise<Capabilities> {
-    const fetched: Promise<Capabilities> = this.fetchFeatures().then(
-      (features) => {
-        this.last = capabilitiesOf(features);
-        return this.last;
+    const fetched: Promise<Capabilities> = this.learn().then(
+      (capabilities) => {
+        this.last = capabilities;
+        return capabilities;
       },
       (error: unknown) => {
         if (this.pending === fetched) this.pending = null;
@@ -56,7 +65,7 @@ export class CapabilityCache {
 
   /** The server ignored a client prompt id although it looked new enough: stop sending them. */
   distrustClientPromptId(): void {
-    this.last = { ...(this.last ?? { progressState: false }), clientPromptId: false };
+    this.last = { ...(this.last ?? legacyCapabilities), clientPromptId: false };
     this.pending = Promise.resolve(this.last);
   }
 }

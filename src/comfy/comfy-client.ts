@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { CapabilityCache, type Capabilities } from "./capabilities.ts";
+import { CapabilityCache, capabilitiesOf, type Capabilities } from "./capabilities.ts";
 import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody } from "./multipart-body.ts";
 import { ensureOk, parseWith, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
   featuresSchema,
   historyResponseSchema,
+  jobResponseSchema,
   objectInfoSchema,
   queuePromptResponseSchema,
   queueResponseSchema,
@@ -13,6 +14,7 @@ import {
   uploadResponseSchema,
   type FileRef,
   type HistoryEntry,
+  type JobState,
   type ObjectInfo,
   type QueuePromptResult,
   type QueueState,
@@ -66,7 +68,7 @@ export interface UploadImageInput {
 export class ComfyClient {
   readonly baseUrl: string;
   private readonly ctx: HttpContext;
-  private readonly capabilityCache = new CapabilityCache(() => this.features());
+  private readonly capabilityCache = new CapabilityCache(() => this.learnCapabilities());
   private readonly onQueued: ComfyClientOptions["onQueued"];
   private readonly now: () => number;
 
@@ -111,6 +113,18 @@ export class ComfyClient {
     const path = `history/${encodeURIComponent(promptId)}`;
     const all = parseWith(this.ctx, historyResponseSchema, await this.getJson(path), `/${path}`);
     return all[promptId] ?? null;
+  }
+
+  /** `GET /api/jobs/{id}` (servers with `capabilities.jobsApi`): null for an id it does not know (404). */
+  async getJob(promptId: string): Promise<JobState | null> {
+    const path = `api/jobs/${encodeURIComponent(promptId)}`;
+    const res = await send(this.ctx, path);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    await ensureOk(this.ctx, res, `/${path}`);
+    return parseWith(this.ctx, jobResponseSchema, await readJson(this.ctx, res, `/${path}`), `/${path}`);
   }
 
   /** `GET /view`: the file's bytes. Throws ComfyNotFoundError on 404. */
@@ -183,6 +197,11 @@ export class ComfyClient {
     return (await this.capabilityCache.get()).clientPromptId;
   }
 
+  /** The capabilities, learned from the server on first need (see CapabilityCache). */
+  getCapabilities(): Promise<Capabilities> {
+    return this.capabilityCache.get();
+  }
+
   /** The cached capabilities, null until first learned. */
   get capabilities(): Capabilities | null {
     return this.capabilityCache.known;
@@ -191,6 +210,15 @@ export class ComfyClient {
   /** Re-learns the capabilities now: call when the server comes back (it may run another release). */
   refreshCapabilities(): Promise<Capabilities> {
     return this.capabilityCache.refresh();
+  }
+
+  /** `/features`, and on servers that have it whether `/api/jobs` answers (it came in a later release). */
+  private async learnCapabilities(): Promise<Capabilities> {
+    const features = await this.features();
+    if (features === null) return capabilitiesOf(null);
+    const probe = await send(this.ctx, "api/jobs?status=pending&limit=1");
+    await probe.body?.cancel();
+    return capabilitiesOf(features, probe.ok);
   }
 
   private async getJson(path: string): Promise<unknown> {

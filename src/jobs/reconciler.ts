@@ -15,8 +15,9 @@ function lastMessage(entry: HistoryEntry): { type: string; data: Record<string, 
 
 /**
  * Brings a job's row in line with what its ComfyUI server knows, after messages may have been
- * missed (a gateway restart, an upstream reconnect). One /history read per job, then the shared
- * /queue answer only if history has nothing; never a polling loop.
+ * missed (a gateway restart, an upstream reconnect). Where the server has the jobs API, one
+ * `/api/jobs/{id}` read per job; on 0.3.x one /history read, then the shared /queue answer only if
+ * history has nothing. Never a polling loop.
  */
 export class Reconciler {
   private readonly flights = new SingleFlight<void>();
@@ -35,6 +36,8 @@ export class Reconciler {
 
   private async check(job: LiveJob): Promise<void> {
     const client = this.ctx.servers.clientFor(job.serverId);
+    // Capabilities that cannot be learned now leave the path that needs none.
+    if ((await client.getCapabilities().catch(() => null))?.jobsApi === true) return this.checkJob(job);
     let entry = await client.getHistory(job.promptId);
     if (!entry) {
       // Any answer started after the job was queued lists it if it is still waiting or running.
@@ -45,6 +48,17 @@ export class Reconciler {
     if (job.ending) return job.ending; // the event handler got there while we were reading
     if (entry) return this.finishFromHistory(job, entry);
     // Not finished, not queued: the server restarted or someone deleted it.
+    await this.finisher.fail(job, "The ComfyUI server no longer knows this job (it restarted or the job was removed)", null);
+  }
+
+  private async checkJob(job: LiveJob): Promise<void> {
+    const client = this.ctx.servers.clientFor(job.serverId);
+    // A job ending while the server looks at its queue and then its history may be in neither
+    // for that one answer: only a second unknown means a lost job.
+    const state = (await client.getJob(job.promptId)) ?? (await client.getJob(job.promptId));
+    if (job.ending) return job.ending;
+    if (state?.entry) return this.finishFromHistory(job, state.entry);
+    if (state !== null) return; // pending or in progress: its messages will come
     await this.finisher.fail(job, "The ComfyUI server no longer knows this job (it restarted or the job was removed)", null);
   }
 

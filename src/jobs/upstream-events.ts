@@ -25,6 +25,7 @@ export async function applyMessage(
     }
     case "execution_cached":
       job.cachedNodes = message.data.nodes.length;
+      job.graph.setCached(message.data.nodes);
       return;
     case "executing":
       if (message.data.node === null) {
@@ -37,6 +38,8 @@ export async function applyMessage(
       ctx.hub.publish(key, { type: "executing", taskId: job.taskId, node: message.data.node });
       return;
     case "progress": {
+      // Where progress_state comes, it has said this already, with the whole graph's percent.
+      if (sendsProgressState(ctx, job)) return;
       const { value, max } = message.data;
       const node = message.data.node ?? job.currentNode;
       ctx.hub.publish(key, { type: "progress", taskId: job.taskId, node, value, max, percent: overallPercent(job, value, max) });
@@ -54,10 +57,19 @@ export async function applyMessage(
     case "execution_interrupted":
       if (job.cancelRequested) return finisher.cancel(job);
       return finisher.fail(job, `Interrupted on the ComfyUI server at node ${message.data.node_id}`, message.data.node_id);
+    case "progress_state": {
+      const update = sendsProgressState(ctx, job) ? job.graph.update(message) : null;
+      if (update !== null) ctx.hub.publish(key, { type: "progress", taskId: job.taskId, ...update });
+      return;
+    }
     case "status":
-    case "progress_state":
       return;
   }
+}
+
+/** Whether the job's server was learned to send `progress_state` (current releases). */
+function sendsProgressState(ctx: JobContext, job: LiveJob): boolean {
+  return ctx.servers.clientFor(job.serverId).capabilities?.progressState === true;
 }
 
 /** The prompt a stream event is about, if any. */

@@ -54,6 +54,9 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeCo
       return { node: executor.currentNode };
     },
     serverFeatures: () => (store.options.version === "current" ? currentFeatures() : null),
+    onFeatureFlags: () => {
+      store.counters.featureFlags += 1;
+    },
     onConnection: () => {
       store.counters.wsConnections += 1;
     },

@@ -83,6 +83,8 @@ export interface FakeComfyCounters {
   systemStatsReads: number;
   objectInfoReads: number;
   wsConnections: number;
+  /** `feature_flags` messages received from clients (any version; only current answers them). */
+  featureFlags: number;
 }
 
 /** Fresh zeroed counters. */
@@ -100,5 +102,6 @@ export function zeroCounters(): FakeComfyCounters {
     systemStatsReads: 0,
     objectInfoReads: 0,
     wsConnections: 0,
+    featureFlags: 0,
   };
 }

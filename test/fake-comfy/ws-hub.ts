@@ -9,6 +9,8 @@ export interface HubHooks {
   /** The node executing now for a prompt owned by this client id, if any. */
   executingFor(clientId: string): { node: string } | null;
   onConnection(): void;
+  /** A client sent `feature_flags` (counted whatever the release makes of it). */
+  onFeatureFlags(): void;
   /**
    * What a `feature_flags` message from a client is answered with; null for releases that ignore
    * client messages (0.3.x).
@@ -75,8 +77,6 @@ export class WsHub {
 
   /** Current releases answer a client's `feature_flags` with the server's and remember its wish. */
   private onClientMessage(ws: WebSocket, text: string): void {
-    const features = this.hooks.serverFeatures();
-    if (features === null) return;
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -84,6 +84,9 @@ export class WsHub {
       return;
     }
     if (typeof message !== "object" || message === null || (message as { type?: unknown }).type !== "feature_flags") return;
+    this.hooks.onFeatureFlags();
+    const features = this.hooks.serverFeatures();
+    if (features === null) return;
     const data = (message as { data?: unknown }).data;
     if (typeof data === "object" && data !== null && (data as Record<string, unknown>).supports_preview_metadata === true) this.wantsMetadata.add(ws);
     this.sendTo(ws, { type: "feature_flags", data: features });
