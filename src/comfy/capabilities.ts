@@ -1,4 +1,5 @@
-import type { ServerFeatures } from "./schemas.ts";
+import { ensureOk, parseWith, readJson, send, type HttpContext } from "./http.ts";
+import { featuresSchema, jobResponseSchema, type JobState, type ServerFeatures } from "./schemas.ts";
 
 /** What a server's release supports beyond 0.3.x. */
 export interface Capabilities {
@@ -25,6 +26,38 @@ export const legacyCapabilities: Capabilities = { clientPromptId: false, progres
 export function capabilitiesOf(features: ServerFeatures | null, jobsApi = false): Capabilities {
   if (features === null) return legacyCapabilities;
   return { clientPromptId: true, progressState: true, previewMetadata: features.supports_preview_metadata === true, jobsApi };
+}
+
+/** `GET /features`, or null on releases that do not have it (404). */
+export async function fetchFeatures(ctx: HttpContext): Promise<ServerFeatures | null> {
+  const res = await send(ctx, "features");
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return null;
+  }
+  await ensureOk(ctx, res, "/features");
+  return parseWith(ctx, featuresSchema, await readJson(ctx, res, "/features"), "/features");
+}
+
+/** `/features`, and on servers that have it whether `/api/jobs` answers (it came in a later release). */
+export async function learnCapabilities(ctx: HttpContext): Promise<Capabilities> {
+  const features = await fetchFeatures(ctx);
+  if (features === null) return legacyCapabilities;
+  const probe = await send(ctx, "api/jobs?status=pending&limit=1");
+  await probe.body?.cancel();
+  return capabilitiesOf(features, probe.ok);
+}
+
+/** `GET /api/jobs/{id}`: null for an id the server does not know (404). */
+export async function fetchJob(ctx: HttpContext, promptId: string): Promise<JobState | null> {
+  const path = `api/jobs/${encodeURIComponent(promptId)}`;
+  const res = await send(ctx, path);
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return null;
+  }
+  await ensureOk(ctx, res, `/${path}`);
+  return parseWith(ctx, jobResponseSchema, await readJson(ctx, res, `/${path}`), `/${path}`);
 }
 
 /**

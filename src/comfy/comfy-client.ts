@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { CapabilityCache, capabilitiesOf, type Capabilities } from "./capabilities.ts";
+import { CapabilityCache, fetchFeatures, fetchJob, learnCapabilities, type Capabilities } from "./capabilities.ts";
 import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody } from "./multipart-body.ts";
 import { ensureOk, parseWith, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
-  featuresSchema,
   historyResponseSchema,
-  jobResponseSchema,
   objectInfoSchema,
   queuePromptResponseSchema,
   queueResponseSchema,
@@ -68,7 +66,7 @@ export interface UploadImageInput {
 export class ComfyClient {
   readonly baseUrl: string;
   private readonly ctx: HttpContext;
-  private readonly capabilityCache = new CapabilityCache(() => this.learnCapabilities());
+  private readonly capabilityCache = new CapabilityCache(() => learnCapabilities(this.ctx));
   private readonly onQueued: ComfyClientOptions["onQueued"];
   private readonly now: () => number;
 
@@ -116,15 +114,8 @@ export class ComfyClient {
   }
 
   /** `GET /api/jobs/{id}` (servers with `capabilities.jobsApi`): null for an id it does not know (404). */
-  async getJob(promptId: string): Promise<JobState | null> {
-    const path = `api/jobs/${encodeURIComponent(promptId)}`;
-    const res = await send(this.ctx, path);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    await ensureOk(this.ctx, res, `/${path}`);
-    return parseWith(this.ctx, jobResponseSchema, await readJson(this.ctx, res, `/${path}`), `/${path}`);
+  getJob(promptId: string): Promise<JobState | null> {
+    return fetchJob(this.ctx, promptId);
   }
 
   /** `GET /view`: the file's bytes. Throws ComfyNotFoundError on 404. */
@@ -182,14 +173,8 @@ export class ComfyClient {
   }
 
   /** `GET /features`, or null on releases that do not have it (404). */
-  async features(): Promise<ServerFeatures | null> {
-    const res = await send(this.ctx, "features");
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    await ensureOk(this.ctx, res, "/features");
-    return parseWith(this.ctx, featuresSchema, await readJson(this.ctx, res, "/features"), "/features");
+  features(): Promise<ServerFeatures | null> {
+    return fetchFeatures(this.ctx);
   }
 
   /** Whether the server takes a client-chosen `prompt_id` (and scoped interrupts); cached, see CapabilityCache. */
@@ -210,15 +195,6 @@ export class ComfyClient {
   /** Re-learns the capabilities now: call when the server comes back (it may run another release). */
   refreshCapabilities(): Promise<Capabilities> {
     return this.capabilityCache.refresh();
-  }
-
-  /** `/features`, and on servers that have it whether `/api/jobs` answers (it came in a later release). */
-  private async learnCapabilities(): Promise<Capabilities> {
-    const features = await this.features();
-    if (features === null) return capabilitiesOf(null);
-    const probe = await send(this.ctx, "api/jobs?status=pending&limit=1");
-    await probe.body?.cancel();
-    return capabilitiesOf(features, probe.ok);
   }
 
   private async getJson(path: string): Promise<unknown> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { FakeComfy } from "./index.ts";
 import { fakeForTest, postPrompt, queue, socketForTest, tracedWorkflows } from "./helpers.ts";
 import { shapeOf } from "./shape.ts";
@@ -46,12 +46,18 @@ describe("fake ComfyUI `current` mode answers HTTP like the recorded 0.8.0", () 
   });
 
   it("/queue and /api/jobs while one prompt runs and two wait: items with create_time, pending / in_progress / completed jobs", async () => {
-    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageBlur: 400 } });
+    const fake = await fakeForTest({ version: "current" });
     await run(fake, workflows.empty);
+    // The first prompt's preview node steps until it is interrupted at the end, whatever the machine's speed.
+    fake.setOptions({ msPerStep: 20, stepsPerNode: { SaveImageWebsocket: 100_000 } });
     const ws = await socketForTest(fake);
     const ids = [await queue(fake, workflows.progress, ws.clientId), await queue(fake, workflows.interrupt, ws.clientId)];
     ids.push(await queue(fake, workflows.progress, ws.clientId, { prompt_id: "third" }));
-    await ws.waitFor((f) => f.kind === "json" && f.type === "executing" && f.data.node === "2");
+    onTestFinished(async () => {
+      await fetch(`${fake.url}/queue`, { method: "POST", body: JSON.stringify({ clear: true }) });
+      await fetch(`${fake.url}/interrupt`, { method: "POST" });
+    });
+    await ws.waitFor((f) => f.kind === "json" && f.type === "progress" && f.data.prompt_id === ids[0]);
     expect(shapeOf((await get(fake, "/queue")).body)).toEqual(shapeOf(bare("queue.json")));
     const jobs = await get(fake, "/api/jobs");
     expect(shapeOf(jobs)).toEqual(shapeOf(recorded("jobs-while-running.json")));
