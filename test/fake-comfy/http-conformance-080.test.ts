@@ -72,7 +72,7 @@ describe("fake ComfyUI `current` mode answers HTTP like the recorded 0.8.0", () 
   });
 
   it("/history and /api/jobs/{id} after success, failure and interrupt; unknown ids", async () => {
-    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageBlur: 300 } });
+    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageBlur: 1_500 } });
     const ok = await run(fake, workflows.empty, { prompt_id: "peer-new" });
     expect(shapeOf(entryOf((await get(fake, `/history/${ok}`)).body))).toEqual(shapeOf(entryOf(bare("history-blur.json"))));
     expect(shapeOf(await get(fake, `/api/jobs/${ok}`))).toEqual(shapeOf(recorded("job-completed.json")));

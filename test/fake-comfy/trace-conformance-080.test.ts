@@ -111,7 +111,7 @@ describe("fake ComfyUI `current` mode matches the 0.8.0 trace", () => {
   });
 
   it("interrupt by another prompt's id does nothing; by its own id it stops at the next node", async () => {
-    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageBlur: 300 } });
+    const fake = await fakeForTest({ version: "current", nodeDelayMs: { ImageBlur: 1_500 } });
     const ws = await socketForTest(fake);
     const id = await queue(fake, workflows.interrupt, ws.clientId);
     await ws.waitFor((f) => f.kind === "json" && f.type === "executing" && f.data.node === "2");
