@@ -43,7 +43,7 @@ export const serverStatusSchema = z.object({
   localPending: z.number().int(),
   comfyuiVersion: z.string().nullable(),
   device: z.object({ name: z.string(), vramFree: z.number().nullable(), vramTotal: z.number().nullable() }).nullable(),
-  features: z.object({ clientPromptId: z.boolean(), progressState: z.boolean() }).nullable(),
+  features: z.object({ clientPromptId: z.boolean(), progressState: z.boolean(), previewMetadata: z.boolean(), jobsApi: z.boolean() }).nullable(),
   /**
    * The node classes of `/object_info`: whether they are known (a server whose list is unknown
    * takes no task that needs node classes), how many, and the last fetch error with the time of

@@ -144,6 +144,7 @@ export class ComfyPool {
         baseUrl: record.entry.url,
         clientId: (this.options.clientId ?? (() => `aipack-${randomUUID()}`))(),
         readQueue: () => this.clientFor(id).getQueue(),
+        previewMetadata: async () => (await this.clientFor(id).getCapabilities()).previewMetadata,
         ...(this.options.WebSocketImpl ? { WebSocketImpl: this.options.WebSocketImpl } : {}),
         ...this.options.stream,
       });

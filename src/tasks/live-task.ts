@@ -1,3 +1,4 @@
+import { GraphProgress } from "../comfy/graph-progress.ts";
 import type { FileRef } from "../comfy/schemas.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 
@@ -12,6 +13,8 @@ export interface LiveTask {
   /** Nodes in the prompt; with the cached ones, gives an overall percentage. */
   totalNodes: number | null;
   cachedNodes: number;
+  /** The whole graph's progress, on servers that send `progress_state`. */
+  graph: GraphProgress;
   executedNodes: Set<string>;
   currentNode: string | null;
   outputs: FileRef[];
@@ -36,6 +39,7 @@ export function newLiveTask(fields: Pick<LiveTask, "frontend" | "taskId" | "serv
   return {
     ...fields,
     cachedNodes: 0,
+    graph: new GraphProgress(fields.totalNodes),
     executedNodes: new Set(),
     currentNode: null,
     outputs: [],

@@ -15,8 +15,9 @@ function lastMessage(entry: HistoryEntry): { type: string; data: Record<string, 
 
 /**
  * Brings a task's row in line with what its ComfyUI server knows, after messages may have been
- * missed (a gateway restart, an upstream reconnect). One /history read per task, then the shared
- * /queue answer only if history has nothing; never a polling loop.
+ * missed (a gateway restart, an upstream reconnect). Where the server has the jobs API, one
+ * `/api/jobs/{id}` read per task; on 0.3.x one /history read, then the shared /queue answer only if
+ * history has nothing. Never a polling loop.
  */
 export class Reconciler {
   private readonly flights = new SingleFlight<void>();
@@ -35,6 +36,8 @@ export class Reconciler {
 
   private async check(task: LiveTask): Promise<void> {
     const client = this.ctx.servers.clientFor(task.serverId);
+    // Capabilities that cannot be learned now leave the path that needs none.
+    if ((await client.getCapabilities().catch(() => null))?.jobsApi === true) return this.checkTask(task);
     let entry = await client.getHistory(task.promptId);
     if (!entry) {
       // Any answer started after the task was queued lists it if it is still waiting or running.
@@ -45,6 +48,17 @@ export class Reconciler {
     if (task.ending) return task.ending; // the event handler got there while we were reading
     if (entry) return this.finishFromHistory(task, entry);
     // Not finished, not queued: the server restarted or someone deleted it.
+    await this.finisher.fail(task, "The ComfyUI server no longer knows this task (it restarted or the task was removed)", null);
+  }
+
+  private async checkTask(task: LiveTask): Promise<void> {
+    const client = this.ctx.servers.clientFor(task.serverId);
+    // A task ending while the server looks at its queue and then its history may be in neither
+    // for that one answer: only a second unknown means a lost task.
+    const state = (await client.getJob(task.promptId)) ?? (await client.getJob(task.promptId));
+    if (task.ending) return task.ending;
+    if (state?.entry) return this.finishFromHistory(task, state.entry);
+    if (state !== null) return; // pending or in progress: its messages will come
     await this.finisher.fail(task, "The ComfyUI server no longer knows this task (it restarted or the task was removed)", null);
   }
 

@@ -22,6 +22,7 @@ export async function applyMessage(
       return;
     case "execution_cached":
       task.cachedNodes = message.data.nodes.length;
+      task.graph.setCached(message.data.nodes);
       return;
     case "executing":
       if (message.data.node === null) {
@@ -34,6 +35,8 @@ export async function applyMessage(
       ctx.hub.publish(key, { type: "executing", taskId: task.taskId, node: message.data.node });
       return;
     case "progress": {
+      // Where progress_state comes, it has said this already, with the whole graph's percent.
+      if (sendsProgressState(ctx, task)) return;
       const { value, max } = message.data;
       const node = message.data.node ?? task.currentNode;
       ctx.hub.publish(key, { type: "progress", taskId: task.taskId, node, value, max, percent: overallPercent(task, value, max) });
@@ -51,10 +54,19 @@ export async function applyMessage(
     case "execution_interrupted":
       if (task.cancelRequested) return finisher.cancel(task);
       return finisher.fail(task, `Interrupted on the ComfyUI server at node ${message.data.node_id}`, message.data.node_id);
+    case "progress_state": {
+      const update = sendsProgressState(ctx, task) ? task.graph.update(message) : null;
+      if (update !== null) ctx.hub.publish(key, { type: "progress", taskId: task.taskId, ...update });
+      return;
+    }
     case "status":
-    case "progress_state":
       return;
   }
+}
+
+/** Whether the task's server was learned to send `progress_state` (current releases). */
+function sendsProgressState(ctx: TaskContext, task: LiveTask): boolean {
+  return ctx.servers.clientFor(task.serverId).capabilities?.progressState === true;
 }
 
 /** The prompt a stream event is about, if any. */

@@ -22,8 +22,12 @@ export async function fakeForTest(options: Partial<FakeComfyOptions> = {}): Prom
 }
 
 /** Opens a recorder with a fresh client id, closed when the test finishes. */
-export async function socketForTest(fake: FakeComfy, clientId: string | null = `test-${randomUUID()}`): Promise<WsRecorder & { clientId: string | null }> {
-  const recorder = await recordWs(fake.url, clientId);
+export async function socketForTest(
+  fake: FakeComfy,
+  clientId: string | null = `test-${randomUUID()}`,
+  featureFlags?: Record<string, unknown>,
+): Promise<WsRecorder & { clientId: string | null }> {
+  const recorder = await recordWs(fake.url, clientId, featureFlags);
   onTestFinished(() => recorder.close());
   return Object.assign(recorder, { clientId });
 }
