@@ -102,7 +102,7 @@ describe("reconciliation after a restart, by ComfyUI version", () => {
     expect(reads).toEqual(version === "current" ? { history: 0, jobs: 1 } : { history: 1, jobs: 0 });
   });
 
-  it("current: a job the server no longer knows is failed after two /api/jobs/{id} answers of 404", async () => {
+  it("current: a task the server no longer knows is failed after two /api/jobs/{id} answers of 404", async () => {
     const fake = await fakeForTest({ version: "current", paused: true });
     const env = { COMFY_SERVERS: fake.url };
     const first = await startTestServer(sqlite, env);
@@ -114,7 +114,7 @@ describe("reconciliation after a restart, by ComfyUI version", () => {
     const answers = await pollQueue(second.url, "logo", task.id, isFinalStatus, 20);
     expect(answers.at(-1)?.status).toBe("failed");
     const { task: failed } = await (await fetch(`${second.url}/api/tasks/${task.id}?frontend=logo`)).json();
-    expect(failed.error).toMatch(/no longer knows this job/);
+    expect(failed.error).toMatch(/no longer knows this task/);
     expect(fake.counters.jobReads).toBe(2);
     expect(fake.counters.historyReads).toBe(0);
   });
