@@ -10,9 +10,10 @@ import { progressScenario } from "./scenarios/progress.ts";
 import { queuePollScenario } from "./scenarios/queue-poll.ts";
 import type { Scenario } from "./scenarios/scenario.ts";
 import { submitScenario } from "./scenarios/submit.ts";
+import { submitLimitsScenario } from "./scenarios/submit-limits.ts";
 
 const usage = `npm run bench -- [--quick] [--db=sqlite|mysql] [--runtime=node|bun|both] [--only=submit,poll,progress,memory]`;
-const scenarios: Scenario[] = [submitScenario, queuePollScenario, progressScenario, memoryScenario];
+const scenarios: Scenario[] = [submitScenario, submitLimitsScenario, queuePollScenario, progressScenario, memoryScenario];
 
 interface Args {
   quick: boolean;

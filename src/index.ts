@@ -1,14 +1,17 @@
 import { Server as HttpServer } from "node:http";
 import { serve, upgradeWebSocket } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { WebSocketServer } from "ws";
 import { closeCodes, closeReasons } from "./realtime/ws-protocol.ts";
 import { startHeartbeat } from "./server/node-heartbeat.ts";
+import { nodeServerOptions } from "./server/node-server-options.ts";
 import { startGateway } from "./server/start-gateway.ts";
 
 // The Node entry: the only file that knows it runs on Node.
-const wss = new WebSocketServer({ noServer: true });
-const { config, app, built, stop } = await startGateway({ upgradeWebSocket });
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info) => {
+const { config, app, built, stop } = await startGateway({ upgradeWebSocket, getConnInfo });
+// maxPayload: a message of the protocol is under 200 bytes; ws buffered 99 MB frames by default.
+const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.ws.maxPayload });
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss }, serverOptions: nodeServerOptions(config.limits) }, (info) => {
   built.deps.logger.info("aipack listening", { runtime: "node", port: info.port, url: config.publicBaseUrl });
 });
 const stopHeartbeat = startHeartbeat(wss, config.wsHeartbeatMs);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deferCleanup } from "./cleanup.ts";
 import { freePort, sleep, spawnTracked, stopChild, tailOf, workerPid } from "./processes.ts";
+import { relaxedLimitsEnv } from "../../test/support/relaxed-limits.ts";
 
 export type Runtime = "node" | "bun";
 export type Db = "sqlite" | "mysql";
@@ -61,6 +62,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     DATA_DIR: dataDir,
     COMFY_SERVERS: options.comfyUrls.map((url, i) => `${String.fromCharCode(97 + i)}=${url}`).join(","),
     POOL_CHECK_INTERVAL_MS: "2000",
+    // Every limit is checked (the cost is measured) but none is reached: the load is one client.
+    ...relaxedLimitsEnv,
     ...(options.db === "mysql" ? { DATABASE_URL: mysqlUrl, DATABASE_PREFIX: prefix } : {}),
     ...options.env,
   };

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CapabilityCache, fetchFeatures, fetchJob, learnCapabilities, type Capabilities } from "./capabilities.ts";
 import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody } from "./multipart-body.ts";
-import { ensureOk, parseWith, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
+import { ensureOk, parseWith, readBounded, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
   historyResponseSchema,
   objectInfoSchema,
@@ -37,6 +37,10 @@ export interface ComfyClientOptions {
    */
   onQueued?: (promptId: string, sentAt: number) => void;
   now?: () => number;
+  /** Base64 `user:pass` sent as Basic auth. */
+  basicAuth?: string;
+  /** Largest file `view` downloads; default 64 MB. */
+  maxViewBytes?: number;
 }
 
 /** What `queuePrompt` sends. */
@@ -69,10 +73,12 @@ export class ComfyClient {
   private readonly capabilityCache = new CapabilityCache(() => learnCapabilities(this.ctx));
   private readonly onQueued: ComfyClientOptions["onQueued"];
   private readonly now: () => number;
+  private readonly maxViewBytes: number;
 
   constructor(options: ComfyClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
-    this.ctx = { baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10_000, fetch: options.fetch ?? fetch };
+    this.ctx = { baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10_000, fetch: options.fetch ?? fetch, basicAuth: options.basicAuth };
+    this.maxViewBytes = options.maxViewBytes ?? 64 * 1024 * 1024;
     this.onQueued = options.onQueued;
     this.now = options.now ?? Date.now;
   }
@@ -127,7 +133,7 @@ export class ComfyClient {
       throw new ComfyNotFoundError(`ComfyUI has no ${ref.type} file ${ref.filename}`);
     }
     await ensureOk(this.ctx, res, "/view");
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readBounded(this.ctx, res, this.maxViewBytes, "/view");
     return { bytes, contentType: res.headers.get("content-type") ?? "application/octet-stream" };
   }
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
+import { limitsFrom, type Limits } from "./limits.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
 
 /** A configuration problem, told in one line that names the variable and never its secret value. */
@@ -33,6 +34,7 @@ export interface Config {
   redis?: { url: string; channel: string };
   workflowsDir: string;
   storage: StorageConfig;
+  limits: Limits;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -54,9 +56,12 @@ function databaseTargets(
       targets[frontend] = { kind: "sqlite", file: path.resolve(env.DATA_DIR, "db", `${frontend}.db`) };
       continue;
     }
+    const variable = override ? `DATABASE_URL_${frontend.toUpperCase()}` : "DATABASE_URL";
+    // new URL() puts the whole input, password included, on the error it throws: never let it out.
+    if (!URL.canParse(base)) throw new ConfigError(`${variable}: not a valid URL (mysql://user:pass@host:3306/db)`);
     const url = new URL(base);
     if (url.protocol !== "mysql:") {
-      throw new ConfigError(`DATABASE_URL_${frontend.toUpperCase()}: must be a mysql:// URL`);
+      throw new ConfigError(`${variable}: must be a mysql:// URL`);
     }
     // A database named in the override URL wins; otherwise each frontend gets <prefix><frontend>.
     const named = override ? url.pathname.replace(/^\//, "") : "";
@@ -130,5 +135,6 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
+    limits: limitsFrom(env, source),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { limitsEnvShape } from "./limits-env.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z
@@ -50,6 +51,7 @@ export const envSchema = z.object({
   OSS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
   OSS_ENDPOINT: z.url().optional(),
   OSS_PUBLIC_BASE_URL: z.url().optional(),
+  ...limitsEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;

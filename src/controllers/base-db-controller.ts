@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
@@ -25,6 +25,16 @@ export interface TaskPage {
  * The SQL every frontend shares, over that frontend's own database. Subclasses add what only their
  * frontend needs; nothing here knows about HTTP, ComfyUI or storage.
  */
+/** The configured quotas a controller may enforce (LOGO_DAILY_QUOTA, ...); 0 turns one off. */
+export interface QuotaSettings {
+  logoDailyQuota: number;
+}
+
+export interface QuotaRefusal {
+  message: string;
+  resetsAt: Date;
+}
+
 export abstract class BaseDBController {
   constructor(
     readonly frontend: string,
@@ -34,6 +44,23 @@ export abstract class BaseDBController {
 
   /** Facts about a user that only this frontend keeps; shown with the user. */
   abstract userStats(userId: string): Promise<Record<string, unknown>>;
+
+  /**
+   * The frontend's own quota, asked before each submit: a refusal (why, and when it resets) or
+   * null. The default has none; LogoDBController rations logos per day.
+   */
+  async submitQuota(_userId: string, _settings: QuotaSettings): Promise<QuotaRefusal | null> {
+    return null;
+  }
+
+  /** How many of a user's tasks are queued or running (for the per-user cap). */
+  async countUnfinished(userId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ total: count(this.photos.id) })
+      .from(this.photos)
+      .where(and(eq(this.photos.userId, userId), inArray(this.photos.status, ["queued", "running"])));
+    return Number(row?.total ?? 0);
+  }
 
   ready(): Promise<void> {
     return this.database.ready();

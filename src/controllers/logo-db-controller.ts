@@ -1,5 +1,5 @@
 import { and, count, eq, gte, ne } from "drizzle-orm";
-import { BaseDBController } from "./base-db-controller.ts";
+import { BaseDBController, type QuotaRefusal, type QuotaSettings } from "./base-db-controller.ts";
 
 /**
  * The logo generator. Logos are rationed per day, so it counts how many logos a user has asked for
@@ -15,8 +15,20 @@ export class LogoDBController extends BaseDBController {
   }
 
   override async userStats(userId: string): Promise<{ logosToday: number }> {
+    return { logosToday: await this.logosSince(userId, this.startOfDay()) };
+  }
+
+  /** LOGO_DAILY_QUOTA logos per user per UTC day; it resets at the next UTC midnight. */
+  override async submitQuota(userId: string, settings: QuotaSettings): Promise<QuotaRefusal | null> {
+    if (settings.logoDailyQuota === 0) return null;
+    const start = this.startOfDay();
+    if ((await this.logosSince(userId, start)) < settings.logoDailyQuota) return null;
+    const resetsAt = new Date(start.getTime() + 24 * 60 * 60 * 1000);
+    return { message: `The daily quota of ${settings.logoDailyQuota} logos is used up; it resets at ${resetsAt.toISOString()}`, resetsAt };
+  }
+
+  private startOfDay(): Date {
     const now = this.clock.now();
-    const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    return { logosToday: await this.logosSince(userId, startOfDay) };
+    return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   }
 }

@@ -27,6 +27,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
     const code = codeOf(current);
     if (code && unavailableCodes.has(code)) return true;
+    // mysql2's pool says its wait queue is full with a bare message and no code.
+    if (current instanceof Error && current.message === "Queue limit reached.") return true;
     if (current instanceof AggregateError && current.errors.some(isDatabaseUnavailable)) return true;
     current = (current as { cause?: unknown }).cause;
   }

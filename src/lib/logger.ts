@@ -1,3 +1,5 @@
+import { redactFields, redactQueryParams } from "./redact.ts";
+
 /** The little logging surface the gateway needs; one JSON line per event. */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -6,7 +8,7 @@ export interface Logger {
 }
 
 function write(level: string, message: string, fields?: Record<string, unknown>): void {
-  const line = JSON.stringify({ level, time: new Date().toISOString(), message, ...fields });
+  const line = JSON.stringify({ level, time: new Date().toISOString(), message: redactQueryParams(message), ...redactFields(fields) });
   if (level === "error") console.error(line);
   else console.log(line);
 }
@@ -21,7 +23,7 @@ export const consoleLogger: Logger = {
 export function memoryLogger(): Logger & { entries: Array<{ level: string; message: string; fields?: Record<string, unknown> }> } {
   const entries: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
   const push = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    entries.push({ level, message, fields });
+    entries.push({ level, message: redactQueryParams(message), fields: redactFields(fields) });
   };
   return { entries, info: push("info"), warn: push("warn"), error: push("error") };
 }

@@ -1,11 +1,16 @@
+import type { GetConnInfo } from "hono/conninfo";
 import type { UpgradeWebSocket } from "hono/ws";
+import type { Limits } from "../config/limits.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
+import type { Admission } from "../limits/admission.ts";
+import type { RateLimits } from "../limits/rate-limits.ts";
 import type { TaskService } from "../tasks/task-service.ts";
 import type { TaskHub } from "../realtime/task-hub.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ComfyPool } from "../pool/server-pool.ts";
+import type { SocketQuota } from "../realtime/socket-quota.ts";
 import type { SocketRegistry } from "../realtime/socket-registry.ts";
 import type { Storage } from "../storage/index.ts";
 import type { WorkflowCatalog } from "../workflows/index.ts";
@@ -25,11 +30,21 @@ export interface AppDeps {
   hub: TaskHub;
   /** Open client sockets, closed with 1001 at shutdown. */
   sockets: SocketRegistry;
+  /** Open sockets per client address (and per user once sockets are authenticated). */
+  socketQuota: SocketQuota;
   /** Local storage's folder, served at /files; unset with OSS. */
   filesDir?: string;
   maxUploadBytes: number;
   /** Browser origins allowed to call the REST API; empty: no CORS headers. */
   corsOrigins: readonly string[];
+  /** Body, image, socket, rate and admission limits (src/limits/, README "Limits"). */
+  limits: Limits;
+  /** Request budgets per client (rate-limiter-flexible; Redis-backed with REDIS_URL). */
+  rateLimits: RateLimits;
+  /** Per-user task caps, frontend quotas and the pool's pending ceiling, asked before each submit. */
+  admission: Admission;
+  /** The runtime's peer-address reader (Node: @hono/node-server/conninfo, Bun: hono/bun); unset in-process. */
+  getConnInfo?: GetConnInfo;
   /** The runtime's WebSocket upgrade (Node: @hono/node-server, Bun: hono/bun); no ws route without it. */
   upgradeWebSocket?: UpgradeWebSocket;
 }

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
+import { bodilessMethods } from "./body-bounds.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { AppError } from "../errors/app-error.ts";
 import { isDatabaseUnavailable } from "../errors/database-errors.ts";
@@ -7,7 +8,8 @@ import { isDatabaseUnavailable } from "../errors/database-errors.ts";
 /** Reads `frontend` from the query string, a JSON body or a form field (all arrive as strings). */
 async function readFrontendName(c: Context<AppEnv>): Promise<unknown> {
   const fromQuery = c.req.query("frontend");
-  if (fromQuery !== undefined) return fromQuery;
+  // GET/HEAD/DELETE: the body is never read, whatever it holds (bodies are bounded in body-bounds.ts).
+  if (fromQuery !== undefined || bodilessMethods.has(c.req.method)) return fromQuery;
   const type = c.req.header("content-type") ?? "";
   if (type.startsWith("application/json")) {
     const body: unknown = await c.req.json().catch(() => {

@@ -23,6 +23,7 @@ export function onError(error: Error, c: Context<AppEnv>): Response {
   const known = toAppError(error);
   if (known) {
     if (known.status >= 500) c.get("deps")?.logger.warn(known.message, { requestId, code: known.code, cause: String(known.cause ?? "") });
+    if (known.retryAfterSeconds !== undefined) c.header("Retry-After", String(known.retryAfterSeconds));
     const body: ErrorBody = { error: { code: known.code, message: known.message, requestId } };
     if (known.details !== undefined) body.error.details = known.details;
     return c.json(body, known.status);

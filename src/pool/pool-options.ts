@@ -26,6 +26,8 @@ export interface ComfyPoolOptions {
   random?: () => number;
   timers?: PoolTimers;
   fetch?: FetchLike;
+  /** Largest file a job's client downloads from /view. */
+  maxViewBytes?: number;
   WebSocketImpl?: WebSocketConstructor;
   stream?: { minBackoffMs?: number; maxBackoffMs?: number };
 }

@@ -1,12 +1,29 @@
 import { z } from "zod";
 
 /** One configured ComfyUI server. `name` doubles as its id in the pool and in the API. */
-export const serverEntrySchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")),
-  name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : - only").optional(),
-  weight: z.number().positive().default(1),
-  tags: z.array(z.string().min(1)).default([]),
-});
+export const serverEntrySchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : - only").optional(),
+    weight: z.number().positive().default(1),
+    tags: z.array(z.string().min(1)).default([]),
+  })
+  .transform(({ url, ...rest }) => ({ ...rest, ...splitCredentials(url) }));
+
+/**
+ * Takes `user:pass@` out of a server URL: the URL then appears in statuses and logs without them,
+ * and they travel as an `Authorization: Basic` header (fetch refuses URLs with credentials).
+ */
+function splitCredentials(text: string): { url: string; basicAuth?: string } {
+  const url = new URL(text);
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  const clean = url.toString().replace(/\/+$/, "");
+  if (user === "" && pass === "") return { url: clean };
+  return { url: clean, basicAuth: Buffer.from(`${user}:${pass}`).toString("base64") };
+}
 export type ServerEntryInput = z.input<typeof serverEntrySchema>;
 export type ServerEntry = z.output<typeof serverEntrySchema>;
 

@@ -41,7 +41,7 @@ export class ComfyPool {
     this.checkTimeoutMs = options.checkTimeoutMs ?? checkTimeoutFor(requestTimeoutMs);
     this.records = serverListSchema.parse(options.servers).map((entry) => {
       const id = serverId(entry);
-      const common = { baseUrl: entry.url, now: this.now, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+      const common = { baseUrl: entry.url, basicAuth: entry.basicAuth, maxViewBytes: options.maxViewBytes, now: this.now, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
       // Every prompt queued through the task client counts as load until a reading includes it.
       const onQueued = (promptId: string, sentAt: number) => record.load.bump({ promptId, sentAt, answeredAt: this.now() });
       const client = new ComfyClient({ ...common, timeoutMs: requestTimeoutMs, onQueued });
@@ -141,7 +141,8 @@ export class ComfyPool {
     let stream = this.streams.get(id);
     if (stream === undefined) {
       stream = new ComfyEventStream({
-        baseUrl: record.entry.url,
+        // `ws` turns URL credentials into Basic auth on the upgrade.
+        baseUrl: withCredentials(record.entry),
         clientId: (this.options.clientId ?? (() => `aipack-${randomUUID()}`))(),
         readQueue: () => this.clientFor(id).getQueue(),
         previewMetadata: async () => (await this.clientFor(id).getCapabilities()).previewMetadata,
@@ -200,4 +201,15 @@ export class ComfyPool {
       });
     return nodes.inFlight;
   }
+}
+
+/** The server's URL with its Basic credentials put back, for the event stream's upgrade only. */
+function withCredentials(entry: { url: string; basicAuth?: string }): string {
+  if (!entry.basicAuth) return entry.url;
+  const text = Buffer.from(entry.basicAuth, "base64").toString();
+  const at = text.indexOf(":");
+  const url = new URL(entry.url);
+  url.username = encodeURIComponent(text.slice(0, at));
+  url.password = encodeURIComponent(text.slice(at + 1));
+  return url.toString().replace(/\/+$/, "");
 }

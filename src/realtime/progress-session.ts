@@ -63,8 +63,11 @@ export class ProgressSession {
     void this.subscribe(taskId, false);
   }
 
-  /** Errors go through the sender so a flood of bad messages meets the same bounds as progress. */
-  private refuse(message: string, taskId?: string): void {
+  /**
+   * A bad message (also one over the message rate, or a subscribe to a task that does not exist):
+   * errors go through the sender so a flood meets the same bounds as progress; the 5th closes.
+   */
+  refuse(message: string, taskId?: string): void {
     this.badMessages++;
     this.sender.send({ type: "error", code: "bad_message", message, taskId });
     if (this.badMessages >= maxBadMessages) this.socket.close(closeCodes.badRequest, closeReasons.badRequest);
@@ -112,8 +115,15 @@ export class ProgressSession {
     }
     if (!read.task) {
       this.end(taskId, subscription);
+      if (closeIfUnknown) {
+        this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
+        this.socket.close(closeCodes.notFound, closeReasons.notFound);
+        return;
+      }
+      // Guessing ids costs a database read each: it counts as a bad message, like any other.
+      this.badMessages++;
       this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
-      if (closeIfUnknown) this.socket.close(closeCodes.notFound, closeReasons.notFound);
+      if (this.badMessages >= maxBadMessages) this.socket.close(closeCodes.badRequest, closeReasons.badRequest);
       return;
     }
     const final = finalEventOf(read.task);

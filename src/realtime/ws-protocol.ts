@@ -13,7 +13,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const wsErrorMessageSchema = z.object({
   type: z.literal("error"),
-  code: z.enum(["unknown_frontend", "not_found", "bad_message", "too_slow", "unavailable"]),
+  code: z.enum(["unknown_frontend", "not_found", "bad_message", "too_slow", "unavailable", "too_many_sockets"]),
   message: z.string(),
   taskId: z.string().optional(),
 });
@@ -35,9 +35,9 @@ export const wsQuerySchema = z.object({
 
 /**
  * Close codes: 1001 going away (shutdown), 1011 a database the socket needs is unavailable,
- * 4400 bad request, 4404 unknown task, 4408 too slow.
+ * 4400 bad request, 4404 unknown task, 4408 too slow, 4429 too many sockets from one client.
  */
-export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, notFound: 4404, tooSlow: 4408 } as const;
+export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, notFound: 4404, tooSlow: 4408, tooMany: 4429 } as const;
 
 /**
  * Close reasons: fixed ASCII, because a close reason may hold at most 123 bytes and a longer one
@@ -49,6 +49,7 @@ export const closeReasons = {
   badRequest: "bad request",
   notFound: "unknown task",
   tooSlow: "client too slow",
+  tooMany: "too many sockets",
 } as const satisfies Record<keyof typeof closeCodes, string>;
 
 /** Most tasks one socket may follow at once; each costs a hub listener and a database read. */

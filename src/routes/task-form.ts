@@ -27,7 +27,7 @@ export interface CheckedTask {
 
 /** Everything about a submit that can be checked before touching ComfyUI, storage or the database. */
 export async function checkTask(c: Context<AppEnv>, form: z.infer<typeof taskFormSchema>): Promise<CheckedTask> {
-  const { workflows, maxUploadBytes } = c.get("deps");
+  const { workflows, maxUploadBytes, limits } = c.get("deps");
   const frontend = c.get("frontend");
   const key = idempotencyKeySchema.safeParse(c.req.header("idempotency-key"));
   if (!key.success) throw new AppError("validation_failed", `Idempotency-Key: ${describeIssues(key.error.issues)}`);
@@ -41,6 +41,6 @@ export async function checkTask(c: Context<AppEnv>, form: z.infer<typeof taskFor
   const given = form.image !== undefined && form.image !== "";
   if (!template.image && given) throw new AppError("validation_failed", `image: workflow "${template.name}" takes no image`);
   if (template.image?.required && !given) throw new AppError("validation_failed", `image: workflow "${template.name}" needs an image file`);
-  const image = given ? await parseImageUpload(form.image, { maxBytes: maxUploadBytes, field: "image" }) : null;
+  const image = given ? await parseImageUpload(form.image, { maxBytes: maxUploadBytes, maxPixels: limits.maxImagePixels, field: "image" }) : null;
   return { template, params: params.data, image, idempotencyKey: key.data };
 }

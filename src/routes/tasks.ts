@@ -6,6 +6,7 @@ import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { validate } from "../lib/validate.ts";
+import { parseBoundedForm } from "../middleware/bounded-form.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
 import { submittedTaskView, taskView } from "../views/task-view.ts";
@@ -51,13 +52,9 @@ export function createTasksRouter(maxUploadBytes: number) {
       // Server-Timing shows where a submit's time goes (parse, check, user, pick, upload, prompt, store, db).
       timing({ total: true, crossOrigin: false }),
       async (c, next) => {
-        if (!(c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
-          throw new AppError("bad_request", "Send the task as multipart/form-data");
-        }
+        const { limits } = c.get("deps");
         startTime(c, "parse");
-        await c.req.parseBody().catch(() => {
-          throw new AppError("bad_request", "The multipart body could not be parsed");
-        });
+        await parseBoundedForm(c, { maxParts: limits.maxFormFields, timeoutMs: limits.requestTimeoutMs });
         endTime(c, "parse");
         await next();
       },
@@ -69,7 +66,11 @@ export function createTasksRouter(maxUploadBytes: number) {
         const db = c.get("db");
         if (!(await wrapTime(c, "user", db.getUser(form.userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
         const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { row: task, replayed } = await c.get("deps").tasks.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
+        const { tasks, admission } = c.get("deps");
+        const submit = () => tasks.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
+        // A retry of a submit already made is answered as before, never refused by the caps it filled.
+        const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(form.userId, checked.idempotencyKey) : undefined;
+        const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId: form.userId, db }, submit);
         if (replayed) c.header("Idempotent-Replayed", "true");
         return c.json({ task: submittedTaskView(task) }, 202);
       },

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
+import { displayTextSchema, httpsUrlSchema, identifierSchema } from "../lib/text-fields.ts";
 import { validate } from "../lib/validate.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
@@ -9,9 +10,9 @@ import { userView } from "../views/user-view.ts";
 
 export const upsertUserBody = z.object({
   frontend: z.string(),
-  externalId: z.string().trim().min(1).max(lengths.externalId),
-  nickname: z.string().trim().max(lengths.nickname).nullish(),
-  avatarUrl: z.url().max(lengths.url).nullish(),
+  externalId: identifierSchema(lengths.externalId),
+  nickname: displayTextSchema(lengths.nickname).nullish(),
+  avatarUrl: httpsUrlSchema(lengths.url).nullish(),
 });
 
 export const userIdParam = z.object({ id: z.string().min(1).max(lengths.id) });

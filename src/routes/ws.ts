@@ -1,6 +1,9 @@
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { AppEnv } from "../middleware/app-env.ts";
+import { randomId } from "../lib/ids.ts";
+import { clientAddress } from "../middleware/client-address.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
@@ -17,18 +20,30 @@ function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">): void {
  * accepted and then refused with an error message and a close code, so browsers can see why.
  */
 export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
+  let messageBudget: RateLimiterMemory | undefined;
   return new Hono<AppEnv>().get(
     "/",
     upgradeWebSocket((c) => {
-      const { controllers, hub, sockets, logger } = c.get("deps");
+      const { controllers, hub, sockets, logger, socketQuota, limits, getConnInfo } = c.get("deps");
+      messageBudget ??= new RateLimiterMemory({ points: limits.ws.messagesPerSecond, duration: 1, keyPrefix: "ws-messages" });
+      const budget = messageBudget;
       const query = wsQuerySchema.safeParse(c.req.query());
       const frontend = query.success ? query.data.frontend : undefined;
       const db = frontend && isKnownFrontend(frontend) ? controllers.get(frontend) : undefined;
+      // Once sockets are authenticated, add `user:<frontend>:<userId>` from c.get("principal") here.
+      const quotaKeys = [`address:${clientAddress(c, getConnInfo, limits.trustedProxies)}`];
+      const socketId = randomId(12);
       let session: ProgressSession | undefined;
+      let release: (() => void) | null = null;
       return {
         onOpen(_event, socket) {
           // Shutting down: the registry has already said 1001.
           if (!sockets.add(socket)) return;
+          release = socketQuota.acquire(quotaKeys);
+          if (!release) {
+            socket.send(JSON.stringify({ type: "error", code: "too_many_sockets", message: "Too many open sockets from this client; close one first" }));
+            return socket.close(closeCodes.tooMany, closeReasons.tooMany);
+          }
           if (!query.success) return refuse(socket, { code: "bad_message", message: describeIssues(query.error.issues) });
           if (!db || !frontend) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
@@ -39,11 +54,19 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
         },
         onMessage(event) {
           // Binary frames are not part of the client's protocol: they count as bad messages.
-          session?.receive(typeof event.data === "string" ? event.data : "");
+          const text = typeof event.data === "string" ? event.data : "";
+          // Over the message rate, a message counts as bad (the 5th closes the socket): a flood of
+          // subscribe/unsubscribe pairs once starved the database of every other caller.
+          budget.consume(socketId).then(
+            () => session?.receive(text),
+            () => session?.refuse(`At most ${limits.ws.messagesPerSecond} messages per second`),
+          );
         },
         onClose(_event, socket) {
           session?.close();
           sockets.delete(socket);
+          release?.();
+          void budget.delete(socketId);
         },
       };
     }),

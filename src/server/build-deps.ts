@@ -1,4 +1,7 @@
+import type { GetConnInfo } from "hono/conninfo";
 import type { UpgradeWebSocket } from "hono/ws";
+import { Admission } from "../limits/admission.ts";
+import { createRateLimits } from "../limits/rate-limits.ts";
 import type { AppDeps } from "../middleware/app-deps.ts";
 import type { Config } from "../config/config.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
@@ -10,6 +13,7 @@ import { TaskHub } from "../realtime/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { consoleLogger, type Logger } from "../lib/logger.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
+import { SocketQuota } from "../realtime/socket-quota.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
 import { loadWorkflows } from "../workflows/index.ts";
@@ -31,6 +35,7 @@ export interface BuildOptions {
   clock?: Clock;
   logger?: Logger;
   upgradeWebSocket?: UpgradeWebSocket;
+  getConnInfo?: GetConnInfo;
 }
 
 /** Each enabled frontend's controller over its own database (no connection is made yet). */
@@ -39,7 +44,7 @@ export function openControllers(config: Config, clock: Clock): Map<Frontend, Bas
   for (const frontend of config.frontends as Frontend[]) {
     const target = config.databases[frontend];
     if (!target) throw new Error(`no database target for ${frontend}`);
-    controllers.set(frontend, createDBController(frontend, openDatabase(target), clock));
+    controllers.set(frontend, createDBController(frontend, openDatabase(target, { queueLimit: config.limits.dbQueueLimit }), clock));
   }
   return controllers;
 }
@@ -61,6 +66,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     requestTimeoutMs: config.comfyTimeoutMs,
     intervalMs: config.poolCheckIntervalMs,
     downAfter: config.poolFailuresBeforeDown,
+    maxViewBytes: config.limits.maxViewBytes,
   });
   const hub = new TaskHub();
   const relay = config.redis
@@ -77,6 +83,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     logger,
     hub,
     sockets: new SocketRegistry(),
+    socketQuota: new SocketQuota({ address: config.limits.ws.perAddress, user: config.limits.ws.perUser }),
     upgradeWebSocket: options.upgradeWebSocket,
     workflows,
     pool,
@@ -85,6 +92,10 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
     maxUploadBytes: config.maxUploadBytes,
     corsOrigins: config.corsOrigins,
+    limits: config.limits,
+    rateLimits: createRateLimits(config.limits, { redisUrl: config.redis?.url, logger }),
+    getConnInfo: options.getConnInfo,
+    admission: new Admission(config.limits, pool, clock),
   };
   return {
     deps,
@@ -97,6 +108,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       tasks.close();
       pool.close();
       await relay?.close();
+      await deps.rateLimits.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));
     },
   };

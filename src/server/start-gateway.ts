@@ -1,3 +1,4 @@
+import type { GetConnInfo } from "hono/conninfo";
 import type { UpgradeWebSocket } from "hono/ws";
 import { createApp, type App } from "../app.ts";
 import type { Config } from "../config/config.ts";
@@ -14,9 +15,9 @@ export interface Gateway {
 }
 
 /** Everything both runtime entries do before they serve: config, deps, migrations, app. */
-export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket }): Promise<Gateway> {
+export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket; getConnInfo: GetConnInfo }): Promise<Gateway> {
   const config = loadConfigOrExit();
-  const built = await buildDeps(config, { upgradeWebSocket: options.upgradeWebSocket }).catch((error: unknown) => {
+  const built = await buildDeps(config, { upgradeWebSocket: options.upgradeWebSocket, getConnInfo: options.getConnInfo }).catch((error: unknown) => {
     if (!(error instanceof WorkflowConfigError)) throw error;
     console.error(`aipack: workflow template error: ${error.message}`);
     process.exit(1);

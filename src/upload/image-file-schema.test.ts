@@ -5,10 +5,12 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { imageFileSchema, parseImageUpload } from "./image-file-schema.ts";
 import { UploadError } from "./upload-error.ts";
 
-const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
-const webp = new TextEncoder().encode("RIFF\x04\x00\x00\x00WEBPVP8L");
-const options = { maxBytes: 64 };
+import { jpegOf, realPng, webpOf } from "../../test/support/image-fixtures.ts";
+
+const png = new Uint8Array(realPng(1, 1));
+const jpeg = new Uint8Array(jpegOf(2, 2));
+const webp = new Uint8Array(webpOf(3, 3));
+const options = { maxBytes: 1024 };
 
 async function refusal(value: unknown, maxBytes = options.maxBytes): Promise<UploadError> {
   const error = await parseImageUpload(value, { maxBytes }).catch((caught: unknown) => caught);
@@ -44,16 +46,16 @@ describe("parseImageUpload", () => {
   });
 
   it("refuses a file over the limit with 413, from its size alone", async () => {
-    const file = new File([new Uint8Array(65)], "big.png", { type: "image/png" });
+    const file = new File([new Uint8Array(1025)], "big.png", { type: "image/png" });
     const read = vi.spyOn(file, "arrayBuffer");
     const error = await refusal(file);
     expect(error).toMatchObject({ status: 413, code: "file_too_large", reason: "file_too_large" });
-    expect(error.message).toContain("64 bytes");
+    expect(error.message).toContain("1024 bytes");
     expect(read).not.toHaveBeenCalled();
   });
 
   it("accepts a file of exactly the limit", async () => {
-    const bytes = new Uint8Array(64);
+    const bytes = new Uint8Array(1024);
     bytes.set(png);
     await expect(parseImageUpload(new File([bytes], "a.png"), options)).resolves.toMatchObject({ kind: "png" });
   });
@@ -111,7 +113,7 @@ describe("imageFileSchema", () => {
     };
     const ok = await send(new Blob([webp], { type: "image/webp" }), "a.webp");
     expect(await ok.json()).toEqual({ kind: "webp", size: webp.byteLength });
-    const tooLarge = await send(new Blob([new Uint8Array(100)], { type: "image/png" }), "big.png");
+    const tooLarge = await send(new Blob([new Uint8Array(2000)], { type: "image/png" }), "big.png");
     expect(tooLarge.status).toBe(413);
     expect(await tooLarge.json()).toMatchObject({ error: { code: "file_too_large" } });
     const mismatch = await send(new Blob([png], { type: "image/webp" }), "a.webp");

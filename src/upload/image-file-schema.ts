@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkDecodedImage } from "./image-decoded.ts";
 import { declaredImageKind, imageKinds, sniffImageType, type ImageKind } from "./image-kinds.ts";
 import { UploadError, type UploadRejection } from "./upload-error.ts";
 
@@ -6,6 +7,8 @@ import { UploadError, type UploadRejection } from "./upload-error.ts";
 export interface ImageFileOptions {
   /** Largest accepted file, in bytes (MAX_UPLOAD_BYTES). */
   maxBytes: number;
+  /** Largest accepted width × height (MAX_IMAGE_PIXELS); unset: 25 MP. */
+  maxPixels?: number;
 }
 
 /** A checked upload: the bytes read once, and the format they really are. */
@@ -16,7 +19,12 @@ export interface ImageUpload {
   /** From the sniffed kind, never from the client. */
   contentType: (typeof imageKinds)[ImageKind]["contentType"];
   extension: (typeof imageKinds)[ImageKind]["extension"];
+  width: number;
+  height: number;
 }
+
+/** The default pixel limit: a 25 MP photo is more than any workflow here needs. */
+export const defaultMaxImagePixels = 25_000_000;
 
 /** The `params` every issue of imageFileSchema carries, so a caller can map it to a status. */
 export interface ImageIssueParams {
@@ -57,7 +65,9 @@ export function imageFileSchema(options: ImageFileOptions) {
     if (declared !== "unknown" && declared !== kind) {
       return refuse("type_mismatch", `the file is declared as ${value.type} but its content is ${kind}`);
     }
-    return { file: value, bytes, kind, ...imageKinds[kind] };
+    const decoded = checkDecodedImage(bytes, kind, options.maxPixels ?? defaultMaxImagePixels);
+    if (!decoded.ok) return refuse(decoded.reason, decoded.message);
+    return { file: value, bytes, kind, ...imageKinds[kind], width: decoded.width, height: decoded.height };
   });
 }
 
@@ -70,7 +80,8 @@ export function uploadErrorFrom(error: z.ZodError, field: string): UploadError {
 
 /**
  * Checks a multipart image field and returns the upload, or throws UploadError
- * (413 `file_too_large`, 415 `unsupported_media_type`, 400 `validation_failed`).
+ * (413 `file_too_large` / `image_too_large`, 415 `unsupported_media_type`, 400 `validation_failed` /
+ * `invalid_image`).
  */
 export async function parseImageUpload(value: unknown, options: ImageFileOptions & { field?: string }): Promise<ImageUpload> {
   const field = options.field ?? "image";

@@ -1,7 +1,7 @@
 import { AppError } from "../errors/app-error.ts";
 
 /** Why an upload was refused; more precise than the API error code, and sent in `details.reason`. */
-export type UploadRejection = "missing_file" | "empty_file" | "file_too_large" | "unsupported_media_type" | "type_mismatch";
+export type UploadRejection = "missing_file" | "empty_file" | "file_too_large" | "unsupported_media_type" | "type_mismatch" | "invalid_image" | "image_too_large";
 
 const codeOf = {
   missing_file: "validation_failed",
@@ -9,6 +9,8 @@ const codeOf = {
   file_too_large: "file_too_large",
   unsupported_media_type: "unsupported_media_type",
   type_mismatch: "unsupported_media_type",
+  invalid_image: "invalid_image",
+  image_too_large: "image_too_large",
 } as const satisfies Record<UploadRejection, AppError["code"]>;
 
 /**

@@ -48,3 +48,26 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("configuration secrets", () => {
+  const secret = "pa55-w0rd";
+
+  it("refuses a malformed DATABASE_URL_<FRONTEND> without printing its password", () => {
+    const attempt = () => loadConfig({ DATABASE_URL_LOGO: `mysql://root:${secret}@db:port/x` }, knownFrontends);
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/^DATABASE_URL_LOGO: not a valid URL/);
+    expect(() => attempt()).not.toThrow(new RegExp(secret));
+  });
+
+  it("takes credentials out of COMFY_SERVERS URLs and keeps them as Basic auth", () => {
+    const [server] = loadConfig({ COMFY_SERVERS: `gpu1=http://aipack:${secret}@10.0.0.5:8188` }, knownFrontends).comfyServers;
+    expect(server?.url).toBe("http://10.0.0.5:8188");
+    expect(Buffer.from(server?.basicAuth ?? "", "base64").toString()).toBe(`aipack:${secret}`);
+  });
+
+  it("refuses a bad COMFY_SERVERS entry without printing its credentials", () => {
+    const attempt = () => loadConfig({ COMFY_SERVERS: `gpu1=ftp://aipack:${secret}@10.0.0.5:8188` }, knownFrontends);
+    expect(attempt).toThrow(/^COMFY_SERVERS: /);
+    expect(() => attempt()).not.toThrow(new RegExp(secret));
+  });
+});

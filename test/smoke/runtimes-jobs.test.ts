@@ -11,6 +11,7 @@ import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../s
 import { freePort } from "../support/test-server.ts";
 import { expectMonotonicProgressAndSameResult, expectProductOwnerFlow, txt2imgParams } from "../support/watch-flow.ts";
 import { openProgressClient } from "../support/ws-client.ts";
+import { relaxedLimitsEnv } from "../support/relaxed-limits.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const runtimes: Runtime[] = ["node", "bun"];
@@ -91,7 +92,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       expect(await first.stop("SIGTERM")).toBe(0);
 
       // Read the row as the stopped process left it: shutdown must not have ended the job.
-      const config = loadConfig({ ...data.env, COMFY_SERVERS: fake.url }, knownFrontends);
+      const config = loadConfig({ ...relaxedLimitsEnv, ...data.env, COMFY_SERVERS: fake.url }, knownFrontends);
       const logo = openControllers(config, systemClock).get("logo")!;
       try {
         expect((await logo.getTask(taskId))?.status).toBe("running");

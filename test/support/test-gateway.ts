@@ -5,12 +5,13 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
 import type { DialectCase } from "./dialects.ts";
+import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
 export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
   const { env, cleanup } = dialect.env();
   onTestFinished(cleanup);
-  const config: Config = loadConfig({ ...env, ...extraEnv }, knownFrontends);
+  const config: Config = loadConfig({ ...relaxedLimitsEnv, ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
   const built = await buildDeps(config, { logger });
   onTestFinished(() => built.close());

@@ -1,5 +1,6 @@
 import net, { type AddressInfo } from "node:net";
 import { serve, upgradeWebSocket } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { onTestFinished } from "vitest";
 import { WebSocketServer } from "ws";
 import { createApp } from "../../src/app.ts";
@@ -7,7 +8,9 @@ import { loadConfig } from "../../src/config/config.ts";
 import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
+import { nodeServerOptions } from "../../src/server/node-server-options.ts";
 import type { DialectCase } from "./dialects.ts";
+import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
 /**
  * The gateway served in-process on a random port, over real HTTP and WebSocket, as the Node entry
@@ -22,15 +25,15 @@ export async function startTestServer(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
-    { PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ...data.env, ...env },
+    { ...relaxedLimitsEnv, PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ...data.env, ...env },
     knownFrontends,
   );
   const logger = memoryLogger();
-  const built = await buildDeps(config, { logger, upgradeWebSocket });
-  const wss = new WebSocketServer({ noServer: true });
+  const built = await buildDeps(config, { logger, upgradeWebSocket, getConnInfo });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.ws.maxPayload });
   const app = createApp(built.deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", websocket: { server: wss } }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", websocket: { server: wss }, serverOptions: nodeServerOptions(config.limits) }, () => resolve(started));
   });
   await built.relayReady;
   await built.deps.pool.refresh();

@@ -1,0 +1,25 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./app-env.ts";
+import { AppError } from "../errors/app-error.ts";
+
+/** Methods whose bodies the API never reads: their frontend and ids come from the path and query. */
+export const bodilessMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
+
+/**
+ * Bounds every request body the API may read: none is read on GET/HEAD/DELETE/OPTIONS, and the
+ * others (JSON) stop at `maxBytes` while streaming, before anything parses them. The upload route
+ * (`skip`) brings its own, larger limit.
+ */
+export function boundBodies(options: { maxBytes: number; skip: (c: Context<AppEnv>) => boolean }): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: options.maxBytes,
+    onError: () => {
+      throw new AppError("body_too_large", `The request body is larger than ${options.maxBytes} bytes`);
+    },
+  });
+  return async function boundBodiesMiddleware(c, next) {
+    if (bodilessMethods.has(c.req.method) || options.skip(c)) return next();
+    return limit(c, next);
+  };
+}
