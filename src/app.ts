@@ -5,6 +5,8 @@ import type { AppEnv } from "./middleware/app-env.ts";
 import { notFound, onError } from "./middleware/on-error.ts";
 import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { accessLog } from "./middleware/access-log.ts";
+import { createMetricsRouter } from "./routes/metrics.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
@@ -21,7 +23,7 @@ const publicDir = fileURLToPath(new URL("../public", import.meta.url));
 /** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.use(requestId(), injectDeps(deps));
+  app.use(requestId(), injectDeps(deps), accessLog());
   app.onError(onError);
   app.notFound(notFound);
   // CORS only on the REST routes: the ws upgrade must not get header-changing middleware.
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps) {
     app.use("/api/*", async (c, next) => (c.req.path === "/api/ws" ? next() : rest(c, next)));
   }
   app.route("/", createHealthRouter());
+  app.route("/metrics", createMetricsRouter(deps.metricsToken));
   app.route("/api/users", createUsersRouter());
   app.route("/api/workflows", createWorkflowsRouter());
   app.route("/api/servers", createServersRouter());

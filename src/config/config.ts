@@ -33,6 +33,8 @@ export interface Config {
   redis?: { url: string; channel: string };
   workflowsDir: string;
   storage: StorageConfig;
+  metricsToken?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -68,7 +70,7 @@ function databaseTargets(
 
 function storageConfig(env: z.infer<typeof envSchema>, publicBaseUrl: string): StorageConfig {
   if (env.STORAGE === "local") {
-    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl };
+    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl, minFreeBytes: env.STORAGE_MIN_FREE_BYTES };
   }
   const required = ["OSS_REGION", "OSS_BUCKET", "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"] as const;
   const missing = required.find((name) => !env[name]);
@@ -130,5 +132,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
+    metricsToken: env.METRICS_TOKEN,
+    logLevel: env.LOG_LEVEL,
   };
 }

@@ -44,6 +44,11 @@ export const envSchema = z.object({
   REDIS_URL: z.url().refine((url) => /^rediss?:\/\//.test(url), "must be a redis:// URL").optional(),
   REDIS_CHANNEL: z.string().min(1).max(200).default("aipack:task-events"),
   STORAGE: z.enum(["local", "oss"]).default("local"),
+  /** Local storage: /readyz says not ready while the disk has less free space than this. */
+  STORAGE_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+  /** The bearer token Prometheus sends to /metrics; unset keeps /metrics shut. */
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   OSS_REGION: z.string().min(1).optional(),
   OSS_BUCKET: z.string().min(1).optional(),
   OSS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -55,7 +60,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values never appear in an error message. */
-export const secretVariables = new Set(["OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
+export const secretVariables = new Set(["METRICS_TOKEN", "OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
 
 /** Per-frontend database URL overrides: DATABASE_URL_STYLE=mysql://.../other_db. */
 export function frontendDatabaseOverrides(env: Record<string, string | undefined>): Map<string, string> {

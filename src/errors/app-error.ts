@@ -6,6 +6,7 @@ export const errorStatus = {
   validation_failed: 400,
   unknown_frontend: 400,
   comfy_validation_failed: 400,
+  unauthorized: 401,
   not_found: 404,
   conflict: 409,
   file_too_large: 413,

@@ -8,7 +8,10 @@ import { TaskService } from "../tasks/task-service.ts";
 import { LiveTasks } from "../tasks/live-tasks.ts";
 import { TaskHub } from "../realtime/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
-import { consoleLogger, type Logger } from "../lib/logger.ts";
+import { cachedCheck } from "../lib/cached-check.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
+import { Metrics } from "../lib/metrics.ts";
+import { collectLiveGauges, poolEventObserver } from "./observe.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
@@ -31,7 +34,12 @@ export interface BuildOptions {
   clock?: Clock;
   logger?: Logger;
   upgradeWebSocket?: UpgradeWebSocket;
+  /** Node process metrics (memory, event-loop lag, GC) on /metrics; the runtime entries turn them on. */
+  processMetrics?: boolean;
 }
+
+/** How long a storage readiness probe (a write and a delete) is reused. */
+const storageCheckTtlMs = 5_000;
 
 /** Each enabled frontend's controller over its own database (no connection is made yet). */
 export function openControllers(config: Config, clock: Clock): Map<Frontend, BaseDBController> {
@@ -50,7 +58,8 @@ export function openControllers(config: Config, clock: Clock): Map<Frontend, Bas
  */
 export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<BuiltDeps> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
   const controllers = openControllers(config, clock);
   const storage = createStorage(config.storage);
@@ -61,6 +70,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     requestTimeoutMs: config.comfyTimeoutMs,
     intervalMs: config.poolCheckIntervalMs,
     downAfter: config.poolFailuresBeforeDown,
+    onEvent: poolEventObserver(logger, metrics),
   });
   const hub = new TaskHub();
   const relay = config.redis
@@ -71,12 +81,17 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
   );
+  const sockets = new SocketRegistry();
+  collectLiveGauges(metrics, pool, sockets);
   const deps: AppDeps = {
     controllers,
     clock,
     logger,
+    metrics,
+    metricsToken: config.metricsToken,
+    storageReady: cachedCheck(() => storage.check(), storageCheckTtlMs),
     hub,
-    sockets: new SocketRegistry(),
+    sockets,
     upgradeWebSocket: options.upgradeWebSocket,
     workflows,
     pool,

@@ -28,7 +28,8 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
     const timer = setTimeout(() => reject(new Error(`${runtime} gateway did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);
+      const line = output.split("\n").find((text) => text.includes('"message":"aipack listening"'));
+      const match = line ? /"port":(\d+)/.exec(line) : null;
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(Number(match[1]));
