@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, mkdir, rename, rm, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomId } from "../lib/ids.ts";
-import { newObjectKey } from "./keys.ts";
+import { objectKeyFor } from "./keys.ts";
 import { StorageUnavailableError, type Storage } from "./storage.ts";
 
 /** Options of the local-disk store. */
@@ -26,7 +26,7 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
 
   return {
     async put(input) {
-      const key = newObjectKey(input);
+      const key = objectKeyFor(input);
       const file = path.join(root, ...key.split("/"));
       // Write then rename: a crash mid-write never leaves a truncated file under a real key.
       const temporary = `${file}.${randomId(6)}.tmp`;
