@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTestServer } from "../support/test-server.ts";
-import { expectCleanEnd, readTask, settled, submitMany } from "./fault-support.ts";
+import { createUser, submitTask } from "../support/task-client.ts";
+import { expectCleanEnd, image, readTask, settled, submitMany, userTasks } from "./fault-support.ts";
 
 // Faults of a ComfyUI server, injected for real on the fake (a real HTTP + WebSocket server).
 describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
@@ -59,13 +60,10 @@ describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
     const fake = await fakeForTest();
     const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}` });
     fake.setOptions({ garbage: true });
-    const { createUser, submitTask } = await import("../support/task-client.ts");
     const userId = await createUser(gw.url, "style", "garbage-submit");
-    const { image } = await import("./fault-support.ts");
     const res = await submitTask(gw.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(res.status).toBe(503);
     expect((await res.json()).error.code).toBe("comfy_unavailable");
-    const photos = await (await fetch(`${gw.url}/api/photos?frontend=style&userId=${userId}`)).json();
-    expect(photos.photos ?? photos.items ?? []).toEqual([]);
+    expect(await userTasks(gw.url, userId)).toEqual([]);
   });
 });
