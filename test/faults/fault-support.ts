@@ -81,3 +81,10 @@ export async function userTasks(baseUrl: string, userId: string, frontend = "sty
   expect(res.status).toBe(200);
   return ((await res.json()) as { items: Array<{ id: string; status: string }> }).items;
 }
+
+/** Waits until a freshly started gateway has seen a ComfyUI server up (its first check ran). */
+export async function serverUp(baseUrl: string): Promise<void> {
+  await expect
+    .poll(async () => ((await (await fetch(`${baseUrl}/api/servers`)).json()) as { summary: { available: number } }).summary.available, { timeout: 30_000, interval: 100 })
+    .toBeGreaterThan(0);
+}
