@@ -77,7 +77,7 @@ export async function expectCleanEnd(baseUrl: string, tasks: TaskAnswer[], dataD
 
 /** A user's tasks as the API lists them (newest first, first page). */
 export async function userTasks(baseUrl: string, userId: string, frontend = "style"): Promise<Array<{ id: string; status: string }>> {
-  const res = await fetch(`${baseUrl}/api/photos?frontend=${frontend}&userId=${userId}`);
+  const res = await fetch(`${baseUrl}/api/tasks?frontend=${frontend}&userId=${userId}`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { items: Array<{ id: string; status: string }> }).items;
 }
