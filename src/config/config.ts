@@ -34,6 +34,8 @@ export interface Config {
   workflowsDir: string;
   storage: StorageConfig;
   metricsToken?: string;
+  reconcileIntervalMs: number;
+  leaseTtlMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -133,6 +135,8 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
     metricsToken: env.METRICS_TOKEN,
+    reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    leaseTtlMs: env.LEASE_TTL_MS,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -35,6 +35,10 @@ export const envSchema = z.object({
   COMFY_LOST_AFTER_MS: z.coerce.number().int().positive().default(30_000),
   /** How long one upstream /queue answer serves every client poll of that server. */
   QUEUE_READ_WINDOW_MS: z.coerce.number().int().min(0).default(500),
+  /** How often the background reconciler sweeps unfinished tasks (jittered ±20 %). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  /** Several replicas: a replica whose lease (renewed in Redis) is older than this is taken for gone, and its tasks adopted. */
+  LEASE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
   /** Node: how often progress sockets are pinged; one missed pong drops the socket. Bun: idle timeout is twice this. */
   WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),

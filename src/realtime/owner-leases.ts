@@ -29,10 +29,14 @@ export function redisOwnerLeases(options: { url: string; namespace: string; gate
   const client = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   client.on("error", (error: Error) => options.logger.warn("redis lease error", { error: error.message }));
   const key = (gatewayId: string) => `${options.namespace}:lease:${gatewayId}`;
+  const renew = async () => {
+    await client.set(key(options.gatewayId), String(Date.now()), "PX", options.ttlMs);
+  };
+  // Renewed on a timer of its own, three times per TTL: a slow sweep never lets a live lease lapse.
+  const timer = setInterval(() => void renew().catch(() => undefined), Math.max(50, Math.floor(options.ttlMs / 3)));
+  timer.unref();
   return {
-    async renew() {
-      await client.set(key(options.gatewayId), String(Date.now()), "PX", options.ttlMs);
-    },
+    renew,
     async lapsed(owners) {
       if (owners.length === 0) return [];
       try {
@@ -43,6 +47,7 @@ export function redisOwnerLeases(options: { url: string; namespace: string; gate
       }
     },
     async close() {
+      clearInterval(timer);
       // A clean stop hands the tasks over at once instead of after the TTL.
       await client.del(key(options.gatewayId)).catch(() => undefined);
       await client.quit().catch(() => undefined);

@@ -12,6 +12,7 @@ import { cachedCheck } from "../lib/cached-check.ts";
 import { createLogger, type Logger } from "../lib/logger.ts";
 import { Metrics } from "../lib/metrics.ts";
 import { collectLiveGauges, poolEventObserver } from "./observe.ts";
+import { redisOwnerLeases, soleReplica } from "../realtime/owner-leases.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
@@ -77,9 +78,13 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     ? createRedisRelay({ ...config.redis, origin: `${gatewayId}:${randomId(6)}`, hub, logger })
     : null;
   if (relay) hub.useRelay(relay);
+  // Several replicas share Redis: leases there tell which are alive (no table, no migration).
+  const leases = config.redis
+    ? redisOwnerLeases({ url: config.redis.url, namespace: config.redis.channel, gatewayId, ttlMs: config.leaseTtlMs, logger })
+    : soleReplica;
   const tasks = new TaskService(
-    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger },
-    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
+    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics },
+    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs, reconcileIntervalMs: config.reconcileIntervalMs, leases },
   );
   const sockets = new SocketRegistry();
   collectLiveGauges(metrics, pool, sockets);
@@ -110,6 +115,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     },
     close: async () => {
       tasks.close();
+      await leases.close();
       pool.close();
       await relay?.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));
