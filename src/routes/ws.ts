@@ -20,7 +20,7 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
   return new Hono<AppEnv>().get(
     "/",
     upgradeWebSocket((c) => {
-      const { controllers, hub, sockets, logger } = c.get("deps");
+      const { controllers, hub, sockets, logger, metrics } = c.get("deps");
       const query = wsQuerySchema.safeParse(c.req.query());
       const frontend = query.success ? query.data.frontend : undefined;
       const db = frontend && isKnownFrontend(frontend) ? controllers.get(frontend) : undefined;
@@ -34,7 +34,8 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
             return refuse(socket, { code: "unknown_frontend", message });
           }
-          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger);
+          const relayed = (kind: "event" | "preview") => metrics.wsMessages.inc({ kind });
+          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, relayed);
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
         },
         onMessage(event) {
