@@ -58,7 +58,8 @@ export class BackgroundReconciler {
   private async sweep(): Promise<void> {
     this.counts = new Map();
     await this.parts.leases.renew().catch((error: unknown) => this.ctx.logger.warn("could not renew this replica's lease", { error: String(error) }));
-    await Promise.all(this.parts.finisher.unrecorded().map((task) => this.act("retried_end", this.parts.finisher.retryUnrecorded(task))));
+    const unrecorded = this.parts.finisher.unrecorded().slice(0, this.options.batch);
+    await Promise.all(unrecorded.map((task) => this.act("retried_end", this.parts.finisher.retryUnrecorded(task))));
     await this.retryDoubtful();
     for (const task of this.unheard) {
       if (this.ctx.live.byTaskKey(task.frontend, task.taskId) !== task) this.unheard.delete(task);
@@ -78,9 +79,13 @@ export class BackgroundReconciler {
   /** Tasks whose server did not answer a reconcile: again, or failed once it stayed away too long. */
   private async retryDoubtful(): Promise<void> {
     const now = Date.now();
-    for (const [task, since] of this.parts.watch.inDoubt()) {
+    // One unanswered read per server and sweep: a hanging server does not hold the sweep for each of its tasks.
+    const silent = new Set<string>();
+    for (const [task, since] of this.parts.watch.inDoubt().slice(0, this.options.batch)) {
       if (now - since < this.options.lostAfterMs) {
+        if (silent.has(task.serverId)) continue;
         await this.act("reconciled", this.parts.watch.reconcile(task));
+        if (this.parts.watch.inDoubt().some(([doubtful]) => doubtful === task)) silent.add(task.serverId);
         continue;
       }
       const message = `The ComfyUI server ${task.serverId} did not answer about this task for ${Math.round((now - since) / 1000)} s`;

@@ -20,9 +20,9 @@ describe("the access log", () => {
 
   it("logs the route pattern, so ids and query strings (tokens) stay out", async () => {
     const { app, logger } = await createTestGateway(sqlite);
-    await app.request("/api/photos/photo-123?frontend=style&token=secret-abc", { headers: { "x-request-id": "req-1" } });
+    await app.request("/api/tasks/photo-123?frontend=style&token=secret-abc", { headers: { "x-request-id": "req-1" } });
     const line = logger.entries.find((entry) => entry.message === "request");
-    expect(line?.fields).toMatchObject({ route: "/api/photos/:id", status: 404, requestId: "req-1" });
+    expect(line?.fields).toMatchObject({ route: "/api/tasks/:id", status: 404, requestId: "req-1" });
     expect(JSON.stringify(logger.entries)).not.toMatch(/secret-abc|photo-123/);
   });
 
