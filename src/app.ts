@@ -8,6 +8,8 @@ import { injectDeps } from "./middleware/inject-deps.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { accessLog } from "./middleware/access-log.ts";
+import { createMetricsRouter } from "./routes/metrics.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
@@ -24,7 +26,7 @@ const publicDir = fileURLToPath(new URL("../public", import.meta.url));
 /** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.use(requestId(), injectDeps(deps), securityHeaders());
+  app.use(requestId(), injectDeps(deps), accessLog(), securityHeaders());
   // Uploads bring their own larger limit and deadline (routes/tasks.ts); every other body is small.
   const isUpload = (c: Context<AppEnv>) => c.req.method === "POST" && c.req.path === "/api/tasks";
   // Budgets are spent before any body is read, so a refused client costs no parsing.
@@ -40,6 +42,7 @@ export function createApp(deps: AppDeps) {
     app.use("/api/*", async (c, next) => (c.req.path === "/api/ws" ? next() : rest(c, next)));
   }
   app.route("/", createHealthRouter());
+  app.route("/metrics", createMetricsRouter(deps.metricsToken));
   app.route("/api/users", createUsersRouter());
   app.route("/api/workflows", createWorkflowsRouter());
   app.route("/api/servers", createServersRouter());

@@ -35,6 +35,10 @@ export interface Config {
   workflowsDir: string;
   storage: StorageConfig;
   limits: Limits;
+  metricsToken?: string;
+  reconcileIntervalMs: number;
+  leaseTtlMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -73,7 +77,7 @@ function databaseTargets(
 
 function storageConfig(env: z.infer<typeof envSchema>, publicBaseUrl: string): StorageConfig {
   if (env.STORAGE === "local") {
-    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl };
+    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl, minFreeBytes: env.STORAGE_MIN_FREE_BYTES };
   }
   const required = ["OSS_REGION", "OSS_BUCKET", "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"] as const;
   const missing = required.find((name) => !env[name]);
@@ -136,5 +140,9 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
     limits: limitsFrom(env, source),
+    metricsToken: env.METRICS_TOKEN,
+    reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    leaseTtlMs: env.LEASE_TTL_MS,
+    logLevel: env.LOG_LEVEL,
   };
 }

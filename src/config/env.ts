@@ -36,6 +36,10 @@ export const envSchema = z.object({
   COMFY_LOST_AFTER_MS: z.coerce.number().int().positive().default(30_000),
   /** How long one upstream /queue answer serves every client poll of that server. */
   QUEUE_READ_WINDOW_MS: z.coerce.number().int().min(0).default(500),
+  /** How often the background reconciler sweeps unfinished tasks (jittered ±20 %). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  /** Several replicas: a replica whose lease (renewed in Redis) is older than this is taken for gone, and its tasks adopted. */
+  LEASE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
   /** Node: how often progress sockets are pinged; one missed pong drops the socket. Bun: idle timeout is twice this. */
   WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
@@ -45,6 +49,11 @@ export const envSchema = z.object({
   REDIS_URL: z.url().refine((url) => /^rediss?:\/\//.test(url), "must be a redis:// URL").optional(),
   REDIS_CHANNEL: z.string().min(1).max(200).default("aipack:task-events"),
   STORAGE: z.enum(["local", "oss"]).default("local"),
+  /** Local storage: /readyz says not ready while the disk has less free space than this. */
+  STORAGE_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+  /** The bearer token Prometheus sends to /metrics; unset keeps /metrics shut. */
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   OSS_REGION: z.string().min(1).optional(),
   OSS_BUCKET: z.string().min(1).optional(),
   OSS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -57,7 +66,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values never appear in an error message. */
-export const secretVariables = new Set(["OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
+export const secretVariables = new Set(["METRICS_TOKEN", "OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
 
 /** Per-frontend database URL overrides: DATABASE_URL_STYLE=mysql://.../other_db. */
 export function frontendDatabaseOverrides(env: Record<string, string | undefined>): Map<string, string> {

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
@@ -236,6 +236,32 @@ export abstract class BaseDBController {
     const last = items.at(-1);
     const nextCursor = rows.length > options.limit && last ? encodeCursor(last) : null;
     return { items, nextCursor };
+  }
+
+  /**
+   * Unfinished tasks of every replica, least recently touched first and at most `limit`: what the
+   * background reconciler looks at (it adopts those of replicas whose lease lapsed).
+   */
+  async listUnfinishedTasksOfAll(limit: number): Promise<TaskRow[]> {
+    return this.db
+      .select()
+      .from(this.photos)
+      .where(inArray(this.photos.status, ["queued", "running"]))
+      .orderBy(asc(this.photos.updatedAt))
+      .limit(limit);
+  }
+
+  /**
+   * Hands an unfinished task over from a replica that is gone (`from`) to `to`. Guarded on the
+   * owner, so of several live replicas exactly one adopts it; false when another did, or it ended.
+   */
+  async adoptTask(id: string, from: string | null, to: string): Promise<boolean> {
+    const owner = from === null ? isNull(this.photos.gatewayId) : eq(this.photos.gatewayId, from);
+    const result: unknown = await this.db
+      .update(this.photos)
+      .set({ gatewayId: to, updatedAt: this.clock.now() })
+      .where(and(eq(this.photos.id, id), inArray(this.photos.status, ["queued", "running"]), owner));
+    return affectedRows(result) > 0;
   }
 
   /**

@@ -7,6 +7,7 @@ export const errorStatus = {
   unknown_frontend: 400,
   comfy_validation_failed: 400,
   invalid_image: 400,
+  unauthorized: 401,
   not_found: 404,
   request_timeout: 408,
   conflict: 409,

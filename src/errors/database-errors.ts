@@ -14,6 +14,11 @@ const unavailableCodes = new Set([
   "SQLITE_CANTOPEN",
   "SQLITE_BUSY",
   "SQLITE_READONLY",
+  // A full disk: nothing the client can fix, and it passes once space is freed.
+  "SQLITE_FULL",
+  "SQLITE_IOERR",
+  "ER_RECORD_FILE_FULL",
+  "ER_DISK_FULL",
 ]);
 
 function codeOf(error: unknown): string | undefined {

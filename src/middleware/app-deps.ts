@@ -9,6 +9,7 @@ import type { TaskService } from "../tasks/task-service.ts";
 import type { TaskHub } from "../realtime/task-hub.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { ComfyPool } from "../pool/server-pool.ts";
 import type { SocketQuota } from "../realtime/socket-quota.ts";
 import type { SocketRegistry } from "../realtime/socket-registry.ts";
@@ -21,6 +22,11 @@ export interface AppDeps {
   controllers: ReadonlyMap<Frontend, BaseDBController>;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
+  /** The bearer token that opens /metrics; unset keeps it shut. */
+  metricsToken?: string;
+  /** Readiness of the file store, cached for a few seconds (a probe write and delete, free space). */
+  storageReady: () => Promise<void>;
   workflows: WorkflowCatalog;
   /** The ComfyUI servers, their health, and which one takes the next task. */
   pool: ComfyPool;

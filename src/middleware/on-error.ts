@@ -22,6 +22,7 @@ export function onError(error: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId");
   const known = toAppError(error);
   if (known) {
+    if (known.status === 429 || known.status === 503) c.get("deps")?.metrics.refusals.inc({ code: known.code });
     if (known.status >= 500) c.get("deps")?.logger.warn(known.message, { requestId, code: known.code, cause: String(known.cause ?? "") });
     if (known.retryAfterSeconds !== undefined) c.header("Retry-After", String(known.retryAfterSeconds));
     const body: ErrorBody = { error: { code: known.code, message: known.message, requestId } };

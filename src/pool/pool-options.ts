@@ -8,6 +8,13 @@ export interface PoolTimers {
   clearTimeout(handle: unknown): void;
 }
 
+/** What the pool tells its owner (for logs and metrics): servers going up or down, streams dropping and coming back. */
+export type PoolEvent =
+  | { type: "server-up"; server: string; latencyMs: number | null }
+  | { type: "server-down"; server: string; failedCheck: "host" | "port" | "api"; error: string; consecutiveFailures: number }
+  | { type: "stream-lost"; server: string; reason: string }
+  | { type: "stream-back"; server: string; downMs: number };
+
 /** Pool configuration; everything but `servers` has a default. */
 export interface ComfyPoolOptions {
   servers: ServerEntryInput[];
@@ -30,6 +37,8 @@ export interface ComfyPoolOptions {
   maxViewBytes?: number;
   WebSocketImpl?: WebSocketConstructor;
   stream?: { minBackoffMs?: number; maxBackoffMs?: number };
+  /** Told of every state change; never throws into the pool. */
+  onEvent?: (event: PoolEvent) => void;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { PoolSnapshot } from "./schemas.ts";
 import { serverId, serverListSchema } from "./server-list.ts";
 import { ServerRecord } from "./server-record.ts";
 
-export { checkTimeoutFor, type ComfyPoolOptions, type PoolTimers } from "./pool-options.ts";
+export { checkTimeoutFor, type ComfyPoolOptions, type PoolEvent, type PoolTimers } from "./pool-options.ts";
 
 /** The server `pick` chose. */
 export interface PickedServer {
@@ -152,6 +152,8 @@ export class ComfyPool {
       stream.on((event) => {
         if (event.type === "status") record.load.fromStatus(event.data.status.exec_info.queue_remaining, this.now());
         if (event.type === "reconnected") void this.learnServer(record);
+        if (event.type === "disconnected") this.options.onEvent?.({ type: "stream-lost", server: id, reason: event.reason });
+        if (event.type === "reconnected") this.options.onEvent?.({ type: "stream-back", server: id, downMs: event.downMs });
       });
       this.streams.set(id, stream);
       stream.start();
@@ -178,7 +180,14 @@ export class ComfyPool {
     const api = reach.port.ok
       ? await probeApi(record.probeClient, this.now)
       : { check: { ok: false, error: "skipped: port not reachable" }, stats: null, queue: null, latencyMs: null };
+    const before = record.state;
     const cameUp = record.record(reach, api, startedAt, this.now(), this.options.downAfter ?? 2);
+    if (cameUp) this.options.onEvent?.({ type: "server-up", server: record.id, latencyMs: record.latencyMs });
+    if (before !== "down" && record.state === "down") {
+      const failedCheck = !reach.host.ok ? "host" : !reach.port.ok ? "port" : "api";
+      const error = record.checks[failedCheck].error ?? "check failed";
+      this.options.onEvent?.({ type: "server-down", server: record.id, failedCheck, error, consecutiveFailures: record.consecutiveFailures });
+    }
     if (cameUp) await this.learnServer(record);
   }
 

@@ -24,6 +24,8 @@ export class ClientSender {
   constructor(
     private readonly socket: WSContext,
     private readonly limits: SenderLimits = defaultSenderLimits,
+    /** Told of every frame handed to the socket (for the relayed-messages metric). */
+    private readonly onSent: (kind: "event" | "preview") => void = () => undefined,
   ) {}
 
   private open(): boolean {
@@ -51,6 +53,7 @@ export class ClientSender {
     }
     if ("taskId" in message && message.taskId !== undefined) this.flush(message.taskId);
     this.socket.send(JSON.stringify(message));
+    this.onSent("event");
   }
 
   /** Sends the held-back progress of a task first, so order per task is kept. */
@@ -59,6 +62,7 @@ export class ClientSender {
     if (!held) return;
     this.heldBack.delete(taskId);
     this.socket.send(JSON.stringify(held));
+    this.onSent("event");
   }
 
   /** Drops what is held back for a task the client stopped following. */
@@ -74,5 +78,6 @@ export class ClientSender {
     }
     const frame = encodeClientPreview(taskId, format, bytes);
     this.socket.send(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer);
+    this.onSent("preview");
   }
 }

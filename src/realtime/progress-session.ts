@@ -36,8 +36,9 @@ export class ProgressSession {
     private readonly wantsPreviews: boolean,
     private readonly logger: Logger,
     limits?: SenderLimits,
+    onSent?: (kind: "event" | "preview") => void,
   ) {
-    this.sender = new ClientSender(socket, limits);
+    this.sender = new ClientSender(socket, limits, onSent);
   }
 
   /** Tasks followed right now (including those whose row is still being read). */

@@ -10,12 +10,22 @@ function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   ]);
 }
 
-/** Liveness (the process answers) and readiness (every frontend database answers). */
+async function storageState(check: () => Promise<void>): Promise<{ ok: boolean; message?: string }> {
+  try {
+    await withTimeout(check(), readyTimeoutMs);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Liveness (the process answers) and readiness (every frontend database answers, storage takes writes). */
 export function createHealthRouter() {
   return new Hono<AppEnv>()
     .get("/healthz", (c) => c.json({ status: "ok" }))
     .get("/readyz", async (c) => {
-      const { controllers } = c.get("deps");
+      const { controllers, storageReady } = c.get("deps");
+      const storageCheck = storageState(storageReady);
       const checks = await Promise.all(
         [...controllers].map(async ([frontend, controller]) => {
           try {
@@ -28,14 +38,13 @@ export function createHealthRouter() {
       );
       const down = checks.filter((check) => !check.ok).map((check) => check.frontend);
       const databases = Object.fromEntries(checks.map((check) => [check.frontend, check.ok ? "ok" : "unavailable"]));
-      if (down.length === 0) return c.json({ status: "ready", databases });
-      return c.json(
-        {
-          status: "unavailable",
-          databases,
-          error: { code: "database_unavailable", message: `Database not answering for: ${down.join(", ")}` },
-        },
-        503,
-      );
+      const storage = await storageCheck;
+      const states = { databases, storage: storage.ok ? "ok" : "unavailable" };
+      if (down.length === 0 && storage.ok) return c.json({ status: "ready", ...states });
+      const error =
+        down.length > 0
+          ? { code: "database_unavailable", message: `Database not answering for: ${down.join(", ")}` }
+          : { code: "storage_unavailable", message: storage.message ?? "File storage is unavailable" };
+      return c.json({ status: "unavailable", ...states, error }, 503);
     });
 }

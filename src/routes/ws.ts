@@ -24,7 +24,7 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
   return new Hono<AppEnv>().get(
     "/",
     upgradeWebSocket((c) => {
-      const { controllers, hub, sockets, logger, socketQuota, limits, getConnInfo } = c.get("deps");
+      const { controllers, hub, sockets, logger, socketQuota, limits, getConnInfo, metrics } = c.get("deps");
       messageBudget ??= new RateLimiterMemory({ points: limits.ws.messagesPerSecond, duration: 1, keyPrefix: "ws-messages" });
       const budget = messageBudget;
       const query = wsQuerySchema.safeParse(c.req.query());
@@ -49,7 +49,8 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
             return refuse(socket, { code: "unknown_frontend", message });
           }
-          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger);
+          const relayed = (kind: "event" | "preview") => metrics.wsMessages.inc({ kind });
+          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, relayed);
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
         },
         onMessage(event) {

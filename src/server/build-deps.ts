@@ -11,7 +11,11 @@ import { TaskService } from "../tasks/task-service.ts";
 import { LiveTasks } from "../tasks/live-tasks.ts";
 import { TaskHub } from "../realtime/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
-import { consoleLogger, type Logger } from "../lib/logger.ts";
+import { cachedCheck } from "../lib/cached-check.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
+import { Metrics } from "../lib/metrics.ts";
+import { collectLiveGauges, poolEventObserver } from "./observe.ts";
+import { redisOwnerLeases, soleReplica } from "../realtime/owner-leases.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketQuota } from "../realtime/socket-quota.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
@@ -36,7 +40,12 @@ export interface BuildOptions {
   logger?: Logger;
   upgradeWebSocket?: UpgradeWebSocket;
   getConnInfo?: GetConnInfo;
+  /** Node process metrics (memory, event-loop lag, GC) on /metrics; the runtime entries turn them on. */
+  processMetrics?: boolean;
 }
+
+/** How long a storage readiness probe (a write and a delete) is reused. */
+const storageCheckTtlMs = 5_000;
 
 /** Each enabled frontend's controller over its own database (no connection is made yet). */
 export function openControllers(config: Config, clock: Clock): Map<Frontend, BaseDBController> {
@@ -55,7 +64,8 @@ export function openControllers(config: Config, clock: Clock): Map<Frontend, Bas
  */
 export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<BuiltDeps> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
   const controllers = openControllers(config, clock);
   const storage = createStorage(config.storage);
@@ -67,22 +77,32 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     intervalMs: config.poolCheckIntervalMs,
     downAfter: config.poolFailuresBeforeDown,
     maxViewBytes: config.limits.maxViewBytes,
+    onEvent: poolEventObserver(logger, metrics),
   });
   const hub = new TaskHub();
   const relay = config.redis
     ? createRedisRelay({ ...config.redis, origin: `${gatewayId}:${randomId(6)}`, hub, logger })
     : null;
   if (relay) hub.useRelay(relay);
+  // Several replicas share Redis: leases there tell which are alive (no table, no migration).
+  const leases = config.redis
+    ? redisOwnerLeases({ url: config.redis.url, namespace: config.redis.channel, gatewayId, ttlMs: config.leaseTtlMs, logger })
+    : soleReplica;
   const tasks = new TaskService(
-    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger },
-    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
+    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics },
+    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs, reconcileIntervalMs: config.reconcileIntervalMs, leases },
   );
+  const sockets = new SocketRegistry();
+  collectLiveGauges(metrics, pool, sockets);
   const deps: AppDeps = {
     controllers,
     clock,
     logger,
+    metrics,
+    metricsToken: config.metricsToken,
+    storageReady: cachedCheck(() => storage.check(), storageCheckTtlMs),
     hub,
-    sockets: new SocketRegistry(),
+    sockets,
     socketQuota: new SocketQuota({ address: config.limits.ws.perAddress, user: config.limits.ws.perUser }),
     upgradeWebSocket: options.upgradeWebSocket,
     workflows,
@@ -106,6 +126,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     },
     close: async () => {
       tasks.close();
+      await leases.close();
       pool.close();
       await relay?.close();
       await deps.rateLimits.close();

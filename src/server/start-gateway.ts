@@ -17,7 +17,7 @@ export interface Gateway {
 /** Everything both runtime entries do before they serve: config, deps, migrations, app. */
 export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket; getConnInfo: GetConnInfo }): Promise<Gateway> {
   const config = loadConfigOrExit();
-  const built = await buildDeps(config, { upgradeWebSocket: options.upgradeWebSocket, getConnInfo: options.getConnInfo }).catch((error: unknown) => {
+  const built = await buildDeps(config, { upgradeWebSocket: options.upgradeWebSocket, getConnInfo: options.getConnInfo, processMetrics: true }).catch((error: unknown) => {
     if (!(error instanceof WorkflowConfigError)) throw error;
     console.error(`aipack: workflow template error: ${error.message}`);
     process.exit(1);

@@ -9,6 +9,7 @@ export const storageConfigSchema = z.discriminatedUnion("kind", [
     kind: z.literal("local"),
     dir: z.string().min(1),
     publicBaseUrl: z.string().min(1),
+    minFreeBytes: z.number().int().min(0).optional(),
   }),
   z.object({
     kind: z.literal("oss"),

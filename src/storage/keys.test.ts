@@ -34,3 +34,19 @@ describe("createStorage", () => {
     );
   });
 });
+
+describe("objectKeyFor", () => {
+  it("derives the same key from the same identity, a valid object key", async () => {
+    const { objectKeyFor } = await import("./keys.ts");
+    const a = objectKeyFor({ prefix: "style/outputs", extension: "png", derivedFrom: "task-1:prompt-uuid:0" });
+    expect(objectKeyFor({ prefix: "style/outputs", extension: "png", derivedFrom: "task-1:prompt-uuid:0" })).toBe(a);
+    expect(a).toMatch(/^style\/outputs\/[A-Za-z0-9_-]{24}\.png$/);
+    expect(isObjectKey(a)).toBe(true);
+  });
+
+  it("derives different keys for different outputs", async () => {
+    const { objectKeyFor } = await import("./keys.ts");
+    const first = objectKeyFor({ prefix: "style/outputs", extension: "png", derivedFrom: "task-1:prompt-uuid:0" });
+    expect(objectKeyFor({ prefix: "style/outputs", extension: "png", derivedFrom: "task-1:prompt-uuid:1" })).not.toBe(first);
+  });
+});

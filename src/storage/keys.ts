@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { randomId } from "../lib/ids.ts";
 
 const prefixPattern = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/i;
@@ -24,6 +25,19 @@ export function newObjectKey(input: { prefix?: string; extension: string; now?: 
   const month = String(now.getUTCMonth() + 1).padStart(2, "0");
   const name = `${randomId(18)}.${extension}`;
   return [prefix, year, month, name].filter(Boolean).join("/");
+}
+
+/**
+ * The key of `input`: derived from `input.derivedFrom` when given (`<prefix>/<24 chars of its
+ * SHA-256>.<ext>`, the same identity always giving the same key, so a retried store overwrites
+ * instead of adding a file), else a fresh random one. The identity must hold a secret part (a
+ * task's ComfyUI prompt id) so that the key stays unguessable.
+ */
+export function objectKeyFor(input: { prefix?: string; extension: string; derivedFrom?: string }): string {
+  if (input.derivedFrom === undefined) return newObjectKey(input);
+  const random = newObjectKey({ ...input, now: new Date(0) }); // validates prefix and extension
+  const name = createHash("sha256").update(input.derivedFrom).digest("base64url").slice(0, 24);
+  return [input.prefix, `${name}.${keyExtension(random)}`].filter(Boolean).join("/");
 }
 
 /**

@@ -1,8 +1,8 @@
 import { constants } from "node:fs";
-import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, rename, rm, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomId } from "../lib/ids.ts";
-import { newObjectKey } from "./keys.ts";
+import { objectKeyFor } from "./keys.ts";
 import { StorageUnavailableError, type Storage } from "./storage.ts";
 
 /** Options of the local-disk store. */
@@ -11,6 +11,8 @@ export interface LocalStorageOptions {
   dir: string;
   /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by routes/files.ts. */
   publicBaseUrl: string;
+  /** check() fails while the disk has less free space than this (default 0: not checked). */
+  minFreeBytes?: number;
 }
 
 /** The public URL of a key stored on local disk. */
@@ -24,7 +26,7 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
 
   return {
     async put(input) {
-      const key = newObjectKey(input);
+      const key = objectKeyFor(input);
       const file = path.join(root, ...key.split("/"));
       // Write then rename: a crash mid-write never leaves a truncated file under a real key.
       const temporary = `${file}.${randomId(6)}.tmp`;
@@ -47,11 +49,23 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
     },
 
     async check() {
+      // A real write and delete: permissions can say yes while a full or read-only disk says no.
+      const probe = path.join(root, `.probe-${randomId(6)}`);
       try {
         await mkdir(root, { recursive: true });
         await access(root, constants.W_OK);
+        await writeFile(probe, "ok", { flag: "wx" });
+        await rm(probe, { force: true });
       } catch (error) {
+        await rm(probe, { force: true }).catch(() => undefined);
         throw new StorageUnavailableError(undefined, { cause: error });
+      }
+      const minFree = options.minFreeBytes ?? 0;
+      if (minFree <= 0) return;
+      const disk = await statfs(root);
+      const free = disk.bavail * disk.bsize;
+      if (free < minFree) {
+        throw new StorageUnavailableError(`Local storage has ${Math.floor(free / 1024)} KiB free, below the ${Math.floor(minFree / 1024)} KiB threshold`);
       }
     },
   };

@@ -1,6 +1,6 @@
 import OSS from "ali-oss";
 import { isIP } from "node:net";
-import { newObjectKey } from "./keys.ts";
+import { objectKeyFor } from "./keys.ts";
 import { StorageUnavailableError, type Storage } from "./storage.ts";
 
 /** Options of the Alibaba Cloud OSS store. */
@@ -71,7 +71,7 @@ export function createOssStorage(options: OssStorageOptions): Storage {
 
   return {
     async put(input) {
-      const key = newObjectKey(input);
+      const key = objectKeyFor(input);
       try {
         await client.put(key, Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength), {
           headers: {

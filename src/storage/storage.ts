@@ -8,6 +8,11 @@ export interface PutInput {
   extension: string;
   /** Folder-like prefix chosen by code (`style/results`), never by a user. */
   prefix?: string;
+  /**
+   * A stable identity with a secret part (a task's output: its prompt id and index): the key is
+   * derived from it, so storing the same output again replaces the file instead of adding one.
+   */
+  derivedFrom?: string;
 }
 
 /** Where a stored object lives: its key inside the store and the URL clients fetch it from. */
@@ -16,7 +21,10 @@ export interface StoredObject {
   url: string;
 }
 
-/** A place to keep result and upload files. Keys are random and immutable, so objects are never overwritten. */
+/**
+ * A place to keep result and upload files. Keys are random, or derived from an identity that
+ * includes a secret (then a repeated store of the same thing overwrites it with the same bytes).
+ */
 export interface Storage {
   /** Stores the bytes under a fresh random key. Rejects with StorageUnavailableError when the store fails. */
   put(input: PutInput): Promise<StoredObject>;

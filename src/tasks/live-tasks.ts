@@ -42,6 +42,11 @@ export class LiveTasks {
     return this.byTask.get(taskKey(frontend, taskId));
   }
 
+  /** Every task followed here. */
+  all(): LiveTask[] {
+    return [...this.byTask.values()];
+  }
+
   onServer(serverId: string): LiveTask[] {
     return [...this.byPrompt.values()].filter((task) => task.serverId === serverId);
   }

@@ -2,6 +2,7 @@ import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { Storage } from "../storage/index.ts";
 import type { WorkflowCatalog } from "../workflows/index.ts";
 import type { TaskServers } from "./task-servers.ts";
@@ -20,6 +21,7 @@ export interface TaskContext {
   workflows: WorkflowCatalog;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
 }
 
 export function controllerOf(ctx: TaskContext, frontend: Frontend): BaseDBController {

@@ -12,6 +12,11 @@ import { endings, type Ending, type TaskLifecycle } from "./task-lifecycle.ts";
  * reconcile (a poll, a reconnect) to retry.
  */
 export class TaskFinisher {
+  /** Outputs already stored, by task: a retried end reuses them, never a second /view and file. */
+  private readonly stored = new WeakMap<LiveTask, string[]>();
+  /** Endings known but not yet written (the database was away): retried as they are. */
+  private readonly pending = new Map<LiveTask, Ending>();
+
   constructor(
     private readonly ctx: TaskContext,
     private readonly lifecycle: TaskLifecycle,
@@ -22,15 +27,28 @@ export class TaskFinisher {
   succeed(task: LiveTask, refs: readonly FileRef[]): Promise<void> {
     return this.once(task, async () => {
       if (refs.length === 0) return this.record(task, this.failure(task, "The workflow finished without producing an image", null));
-      let outputUrls: string[];
+      let outputUrls = this.stored.get(task);
       try {
-        outputUrls = await Promise.all(refs.map((ref) => this.storeOutput(task, ref)));
+        outputUrls ??= await Promise.all(refs.map((ref, index) => this.storeOutput(task, ref, index)));
+        this.stored.set(task, outputUrls);
       } catch (error) {
         this.ctx.logger.error("could not store results", { taskId: task.taskId, error: String(error) });
         return this.record(task, this.failure(task, "The result images could not be fetched from ComfyUI or stored", null));
       }
       return this.record(task, endings.succeeded(task.taskId, outputUrls));
     });
+  }
+
+  /** Tasks whose ending is known but could not be written yet. */
+  unrecorded(): LiveTask[] {
+    return [...this.pending.keys()];
+  }
+
+  /** Writes a known ending again (and only that: nothing is fetched or stored a second time). */
+  retryUnrecorded(task: LiveTask): Promise<void> {
+    const ending = this.pending.get(task);
+    if (!ending) return Promise.resolve();
+    return this.once(task, () => this.record(task, ending));
   }
 
   fail(task: LiveTask, message: string, node: string | null): Promise<void> {
@@ -58,14 +76,19 @@ export class TaskFinisher {
     return this.lifecycle.endOnce(task, work);
   }
 
-  private async storeOutput(task: LiveTask, ref: FileRef): Promise<string> {
+  private async storeOutput(task: LiveTask, ref: FileRef, index: number): Promise<string> {
     const { bytes } = await this.ctx.servers.clientFor(task.serverId).view(ref);
-    const kind = sniffImageType(bytes) ?? "png";
+    const kind = sniffImageType(bytes);
+    // A proxy's error page answered with 200 is not a result, whatever ComfyUI's file was called.
+    if (!kind) throw new Error(`ComfyUI's /view answered ${bytes.length} bytes that are no image`);
     const stored = await this.ctx.storage.put({
       bytes,
       contentType: imageKinds[kind].contentType,
       extension: imageKinds[kind].extension,
       prefix: `${task.frontend}/outputs`,
+      // The same output always lands under the same key: a store repeated after a crash replaces
+      // the file instead of adding one. The prompt id is the key's secret part.
+      derivedFrom: `${task.taskId}:${task.promptId}:${index}`,
     });
     return stored.url;
   }
@@ -75,9 +98,11 @@ export class TaskFinisher {
     try {
       await this.lifecycle.end(task.frontend, task.taskId, end);
     } catch (error) {
-      this.ctx.logger.error("could not record a task's end; a later reconcile retries", { taskId: task.taskId, error: String(error) });
+      this.ctx.logger.error("could not record a task's end; the reconciler retries", { taskId: task.taskId, error: String(error) });
+      this.pending.set(task, end);
       return false;
     }
+    this.pending.delete(task);
     this.ctx.live.remove(task);
     this.onEnded(task);
     return true;

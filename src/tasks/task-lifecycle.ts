@@ -4,6 +4,7 @@ import { taskKey } from "../realtime/task-key.ts";
 import { taskStatuses, type TaskStatus } from "../schema/index.ts";
 import type { LiveTask } from "./live-task.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
+import { observeEnding } from "./task-metrics.ts";
 
 /**
  * A task's life cycle, the one place it moves: queued → running → succeeded | failed | cancelled,
@@ -64,6 +65,7 @@ export class TaskLifecycle {
   async end(frontend: Frontend, taskId: string, { patch, event }: Ending): Promise<boolean> {
     const moved = await controllerOf(this.ctx, frontend).transitionTask(taskId, movableTo(patch.status), { ...patch, finishedAt: this.ctx.clock.now() });
     if (moved) this.ctx.hub.publish(taskKey(frontend, taskId), event);
+    if (moved) observeEnding(this.ctx, frontend, taskId, patch.status);
     return moved;
   }
 

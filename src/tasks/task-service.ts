@@ -12,12 +12,18 @@ import { Reconciler } from "./reconciler.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
+import { BackgroundReconciler } from "./background-reconciler.ts";
+import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
 
 export interface TaskServiceOptions {
   /** How long one upstream /queue answer serves every poll of that server. */
   queueReadWindowMs?: number;
   /** A server whose stream stays down this long has its tasks failed. */
   lostAfterMs?: number;
+  /** How often the background reconciler sweeps (jittered ±20 %). */
+  reconcileIntervalMs?: number;
+  /** Which replicas are alive, to adopt the tasks of those that are gone; a sole replica by default. */
+  leases?: OwnerLeases;
 }
 
 /** The answer to a client's poll (GET /api/queue): where a task stands, in its own terms. */
@@ -34,6 +40,7 @@ export class TaskService {
   private readonly watch: UpstreamWatch;
   private readonly submitter: TaskSubmitter;
   private readonly resumer: TaskResumer;
+  private readonly background: BackgroundReconciler;
   private readonly queues: QueueReads;
   private readonly announcer: QueueAnnouncer;
   private readonly lifecycle: TaskLifecycle;
@@ -50,16 +57,24 @@ export class TaskService {
     const lostAfterMs = options.lostAfterMs ?? 30_000;
     this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs);
     this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher);
-    this.resumer = new TaskResumer(ctx, this.watch, this.finisher, lostAfterMs);
+    this.resumer = new TaskResumer(ctx, this.watch, this.finisher);
+    this.background = new BackgroundReconciler(
+      ctx,
+      { resumer: this.resumer, watch: this.watch, finisher: this.finisher, leases: options.leases ?? soleReplica },
+      { intervalMs: options.reconcileIntervalMs ?? 5_000, batch: 500, lostAfterMs },
+    );
   }
 
   submit(input: SubmitInput) {
     return this.submitter.submit(input);
   }
 
-  /** Re-follows every unfinished task after a start, reading each one's fate once from its server. */
+  /**
+   * Starts the background reconciler: a first sweep now re-follows what a previous run left
+   * unfinished, and later sweeps settle whatever an outage left behind.
+   */
   resume(): Promise<void> {
-    return this.resumer.resume();
+    return this.background.start();
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
@@ -139,7 +154,7 @@ export class TaskService {
   }
 
   close(): void {
-    this.resumer.close();
+    this.background.close();
     this.watch.close();
   }
 }

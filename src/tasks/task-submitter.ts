@@ -106,6 +106,7 @@ export class TaskSubmitter {
         idempotencyKey: input.idempotencyKey ?? null,
         gatewayId: this.ctx.gatewayId,
       }));
+      this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
       return { row, replayed: false };
     } catch (error) {
       this.ctx.live.remove(task);

@@ -14,6 +14,7 @@ import { applyMessage, promptIdOf } from "./upstream-events.ts";
 export class UpstreamWatch {
   private readonly attached = new Map<string, () => void>();
   private readonly lostTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly doubtful = new Map<LiveTask, number>();
 
   constructor(
     private readonly ctx: TaskContext,
@@ -37,10 +38,24 @@ export class UpstreamWatch {
     for (const event of this.ctx.live.add(task)) this.dispatch(task, event);
   }
 
+  /**
+   * Reads a task's fate from its server. One that cannot be read (the server does not answer) is
+   * kept in doubt, and the background reconciler tries again: no task waits for a reconnect.
+   */
   reconcile(task: LiveTask): Promise<void> {
-    return this.reconciler.reconcile(task).catch((error: unknown) => {
-      this.ctx.logger.warn("reconcile failed; will retry on reconnect", { taskId: task.taskId, error: String(error) });
-    });
+    return this.reconciler.reconcile(task).then(
+      () => void this.doubtful.delete(task),
+      (error: unknown) => {
+        if (!this.doubtful.has(task)) this.doubtful.set(task, Date.now());
+        this.ctx.logger.warn("reconcile failed; the reconciler retries", { taskId: task.taskId, server: task.serverId, error: String(error) });
+      },
+    );
+  }
+
+  /** Tasks whose last reconcile failed, with when the doubt began (ms). */
+  inDoubt(): Array<[LiveTask, number]> {
+    for (const task of this.doubtful.keys()) if (this.ctx.live.byTaskKey(task.frontend, task.taskId) !== task) this.doubtful.delete(task);
+    return [...this.doubtful];
   }
 
   private onEvent(serverId: string, event: ComfyStreamEvent): void {
@@ -78,7 +93,12 @@ export class UpstreamWatch {
     if (this.lostTimers.has(serverId)) return;
     const timer = setTimeout(() => {
       this.lostTimers.delete(serverId);
-      for (const task of this.ctx.live.onServer(serverId)) {
+      const lost = this.ctx.live.onServer(serverId);
+      if (lost.length === 0) return;
+      // One line for the whole batch: an operator sees what a server's loss cost at a glance.
+      this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: lost.length });
+      this.ctx.metrics.tasksLost.inc({ server: serverId }, lost.length);
+      for (const task of lost) {
         void this.finisher.fail(task, `The ComfyUI server ${serverId} went away while this task was queued or running`, null);
       }
     }, this.lostAfterMs);

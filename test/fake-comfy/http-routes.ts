@@ -34,6 +34,11 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   // Counted before any injected failure: tests count the attempts.
   if (path === "/object_info" && method === "GET") store.counters.objectInfoReads += 1;
+  if (store.options.garbage) {
+    // A misconfigured proxy in front of ComfyUI: 200 and an HTML page, on every route.
+    if (path === "/view") store.counters.views += 1;
+    return text(res, 200, "<!doctype html><title>Welcome</title><p>It works!</p>");
+  }
   if (store.options.fail500 || store.options.failRoutes.includes(path)) {
     return text(res, 500, "500 Internal Server Error\n\nServer got itself in trouble");
   }

@@ -25,6 +25,8 @@ export interface FakeComfyOptions {
   closeSocketsMidRun: boolean;
   /** HTTP requests are accepted and never answered (WebSockets still work). */
   hang: boolean;
+  /** Every HTTP request answers 200 with an HTML page instead of ComfyUI's JSON or image. */
+  garbage: boolean;
   /** Every HTTP request answers 500. */
   fail500: boolean;
   /** Leave `comfyui_version` out of /system_stats, as older releases do. */
@@ -58,6 +60,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   failNextPrompt: false,
   closeSocketsMidRun: false,
   hang: false,
+  garbage: false,
   fail500: false,
   omitVersion: false,
   paused: false,

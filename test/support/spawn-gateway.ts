@@ -2,12 +2,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { onTestFinished } from "vitest";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
+import { freePort } from "./test-server.ts";
 
 export type Runtime = "node" | "bun";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const commands: Record<Runtime, [string, string[]]> = {
-  node: [path.join(root, "node_modules/.bin/tsx"), ["src/index.ts"]],
+  // Node itself with tsx as a loader, not the tsx CLI (which runs node as its child): a signal,
+  // SIGKILL included, must reach the gateway and not a wrapper.
+  node: [process.execPath, ["--import", "tsx", "src/index.ts"]],
   bun: [path.join(root, "node_modules/.bin/bun"), ["src/index.bun.ts"]],
 };
 
@@ -22,14 +25,18 @@ export interface SpawnedGateway {
 /** Starts the real gateway process on a random port and waits for its "listening" line. */
 export async function spawnGateway(runtime: Runtime, env: Record<string, string>): Promise<SpawnedGateway> {
   const [command, args] = commands[runtime];
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...relaxedLimitsEnv, PORT: "0", HOST: "127.0.0.1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // A known port, so PUBLIC_BASE_URL (and the file URLs made from it) name where it listens.
+  const free = await freePort();
+  const base = { PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, HOST: "127.0.0.1" };
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...relaxedLimitsEnv, ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime} gateway did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);
+      const line = output.split("\n").find((text) => text.includes('"message":"aipack listening"'));
+      const match = line ? /"port":(\d+)/.exec(line) : null;
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(Number(match[1]));

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { startTestServer } from "../support/test-server.ts";
+import { createUser, submitTask } from "../support/task-client.ts";
+import { expectCleanEnd, image, readTask, settled, submitMany, userTasks } from "./fault-support.ts";
+
+// Faults of a ComfyUI server, injected for real on the fake (a real HTTP + WebSocket server).
+describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
+  it.skipIf(dialect.skip)("killed mid-job: the running and the queued tasks all end failed once its stream stays away", async () => {
+    const fake = await fakeForTest({ paused: true, nodeDelayMs: { ImageInvert: 20_000 } });
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "1500" });
+    const { ids } = await submitMany(gw.url, 3);
+    fake.setOptions({ paused: false });
+    await expect.poll(async () => (await readTask(gw.url, "style", ids[0]!))?.status, { timeout: 15_000 }).toBe("running");
+    await fake.kill();
+
+    const tasks = await settled(gw.url, "style", ids);
+    expect(tasks.map((task) => task.status)).toEqual(["failed", "failed", "failed"]);
+    expect(tasks[0]?.error).toContain("went away");
+    await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
+    expect(gw.logger.entries).toContainEqual({ level: "warn", message: "tasks failed: comfy server lost", fields: { server: "gpu1", count: 3 } });
+  });
+
+  it.skipIf(dialect.skip)("its stream cut mid-job: the task still succeeds, its output fetched and stored once", async () => {
+    const fake = await fakeForTest({ closeSocketsMidRun: true, nodeDelayMs: { ImageInvert: 300 } });
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}` });
+    const { ids } = await submitMany(gw.url, 1);
+
+    const tasks = await settled(gw.url, "style", ids);
+    expect(tasks[0]?.status).toBe("succeeded");
+    await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
+    expect(fake.counters.views).toBe(1);
+    expect(fake.counters.wsConnections).toBeGreaterThanOrEqual(2);
+  });
+
+  it.skipIf(dialect.skip)("hanging (accepts, never answers) when the results are due: the task ends failed, nothing stored", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_TIMEOUT_MS: "1000" });
+    const { ids } = await submitMany(gw.url, 1);
+    fake.setOptions({ hang: true, paused: false }); // the run goes on and its messages flow; HTTP answers stop
+
+    const tasks = await settled(gw.url, "style", ids);
+    expect(tasks[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be fetched") });
+    await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
+  });
+
+  it.skipIf(dialect.skip)("answering garbage (an HTML page) for the results: the task ends failed, the page is not stored as an image", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}` });
+    const { ids } = await submitMany(gw.url, 1);
+    fake.setOptions({ garbage: true, paused: false });
+
+    const tasks = await settled(gw.url, "style", ids);
+    expect(tasks[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be fetched") });
+    await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
+  });
+
+  it.skipIf(dialect.skip)("answering garbage to a submit: 503 comfy_unavailable, and no task left behind", async () => {
+    const fake = await fakeForTest();
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}` });
+    fake.setOptions({ garbage: true });
+    const userId = await createUser(gw.url, "style", "garbage-submit");
+    const res = await submitTask(gw.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe("comfy_unavailable");
+    expect(await userTasks(gw.url, userId)).toEqual([]);
+  });
+});
