@@ -43,6 +43,6 @@ describe("a ComfyUI server whose event stream comes back", () => {
     const restarted = await startFakeComfy({ port: fake.port });
     onTestFinished(() => restarted.kill());
     const final = await client.waitFor(isFinalMessage);
-    expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this job (it restarted or the job was removed)" });
+    expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
   });
 });
