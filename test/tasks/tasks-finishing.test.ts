@@ -82,7 +82,7 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
     proxy.cut();
     fake.setOptions({ paused: false });
-    await expect.poll(() => gateway.logger.entries.some((e) => e.message.startsWith("could not record a job's end"))).toBe(true);
+    await expect.poll(() => gateway.logger.entries.some((e) => e.message.startsWith("could not record a task's end"))).toBe(true);
     proxy.restore();
     const answers = await pollQueue(gateway.url, "style", task.id, isFinalStatus, 20, 200);
     expect(answers.at(-1)).toEqual({ taskId: task.id, status: "succeeded", running: false, ahead: 0 });
@@ -106,7 +106,7 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     await lost;
     const photos = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toHaveLength(1);
-    expect(photos.items[0]).toMatchObject({ status: "failed", error: "The job could not be recorded; it was taken back off ComfyUI" });
+    expect(photos.items[0]).toMatchObject({ status: "failed", error: "The task could not be recorded; it was taken back off ComfyUI" });
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect([...queue.queue_pending, ...queue.queue_running]).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files", "style", "inputs"))).toEqual([]);
