@@ -12,5 +12,13 @@ export default defineConfig({
     // The JSON report is what .ci/run counts from.
     reporters: ["default", "json"],
     outputFile: { json: "test-artifacts/vitest-report.json" },
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      // Tests beside the code are not product code; the Bun entry only runs in spawned processes.
+      exclude: ["src/**/*.test.ts"],
+      reporter: ["text-summary", "text", "json-summary", "html"],
+      reportsDirectory: "test-artifacts/coverage",
+    },
   },
 });

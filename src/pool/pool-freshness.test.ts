@@ -78,15 +78,15 @@ describe("ComfyPool state and load", () => {
     const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], checkTimeoutMs: 1_000 });
     await pool.refresh();
     // Queued while a check is in flight, before the server reads its queue for it.
-    fake.setOptions({ routeDelayMs: { "/queue": 300 } });
+    fake.setOptions({ holdRoutes: ["/queue"] });
     const check = pool.refresh();
-    await sleep(100);
+    await expect.poll(() => fake.counters.held).toBe(1);
     await pool.clientFor("a").queuePrompt({ prompt: empty, clientId: "c" });
     expect(pool.snapshot().servers[0]).toMatchObject({ queue: { running: 0, pending: 0 }, localPending: 1 });
+    fake.setOptions({ holdRoutes: [] });
     await check;
     expect(pool.snapshot().servers[0]).toMatchObject({ queue: { running: 0, pending: 1 }, localPending: 0 });
     // With the stream open, the prompt's own status message already counts it.
-    fake.setOptions({ routeDelayMs: {} });
     await pool.streamFor("a").ready();
     await pool.clientFor("a").queuePrompt({ prompt: empty, clientId: "c" });
     await expect.poll(() => pool.snapshot().servers[0]?.queue).toEqual({ running: 1, pending: 1 });

@@ -74,7 +74,7 @@ describe("createLocalFilesRouter", () => {
   ])("refuses %s", async (url) => {
     const { router } = await routerWithFiles();
     const response = await router.request(url);
-    expect([400, 404]).toContain(response.status);
+    expect(response.status).toBe(404);
     const body = await response.text();
     expect(body).not.toContain("secret");
     expect(body).not.toContain("partial");
@@ -100,9 +100,10 @@ describe("createLocalFilesRouter", () => {
     const { port } = server.address() as AddressInfo;
 
     expect((await rawGet(port, "/files/2025/01/abcdefgh.webp")).body).toBe("webp-bytes");
-    for (const rawPath of ["/files/../secret.png", "/files/2025/../../secret.png", "/files/%2e%2e/secret.png", "/files/..\\secret.png"]) {
+    // Node's HTTP parser refuses a backslash in the path (400) before the router sees it.
+    for (const [rawPath, status] of [["/files/../secret.png", 404], ["/files/2025/../../secret.png", 404], ["/files/%2e%2e/secret.png", 404], ["/files/..\\secret.png", 400]] as const) {
       const response = await rawGet(port, rawPath);
-      expect([400, 404]).toContain(response.status);
+      expect(response.status, rawPath).toBe(status);
       expect(response.body).not.toContain("secret");
     }
   });

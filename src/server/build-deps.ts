@@ -29,8 +29,11 @@ export interface BuiltDeps {
   deps: AppDeps;
   /** Resolves once cross-replica events flow (at once without Redis). */
   relayReady: Promise<void>;
-  /** Starts background work: pool checks, and following tasks left unfinished by a previous run. */
-  start(): void;
+  /**
+   * Starts background work: pool checks, and following tasks left unfinished by a previous run.
+   * Resolves once those tasks are picked up (nothing need wait for it; tests do, to start settled).
+   */
+  start(): Promise<void>;
   /** Stops background work and releases every pool and connection the deps hold. */
   close(): Promise<void>;
 }
@@ -122,7 +125,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     relayReady: relay ? relay.ready : Promise.resolve(),
     start: () => {
       pool.start();
-      void tasks.resume();
+      return tasks.resume();
     },
     close: async () => {
       tasks.close();

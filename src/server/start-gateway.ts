@@ -23,6 +23,6 @@ export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket
     process.exit(1);
   });
   await prepareDatabases(built.deps);
-  built.start();
+  void built.start();
   return { config, app: createApp(built.deps), built, stop: built.close };
 }

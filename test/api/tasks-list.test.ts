@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BaseDBController } from "../../src/controllers/base-db-controller.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createTestGateway, jsonRequest } from "../support/test-gateway.ts";
+import { createTestGateway, jsonRequest, settableClock } from "../support/test-gateway.ts";
 
 async function seedTasks(db: BaseDBController, userId: string, count: number, status: "succeeded" | "queued" = "succeeded") {
   const ids: string[] = [];
@@ -16,8 +16,7 @@ describe.each(dialectCases)("listing tasks on $name", (dialect) => {
   it.skipIf(dialect.skip)("lists a user's tasks newest first across pages", async () => {
     let tick = Date.parse("2026-01-01T00:00:00Z");
     // A clock that repeats each instant twice, so equal timestamps exercise the id tie-break.
-    const { app, deps } = await createTestGateway(dialect);
-    Object.assign(deps.clock, { now: () => new Date((tick += 500) - ((tick / 500) % 2) * 500) });
+    const { app, deps } = await createTestGateway(dialect, {}, { now: () => new Date((tick += 500) - ((tick / 500) % 2) * 500) });
     const user = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "lister" }))).json()).user;
     const db = deps.controllers.get("style")!;
     await seedTasks(db, user.id, 7);
@@ -76,7 +75,8 @@ describe.each(dialectCases)("listing tasks on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("each frontend's controller has its own behaviour", async () => {
-    const { app, deps } = await createTestGateway(dialect);
+    // Midday: the logos seeded and counted fall on one UTC day whenever the test runs.
+    const { app, deps } = await createTestGateway(dialect, {}, settableClock("2026-03-01T12:00:00.000Z"));
     const styleUser = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "s" }))).json()).user;
     await seedTasks(deps.controllers.get("style")!, styleUser.id, 3);
     const style = await (await app.request(`/api/users/${styleUser.id}?frontend=style`)).json();

@@ -65,6 +65,7 @@ export class Executor {
       this.store.history.set(item.promptId, { prompt: toTuple(item), ...status });
       this.store.running = null;
       this.currentNode = null;
+      this.store.counters.promptsFinished += 1;
       this.hub.broadcast(this.statusMessage());
       this.hub.send(clientIdOf(item), { type: "executing", data: { node: null, prompt_id: item.promptId } });
     }

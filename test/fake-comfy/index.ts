@@ -116,6 +116,7 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeCo
     },
     setOptions: (patch) => {
       store.options = { ...store.options, ...patch };
+      store.releaseHeld();
       // Un-pausing must start whatever queued meanwhile.
       executor.kick();
     },

@@ -46,6 +46,11 @@ export interface FakeComfyOptions {
    * prompt's messages reach the client before its id does.
    */
   promptAnswerDelayMs: number;
+  /**
+   * Route paths whose requests are held (counted in `held`) until the path is removed from this
+   * list: a test decides exactly when the gateway's call returns, with no timing involved.
+   */
+  holdRoutes: string[];
 }
 
 /** Defaults suited to fast tests. */
@@ -69,6 +74,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   routeDelayMs: {},
   failRoutes: [],
   promptAnswerDelayMs: 0,
+  holdRoutes: [],
 };
 
 /** Request counters, for tests asserting how often the gateway hits ComfyUI. */
@@ -88,6 +94,10 @@ export interface FakeComfyCounters {
   wsConnections: number;
   /** `feature_flags` messages received from clients (any version; only current answers them). */
   featureFlags: number;
+  /** Requests held by `holdRoutes` so far. */
+  held: number;
+  /** Prompts whose run ended (in history), whether or not anyone was connected to hear it. */
+  promptsFinished: number;
 }
 
 /** Fresh zeroed counters. */
@@ -106,5 +116,7 @@ export function zeroCounters(): FakeComfyCounters {
     objectInfoReads: 0,
     wsConnections: 0,
     featureFlags: 0,
+    held: 0,
+    promptsFinished: 0,
   };
 }

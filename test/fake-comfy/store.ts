@@ -32,11 +32,28 @@ export class FakeStore {
   running: QueuedPrompt | null = null;
   nextNumber = 0;
   private readonly saveCounters = new Map<string, number>();
+  private readonly heldRequests = new Set<{ path: string; release: () => void }>();
 
   constructor(
     public options: FakeComfyOptions,
     public counters: FakeComfyCounters,
   ) {}
+
+  /** Resolves once `path` is no longer in `options.holdRoutes` (at once if it is not). */
+  holdWhileListed(path: string): Promise<void> {
+    if (!this.options.holdRoutes.includes(path)) return Promise.resolve();
+    this.counters.held += 1;
+    return new Promise<void>((resolve) => this.heldRequests.add({ path, release: resolve }));
+  }
+
+  /** Lets go of the held requests whose path was taken off `holdRoutes`. */
+  releaseHeld(): void {
+    for (const held of this.heldRequests) {
+      if (this.options.holdRoutes.includes(held.path)) continue;
+      this.heldRequests.delete(held);
+      held.release();
+    }
+  }
 
   /** running + pending, as `exec_info.queue_remaining`. */
   queueRemaining(): number {

@@ -1,5 +1,5 @@
 import { tempDir, uniqueDatabasePrefix, mysqlUrl } from "../support/dialects.ts";
-import { startTcpProxy, viaProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { startTcpProxy, throughProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { expect } from "vitest";
 
@@ -8,7 +8,7 @@ export async function mysqlBehindProxy(): Promise<{ proxy: TcpProxy; data: { env
   const target = new URL(mysqlUrl!);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 3306) });
   const dir = tempDir();
-  const env = { DATA_DIR: dir.dir, DATABASE_URL: viaProxy(mysqlUrl!, proxy), DATABASE_PREFIX: uniqueDatabasePrefix() };
+  const env = { DATA_DIR: dir.dir, DATABASE_URL: throughProxy(mysqlUrl!, proxy), DATABASE_PREFIX: uniqueDatabasePrefix() };
   return { proxy, data: { env, cleanup: dir.cleanup } };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { startTcpProxy, viaProxy } from "../support/tcp-proxy.ts";
+import { startTcpProxy, throughProxy } from "../support/tcp-proxy.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { isFinalMessage, openProgressClient } from "../support/ws-client.ts";
 import { expectCleanEnd, settled, submitMany } from "./fault-support.ts";
@@ -14,7 +14,7 @@ describe.each(dialectCases)("Redis faults on $name", (dialect) => {
     const target = new URL(redisUrl!);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
     const fake = await fakeForTest({ paused: true });
-    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, REDIS_URL: viaProxy(redisUrl!, proxy), REDIS_CHANNEL: `aipack-test:${randomUUID()}` });
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, REDIS_URL: throughProxy(redisUrl!, proxy), REDIS_CHANNEL: `aipack-test:${randomUUID()}` });
     const { ids } = await submitMany(gw.url, 2);
     const client = await openProgressClient(`${gw.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${ids[1]}`);
     proxy.cut();

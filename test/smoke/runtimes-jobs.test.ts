@@ -6,9 +6,8 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { systemClock } from "../../src/lib/clock.ts";
 import { openControllers } from "../../src/server/build-deps.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
+import { freePort, spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
-import { freePort } from "../support/test-server.ts";
 import { expectMonotonicProgressAndSameResult, expectProductOwnerFlow, txt2imgParams } from "../support/watch-flow.ts";
 import { openProgressClient } from "../support/ws-client.ts";
 import { relaxedLimitsEnv } from "../support/relaxed-limits.ts";
@@ -45,7 +44,8 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
   });
 
   it("relays one job's progress to 100 WebSocket clients, and says 1001 on shutdown", async () => {
-    const fake = await fakeForTest({ msPerStep: 15 });
+    // Paused until all 100 are subscribed: on a loaded machine the last ones would join mid-run.
+    const fake = await fakeForTest({ msPerStep: 15, paused: true });
     const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
     try {
       const userId = await createUser(gateway.url, "logo", `ws-${runtime}`);
@@ -53,8 +53,11 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const taskId = (await (await submitTask(gateway.url, { frontend: "logo", userId, workflow: "txt2img", params: txt2imgParams(20) })).json()).task.id;
       const url = `${gateway.url.replace("http", "ws")}/api/ws?frontend=logo&taskId=${taskId}`;
       const clients = await Promise.all(Array.from({ length: 100 }, () => openProgressClient(url)));
+      await Promise.all(clients.map((client) => client.waitFor((m) => m.type === "subscribed")));
+      fake.setOptions({ paused: false });
       await expectMonotonicProgressAndSameResult(clients);
-      expect(blocker).not.toBe(taskId);
+      // The job queued ahead of it ran first, and ended too.
+      expect((await (await fetch(`${gateway.url}/api/tasks/${blocker}?frontend=logo`)).json()).task.status).toBe("succeeded");
       const stays = await openProgressClient(`${gateway.url.replace("http", "ws")}/api/ws?frontend=logo`);
       const closing = stays.closed;
       expect(await gateway.stop()).toBe(0);
@@ -116,9 +119,10 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
     const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
     try {
       const userId = await createUser(gateway.url, "style", `drain-${runtime}`);
-      fake.setOptions({ hang: true });
+      fake.setOptions({ holdRoutes: ["/upload/image"] });
       const inFlight = submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "x.png" } });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The submit is in flight: its upload reached ComfyUI, which does not answer.
+      await expect.poll(() => fake.counters.held).toBe(1);
       const exited = gateway.stop();
       const answer = await inFlight;
       expect(answer.status).toBe(503);

@@ -1,8 +1,8 @@
+import net, { type AddressInfo } from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { onTestFinished } from "vitest";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
-import { freePort } from "./test-server.ts";
 
 export type Runtime = "node" | "bun";
 
@@ -54,4 +54,16 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
     await stop("SIGKILL");
   });
   return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, stop };
+}
+
+/**
+ * A port free right now, for a spawned gateway whose PUBLIC_BASE_URL must name its port before it
+ * starts (the process binds it a moment later; in-process servers bind port 0 themselves instead).
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

@@ -2,18 +2,19 @@ import { onTestFinished } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
 import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
+import type { Clock } from "../../src/lib/clock.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
 import type { DialectCase } from "./dialects.ts";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
-export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
+export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}, clock?: Clock) {
   const { env, cleanup } = dialect.env();
   onTestFinished(cleanup);
   const config: Config = loadConfig({ ...relaxedLimitsEnv, ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
-  const built = await buildDeps(config, { logger });
+  const built = await buildDeps(config, { logger, ...(clock ? { clock } : {}) });
   onTestFinished(() => built.close());
   return { app: createApp(built.deps), deps: built.deps, config, logger };
 }
@@ -21,4 +22,10 @@ export async function createTestGateway(dialect: DialectCase, extraEnv: Record<s
 /** JSON request helper for app.request(). */
 export function jsonRequest(method: string, body: unknown): RequestInit {
   return { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+/** A clock a test sets: rows get its time, and "today" is its day. */
+export function settableClock(start: string): Clock & { set(iso: string): void } {
+  let now = new Date(start);
+  return { now: () => new Date(now), set: (iso) => (now = new Date(iso)) };
 }

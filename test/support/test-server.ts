@@ -1,5 +1,6 @@
-import net, { type AddressInfo } from "node:net";
-import { serve, upgradeWebSocket } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createAdaptorServer, upgradeWebSocket } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { onTestFinished } from "vitest";
 import { WebSocketServer } from "ws";
@@ -22,7 +23,19 @@ export async function startTestServer(
   /** Reuse the databases and files of an earlier server (a restart); fresh ones by default. */
   data: { env: Record<string, string>; cleanup(): void } = dialect.env(),
 ) {
-  const port = await freePort();
+  // The server binds port 0 itself before the app exists (local storage URLs name the port), so
+  // no other process can take the port between choosing and using it.
+  type Fetch = (request: Request, env: unknown) => Response | Promise<Response>;
+  let appFetch: Fetch | null = null;
+  const wss = new WebSocketServer({ noServer: true });
+  const server = createAdaptorServer({
+    // The env argument carries the Node request and the WebSocket upgrade: it must pass through.
+    fetch: (request: Request, env: unknown) => (appFetch ? appFetch(request, env) : new Response(null, { status: 503 })),
+    hostname: "127.0.0.1",
+    websocket: { server: wss },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
     { ...relaxedLimitsEnv, PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ...data.env, ...env },
@@ -30,14 +43,15 @@ export async function startTestServer(
   );
   const logger = memoryLogger();
   const built = await buildDeps(config, { logger, upgradeWebSocket, getConnInfo });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.ws.maxPayload });
+  // The limits are known only now: the socket cap and Node's timeouts as the Node entry sets them.
+  wss.options.maxPayload = config.limits.ws.maxPayload;
+  Object.assign(server as Server, nodeServerOptions(config.limits));
   const app = createApp(built.deps);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", websocket: { server: wss }, serverOptions: nodeServerOptions(config.limits) }, () => resolve(started));
-  });
+  appFetch = (request, env) => app.fetch(request, env);
   await built.relayReady;
   await built.deps.pool.refresh();
-  built.start();
+  // Resolves once the jobs left unfinished have been picked up: a test starts from a settled state.
+  await built.start();
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -53,13 +67,4 @@ export async function startTestServer(
     data.cleanup();
   });
   return { url, app, deps: built.deps, config, logger, close, data };
-}
-
-/** A port free right now (local storage URLs must name the port before the server starts). */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }

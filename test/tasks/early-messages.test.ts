@@ -19,11 +19,12 @@ describe("a 0.3.x server whose /prompt answer comes after the prompt's messages"
     // A bystander sees the queue go 1 → 0 (status is broadcast) before the answer arrives.
     const bystander = await socketForTest(fake);
     const submitted = submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
-    await bystander.waitFor((f) => queueRemaining(f) === 1);
-    await bystander.waitFor((f) => queueRemaining(f) === 0 && bystander.frames.some((g) => queueRemaining(g) === 1));
+    // Watched from the start: true as soon as the answer arrives.
     let answered = false;
     void submitted.then(() => (answered = true));
-    await Promise.resolve();
+    await bystander.waitFor((f) => queueRemaining(f) === 1);
+    await bystander.waitFor((f) => queueRemaining(f) === 0 && bystander.frames.some((g) => queueRemaining(g) === 1));
+    // The run ended on ComfyUI before the gateway had its prompt id.
     expect(answered).toBe(false);
     const answer = await submitted;
     expect(answer.status).toBe(202);

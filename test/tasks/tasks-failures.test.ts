@@ -113,15 +113,17 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     expect((await fetch(done.outputUrls[0])).status).toBe(200);
   });
 
-  it.skipIf(dialect.skip)("a second replica on the same database answers polls but leaves the task to the replica that submitted it", async () => {
-    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 800 } });
+  it.skipIf(dialect.skip)("a second replica on the same database answers polls but leaves the job to the replica that submitted it", async () => {
+    // Paused until b is up: on a slow machine the job would otherwise end before b starts.
+    const fake = await fakeForTest({ paused: true, nodeDelayMs: { ImageInvert: 800 } });
     const a = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-aaaa" });
     const userId = await createUser(a.url, "style", "replicas");
     const { task } = await (await submitTask(a.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
     const b = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-bbbb" }, { env: a.data.env, cleanup: () => undefined });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // b has finished picking up its own unfinished jobs (startTestServer waits for that): none.
     expect(a.deps.tasks.following).toBe(1);
     expect(b.deps.tasks.following).toBe(0);
+    fake.setOptions({ paused: false });
     const fromB = await pollQueue(b.url, "style", task.id, isFinalStatus, 20);
     expect(fromB.some((answer) => answer.running)).toBe(true);
     expect(fromB.at(-1)?.status).toBe("succeeded");

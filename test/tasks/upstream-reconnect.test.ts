@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { startFakeComfy } from "../fake-comfy/index.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, pngBytes, submitTask } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+import { isFinalMessage, openProgressClient } from "../support/ws-client.ts";
+import { onTestFinished } from "vitest";
+
+const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
+const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
+
+/** A gateway over a paused fake, one queued task, and a progress client following it (no polls). */
+async function queuedTaskWithFollower(name: string) {
+  const fake = await fakeForTest({ paused: true });
+  const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+  const userId = await createUser(gateway.url, "style", name);
+  const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+  expect(answer.status).toBe(202);
+  const { task } = (await answer.json()) as { task: { id: string } };
+  const client = await openProgressClient(`${gateway.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${task.id}`);
+  await client.waitFor((m) => m.type === "subscribed");
+  return { fake, gateway, client, taskId: task.id };
+}
+
+// Nobody polls in these tests: only the reconnect itself can tell the gateway how the job ended.
+describe("a ComfyUI server whose event stream comes back", () => {
+  it("a job that finished while the stream was away is recorded succeeded from /history", async () => {
+    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-history");
+    await fake.kill();
+    fake.setOptions({ paused: false });
+    // The run ends with nobody connected: its messages are lost.
+    await expect.poll(() => fake.counters.promptsFinished).toBe(1);
+    await fake.start();
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "succeeded", taskId, outputUrls: [expect.stringContaining("/files/style/outputs/")] });
+  });
+
+  it("a job its restarted ComfyUI no longer knows is failed, saying so", async () => {
+    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-forgotten");
+    await fake.kill();
+    // A restart: the same port, an empty queue and history.
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
+  });
+});
