@@ -14,8 +14,10 @@ function poolForTest(options: ComfyPoolOptions): ComfyPool {
 
 describe("ComfyPool node lists", () => {
   it("reads /object_info with the request timeout, not the short probe timeout", async () => {
-    const fake = await fakeForTest({ routeDelayMs: { "/object_info": 400 } });
-    const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], checkTimeoutMs: 200, requestTimeoutMs: 2_000 });
+    // The probe timeout leaves a loaded machine room for the healthy checks; /object_info outlasts
+    // it by far and still arrives within the request timeout.
+    const fake = await fakeForTest({ routeDelayMs: { "/object_info": 2_500 } });
+    const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], checkTimeoutMs: 1_000, requestTimeoutMs: 15_000 });
     await pool.refresh();
     expect(pool.snapshot().servers[0]?.nodes).toMatchObject({ known: true, count: 13, error: null });
     expect((await pool.pick({ requiredNodes: ["KSampler"] }))?.id).toBe("a");

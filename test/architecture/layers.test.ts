@@ -11,6 +11,7 @@ const layers: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   { name: "routes and middleware", members: ["routes/", "middleware/", "views/"] },
   { name: "task service", members: ["tasks/"] },
   { name: "real-time", members: ["realtime/"] },
+  { name: "limits and admission", members: ["limits/"] },
   { name: "infrastructure", members: ["pool/", "comfy/", "storage/", "controllers/", "db/", "workflows/", "upload/", "config/"] },
   { name: "foundation", members: ["schema/", "errors/", "lib/"] },
 ];

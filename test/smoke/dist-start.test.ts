@@ -39,8 +39,13 @@ function startImage(app: string, env: Record<string, string>): Promise<{ port: n
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);
-      if (match?.[1]) resolve({ port: Number(match[1]), stop: () => (child.kill("SIGTERM"), exited) });
+      // Log lines are JSON objects; their field order is the logger's business.
+      const listening = output
+        .split("\n")
+        .slice(0, -1) // the last piece may be a line still arriving
+        .flatMap((line) => (line.startsWith("{") ? [JSON.parse(line) as { message?: string; port?: number }] : []))
+        .find((entry) => entry.message === "aipack listening");
+      if (listening?.port) resolve({ port: listening.port, stop: () => (child.kill("SIGTERM"), exited) });
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
