@@ -1,4 +1,5 @@
 import type { UpgradeWebSocket } from "hono/ws";
+import type { Authenticator } from "./auth/authenticator.ts";
 import type { BaseDBController } from "./controllers/base-db-controller.ts";
 import type { Frontend } from "./controllers/db-controller-map.ts";
 import type { JobService } from "./jobs/job-service.ts";
@@ -15,6 +16,10 @@ export interface AppDeps {
   /** The enabled frontends, each with the controller of its own database. */
   controllers: ReadonlyMap<Frontend, BaseDBController>;
   clock: Clock;
+  /** Checks bearer credentials and mints user tokens; `null` when AUTH=off (every caller is the operator). */
+  auth: Authenticator | null;
+  /** How long the signed URL of an uploaded input, handed to its owner, stays valid. */
+  inputUrlTtlSeconds: number;
   logger: Logger;
   workflows: WorkflowCatalog;
   /** The ComfyUI servers, their health, and which one takes the next job. */
@@ -27,6 +32,8 @@ export interface AppDeps {
   sockets: SocketRegistry;
   /** Local storage's folder, served at /files; unset with OSS. */
   filesDir?: string;
+  /** Local storage's URL signing secret (checks signed input URLs at /files). */
+  filesUrlSecret?: string;
   maxUploadBytes: number;
   /** Browser origins allowed to call the REST API; empty: no CORS headers. */
   corsOrigins: readonly string[];

@@ -5,6 +5,8 @@ import type { AppEnv } from "./app-env.ts";
 import { notFound, onError } from "./errors/on-error.ts";
 import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { authenticate } from "./middleware/auth.ts";
+import { createTokensRouter } from "./routes/tokens.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createPhotosRouter } from "./routes/photos.ts";
 import { createQueueRouter } from "./routes/queue.ts";
@@ -28,10 +30,13 @@ export function createApp(deps: AppDeps) {
   // CORS only on the REST routes: the ws upgrade must not get header-changing middleware.
   if (deps.corsOrigins.length > 0) {
     const origin = deps.corsOrigins.includes("*") ? "*" : [...deps.corsOrigins];
-    const rest = cors({ origin, allowHeaders: ["Content-Type", "Idempotency-Key", "X-Request-Id"], exposeHeaders: ["X-Request-Id", "Server-Timing"], maxAge: 600 });
+    const rest = cors({ origin, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"], exposeHeaders: ["X-Request-Id", "Server-Timing"], maxAge: 600 });
     app.use("/api/*", async (c, next) => (c.req.path === "/api/ws" ? next() : rest(c, next)));
   }
+  // Every /api route acts for a proven caller (after CORS, so preflights need no credential).
+  app.use("/api/*", authenticate());
   app.route("/", createHealthRouter());
+  app.route("/api/tokens", createTokensRouter());
   app.route("/api/users", createUsersRouter());
   app.route("/api/photos", createPhotosRouter());
   app.route("/api/workflows", createWorkflowsRouter());
@@ -39,7 +44,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));
   app.route("/api/queue", createQueueRouter());
   if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
-  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir }));
+  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
   app.route("/", createPageRouter({ publicDir }));
   return app;
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseKey } from "../auth/key-format.ts";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
@@ -33,6 +34,37 @@ export interface Config {
   redis?: { url: string; channel: string };
   workflowsDir: string;
   storage: StorageConfig;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  adminKey?: string;
+  envKeys: string[];
+  urlSigningSecret?: string;
+  inputUrlTtlSeconds: number;
+}
+
+const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
+
+function authConfig(env: z.infer<typeof envSchema>, frontends: string[]): AuthConfig {
+  if (env.AUTH === "off" && !loopbackHosts.has(env.HOST) && !/^127\./.test(env.HOST)) {
+    throw new ConfigError(`AUTH: "off" is only allowed with a loopback HOST (127.0.0.1 or ::1), not ${env.HOST}`);
+  }
+  const envKeys = env.API_KEYS ?? [];
+  for (const [index, key] of envKeys.entries()) {
+    const parsed = parseKey(key);
+    // The key itself is never echoed: only its position.
+    if (!parsed) throw new ConfigError(`API_KEYS: entry ${index + 1} is not a key (make one with npm run keys -- generate --frontend <name>)`);
+    if (!frontends.includes(parsed.scope)) throw new ConfigError(`API_KEYS: entry ${index + 1} belongs to "${parsed.scope}", which is not enabled`);
+  }
+  return {
+    enabled: env.AUTH === "on",
+    adminKey: env.ADMIN_KEY,
+    envKeys,
+    urlSigningSecret: env.URL_SIGNING_SECRET,
+    inputUrlTtlSeconds: env.INPUT_URL_TTL_SECONDS,
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -130,5 +162,6 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
     storage: storageConfig(env, publicBaseUrl),
+    auth: authConfig(env, frontends),
   };
 }

@@ -6,6 +6,8 @@ export const errorStatus = {
   validation_failed: 400,
   unknown_frontend: 400,
   comfy_validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   file_too_large: 413,

@@ -13,7 +13,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const wsErrorMessageSchema = z.object({
   type: z.literal("error"),
-  code: z.enum(["unknown_frontend", "not_found", "bad_message", "too_slow", "unavailable"]),
+  code: z.enum(["unknown_frontend", "forbidden", "not_found", "bad_message", "too_slow", "unavailable"]),
   message: z.string(),
   taskId: z.string().optional(),
 });
@@ -29,15 +29,17 @@ export const wsQuerySchema = z.object({
   // Bounded so an absurd value is refused as a bad request instead of travelling into messages.
   frontend: z.string().max(40).optional(),
   taskId: z.string().min(1).max(64).optional(),
+  /** A user token, for browsers (which cannot set headers on the upgrade); prefer the subprotocol. */
+  token: z.string().max(2048).optional(),
   /** "1" to receive ComfyUI's preview images as binary frames. */
   previews: z.enum(["0", "1"]).optional(),
 });
 
 /**
  * Close codes: 1001 going away (shutdown), 1011 a database the socket needs is unavailable,
- * 4400 bad request, 4404 unknown task, 4408 too slow.
+ * 4400 bad request, 4403 a credential of another frontend, 4404 unknown task, 4408 too slow.
  */
-export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, notFound: 4404, tooSlow: 4408 } as const;
+export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, forbidden: 4403, notFound: 4404, tooSlow: 4408 } as const;
 
 /**
  * Close reasons: fixed ASCII, because a close reason may hold at most 123 bytes and a longer one
@@ -47,6 +49,7 @@ export const closeReasons = {
   goingAway: "server shutting down",
   unavailable: "database unavailable",
   badRequest: "bad request",
+  forbidden: "forbidden",
   notFound: "unknown task",
   tooSlow: "client too slow",
 } as const satisfies Record<keyof typeof closeCodes, string>;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { validate } from "../lib/validate.ts";
+import { assertOwner } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
 
@@ -15,7 +16,9 @@ export const queueQuery = z.object({ frontend: z.string(), taskId: z.string().mi
 export function createQueueRouter() {
   return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
     const photo = await c.get("db").getPhoto(c.req.valid("query").taskId);
-    if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+    const missing = `No ${c.get("frontend")} task with that id`;
+    if (!photo) throw new AppError("not_found", missing);
+    assertOwner(c, photo.userId, missing);
     return c.json(await c.get("deps").jobs.position(c.get("frontend"), photo));
   });
 }

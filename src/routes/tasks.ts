@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { endTime, startTime, timing, wrapTime } from "hono/timing";
 import { z } from "zod";
@@ -6,12 +6,33 @@ import type { AppEnv } from "../app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { taskKey } from "../jobs/task-key.ts";
 import { validate } from "../lib/validate.ts";
+import { assertOwner, tokenUserId } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
+import { publicRefs } from "../views/public-refs.ts";
 import { submittedTaskView, taskView } from "../views/task-view.ts";
 import { checkTask, taskFormSchema } from "./task-form.ts";
 
 export const taskIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
+
+/** The task's row, when the caller may see it; someone else's task answers 404 like a missing one. */
+async function ownTask(c: Context<AppEnv>, id: string) {
+  const photo = await c.get("db").getPhoto(id);
+  const missing = `No ${c.get("frontend")} task with that id`;
+  if (!photo) throw new AppError("not_found", missing);
+  assertOwner(c, photo.userId, missing);
+  return photo;
+}
+
+/** Who a submit runs as: a user token's own user (a different userId is refused), else the form's. */
+function submitterId(tokenUser: string | undefined, formUser: string | undefined): string {
+  if (tokenUser === undefined) {
+    if (formUser === undefined) throw new AppError("validation_failed", "userId: required with a frontend key");
+    return formUser;
+  }
+  if (formUser !== undefined && formUser !== tokenUser) throw new AppError("forbidden", "userId: a user token submits only as its own user");
+  return tokenUser;
+}
 
 /** Room for the form's other fields around the image. */
 const formOverheadBytes = 256 * 1024;
@@ -45,25 +66,24 @@ export function createTasksRouter(maxUploadBytes: number) {
       validate("form", taskFormSchema),
       async (c) => {
         const form = c.req.valid("form");
+        const userId = submitterId(tokenUserId(c), form.userId);
         const checked = await wrapTime(c, "check", checkTask(c, form));
         const db = c.get("db");
-        if (!(await wrapTime(c, "user", db.getUser(form.userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+        if (!(await wrapTime(c, "user", db.getUser(userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
         const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId: form.userId, ...checked, time });
+        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId, ...checked, time });
         if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json({ task: submittedTaskView(photo) }, 202);
+        return c.json({ task: submittedTaskView(photo, publicRefs(c.get("deps"))) }, 202);
       },
     )
     .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
-      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const photo = await ownTask(c, c.req.valid("param").id);
       const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), photo.id));
-      return c.json({ task: taskView(photo, progress) });
+      return c.json({ task: taskView(photo, progress, publicRefs(c.get("deps"))) });
     })
     .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await c.get("db").getPhoto(c.req.valid("param").id);
-      if (!photo) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+      const photo = await ownTask(c, c.req.valid("param").id);
       const after = await c.get("deps").jobs.cancel(c.get("frontend"), photo);
-      return c.json({ task: taskView(after, undefined) });
+      return c.json({ task: taskView(after, undefined, publicRefs(c.get("deps"))) });
     });
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import type { AppEnv } from "../app-env.ts";
+import { mayActOn } from "../auth/principal.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
@@ -21,6 +22,8 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
     "/",
     upgradeWebSocket((c) => {
       const { controllers, hub, sockets, logger } = c.get("deps");
+      // Authenticated by the middleware before the upgrade (401 without a valid credential).
+      const principal = c.get("principal");
       const query = wsQuerySchema.safeParse(c.req.query());
       const frontend = query.success ? query.data.frontend : undefined;
       const db = frontend && isKnownFrontend(frontend) ? controllers.get(frontend) : undefined;
@@ -34,7 +37,12 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
             return refuse(socket, { code: "unknown_frontend", message });
           }
-          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger);
+          if (!mayActOn(principal, frontend)) {
+            socket.send(JSON.stringify({ type: "error", code: "forbidden", message: `This credential does not act on the ${frontend} frontend` }));
+            return socket.close(closeCodes.forbidden, closeReasons.forbidden);
+          }
+          const owner = principal.kind === "user" ? principal.userId : undefined;
+          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, owner);
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
         },
         onMessage(event) {

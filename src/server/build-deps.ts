@@ -14,6 +14,8 @@ import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
 import { loadWorkflows } from "../workflows/index.ts";
 import { instanceId } from "./instance-id.ts";
+import { urlSigningSecret } from "./url-secret.ts";
+import { Authenticator } from "../auth/authenticator.ts";
 import { createRedisRelay } from "../realtime/redis-relay.ts";
 import { randomId } from "../lib/ids.ts";
 
@@ -53,7 +55,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const logger = options.logger ?? consoleLogger;
   const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
   const controllers = openControllers(config, clock);
-  const storage = createStorage(config.storage);
+  const urlSecret = urlSigningSecret(config.dataDir, config.auth.urlSigningSecret);
+  const storage = createStorage(config.storage, { urlSecret });
   const gatewayId = instanceId(config.dataDir, config.instanceId);
   const pool = new ComfyPool({
     clientId: () => `aipack-${gatewayId}`,
@@ -75,6 +78,10 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     controllers,
     clock,
     logger,
+    auth: config.auth.enabled
+      ? new Authenticator({ controllers, clock, dataDir: config.dataDir, adminKey: config.auth.adminKey, envKeys: config.auth.envKeys })
+      : null,
+    inputUrlTtlSeconds: config.auth.inputUrlTtlSeconds,
     hub,
     sockets: new SocketRegistry(),
     upgradeWebSocket: options.upgradeWebSocket,
@@ -83,6 +90,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     jobs,
     storage,
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
+    filesUrlSecret: urlSecret,
     maxUploadBytes: config.maxUploadBytes,
     corsOrigins: config.corsOrigins,
   };

@@ -5,3 +5,4 @@ export { createLocalStorage, localFileUrl, type LocalStorageOptions } from "./lo
 export { createLocalFilesRouter, type LocalFilesRouterOptions } from "./local-files-router.ts";
 export { createOssStorage, ossPublicUrl, type OssStorageOptions } from "./oss-storage.ts";
 export { createStorage, storageConfigSchema, type StorageConfig } from "./create-storage.ts";
+export { isPrivateKey, signQuery, verifySignedQuery } from "./signed-urls.ts";

@@ -8,6 +8,8 @@ export interface PutInput {
   extension: string;
   /** Folder-like prefix chosen by code (`style/results`), never by a user. */
   prefix?: string;
+  /** A user's upload: not publicly readable, only through `privateUrl`. */
+  private?: boolean;
 }
 
 /** Where a stored object lives: its key inside the store and the URL clients fetch it from. */
@@ -25,6 +27,11 @@ export interface Storage {
    * product decision, so what it stored stays; callers treat deletion as best effort.
    */
   delete?(key: string): Promise<void>;
+  /**
+   * An expiring URL for the holder of `url` (one this store returned from `put`), valid for
+   * `ttlSeconds`; null when the URL is not this store's.
+   */
+  privateUrl(url: string, ttlSeconds: number): string | null;
   /** Readiness probe: resolves when the store can take writes, rejects with StorageUnavailableError otherwise. */
   check(): Promise<void>;
 }

@@ -1,0 +1,60 @@
+import { decodeJwt, errors, jwtVerify, SignJWT } from "jose";
+
+// User tokens are HS256 JWTs (jose) signed with their frontend's own secret, `aud` naming the
+// frontend: a token verifies only against the secret of the frontend it claims, so a token signed
+// by one frontend's secret (or re-labelled to another frontend) never passes for another.
+
+const issuer = "aipack";
+export const defaultTokenTtlSeconds = 3600;
+export const maxTokenTtlSeconds = 24 * 3600;
+
+export interface TokenClaims {
+  frontend: string;
+  userId: string;
+}
+
+export async function signUserToken(
+  claims: TokenClaims,
+  signing: { id: string; secret: string },
+  ttlSeconds: number,
+  now: Date,
+): Promise<{ token: string; expiresAt: Date }> {
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const expiresAt = new Date((issuedAt + ttlSeconds) * 1000);
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: signing.id })
+    .setIssuer(issuer)
+    .setAudience(claims.frontend)
+    .setSubject(claims.userId)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
+    .sign(new TextEncoder().encode(signing.secret));
+  return { token, expiresAt };
+}
+
+/** The frontend a token claims, read without trusting it, to pick the secret that must verify it. */
+export function claimedFrontend(token: string): string | null {
+  try {
+    const { aud } = decodeJwt(token);
+    return typeof aud === "string" ? aud : null;
+  } catch {
+    return null;
+  }
+}
+
+export type VerifyResult = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+
+export async function verifyUserToken(token: string, frontend: string, secret: string, now: Date): Promise<VerifyResult> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: ["HS256"],
+      issuer,
+      audience: frontend,
+      currentDate: now,
+      requiredClaims: ["sub", "exp"],
+    });
+    return typeof payload.sub === "string" && payload.sub !== "" ? { ok: true, userId: payload.sub } : { ok: false, reason: "invalid" };
+  } catch (error) {
+    return { ok: false, reason: error instanceof errors.JWTExpired ? "expired" : "invalid" };
+  }
+}
