@@ -71,7 +71,7 @@ export class JobResumer {
     while (!(await this.watch.attach(serverId).then(() => true, () => false))) {
       if (this.closed) return;
       if (Date.now() - since >= this.lostAfterMs) {
-        const message = "The ComfyUI server of this job did not come back after the gateway restarted";
+        const message = `The ComfyUI server ${this.ctx.servers.publicName(serverId)} did not come back after the gateway restarted`;
         await Promise.all(jobs.map((job) => this.finisher.fail(job, message, null)));
         return;
       }

@@ -77,7 +77,7 @@ export class UpstreamWatch {
     const timer = setTimeout(() => {
       this.lostTimers.delete(serverId);
       for (const job of this.ctx.live.onServer(serverId)) {
-        void this.finisher.fail(job, "The ComfyUI server of this job went away while it was queued or running", null);
+        void this.finisher.fail(job, `The ComfyUI server ${this.ctx.servers.publicName(serverId)} went away while this job was queued or running`, null);
       }
     }, this.lostAfterMs);
     timer.unref?.();

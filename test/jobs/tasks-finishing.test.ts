@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { TaskEvent } from "../../src/jobs/task-events.ts";
@@ -47,9 +48,9 @@ describe.each(dialectCases)("recording a job's end on $name", (dialect) => {
 
     const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
     for (let i = 0; i < 500 && outputPuts === 0; i++) await sleep(10);
-    const polls = await Promise.all(Array.from({ length: 10 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
+    const polls = await Promise.all(Array.from({ length: 10 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
     expect(polls.every((p) => p.status === "running" && p.running === true && p.ahead === 0)).toBe(true);
-    const cancelling = fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
+    const cancelling = apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
     await sleep(100);
     release();
     expect((await (await cancelling).json()).task.status).toBe("succeeded");
@@ -57,7 +58,7 @@ describe.each(dialectCases)("recording a job's end on $name", (dialect) => {
     expect(outputPuts).toBe(1);
     expect(fake.counters.views).toBe(1);
     expect(finals).toEqual([{ type: "succeeded", taskId: task.id, outputUrls: [expect.any(String)] }]);
-    const { task: done } = await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
+    const { task: done } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
     expect(done.outputUrls).toEqual(finals[0]!.type === "succeeded" ? finals[0]!.outputUrls : []);
   });
 
@@ -94,7 +95,7 @@ describe.each(dialectCases)("recording a job's end on $name", (dialect) => {
     expect(answer.status).toBeGreaterThanOrEqual(500);
     expect((await answer.json()).error).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
 
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
+    const photos = await (await apiFetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toHaveLength(1);
     expect(photos.items[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be recorded") });
     const queue = await (await fetch(`${fake.url}/queue`)).json();

@@ -1,4 +1,5 @@
 import { readdirSync, existsSync } from "node:fs";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -47,15 +48,15 @@ describe.each(dialectCases)("bad submissions on $name", (dialect) => {
     const missingField = new FormData();
     missingField.set("frontend", "style");
     missingField.set("userId", userId);
-    const noWorkflow = await fetch(`${gateway.url}/api/tasks`, { method: "POST", body: missingField });
+    const noWorkflow = await apiFetch(`${gateway.url}/api/tasks`, { method: "POST", body: missingField });
     expect(noWorkflow.status).toBe(400);
     expect((await noWorkflow.json()).error.code).toBe("validation_failed");
 
-    const asJson = await fetch(`${gateway.url}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style" }) });
+    const asJson = await apiFetch(`${gateway.url}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style" }) });
     expect(asJson.status).toBe(400);
 
     expect(fake.counters.requests - requestsBefore).toBe(0);
-    const photos = await (await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
+    const photos = await (await apiFetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files"))).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import { decodePng } from "../fake-comfy/png.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -21,7 +22,7 @@ async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env()
   const port = await freePort();
   const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
   for (let i = 0; i < 100; i++) {
-    const servers = await (await fetch(`${gateway.url}/api/servers`)).json();
+    const servers = await (await apiFetch(`${gateway.url}/api/servers`)).json();
     if (servers.summary.available === 1) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -38,7 +39,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       expect(answer.status).toBe(202);
       const { task } = await answer.json();
       expect((await pollQueue(gateway.url, "style", task.id, isFinalStatus, 20)).at(-1)?.status).toBe("succeeded");
-      const { task: done } = await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
+      const { task: done } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
       const image = decodePng(new Uint8Array(await (await fetch(done.outputUrls[0])).arrayBuffer()));
       expect(image).toMatchObject({ width: 5, height: 7 });
       expect(await gateway.stop()).toBe(0);
@@ -106,7 +107,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const second = (await gatewayOn(runtime, fake.url, { env: data.env, cleanup: () => undefined })).gateway;
       const polls = await pollQueue(second.url, "logo", taskId, isFinalStatus, 50);
       expect(polls.at(-1)?.status).toBe("succeeded");
-      const { task } = await (await fetch(`${second.url}/api/tasks/${taskId}?frontend=logo`)).json();
+      const { task } = await (await apiFetch(`${second.url}/api/tasks/${taskId}?frontend=logo`)).json();
       expect((await fetch(task.outputUrls[0])).status).toBe(200);
       expect(await second.stop()).toBe(0);
     } finally {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { onTestFinished } from "vitest";
+import { testAdminKey, useDefaultCredential } from "./credentials.ts";
 
 export type Runtime = "node" | "bun";
 
@@ -21,7 +22,7 @@ export interface SpawnedGateway {
 /** Starts the real gateway process on a random port and waits for its "listening" line. */
 export async function spawnGateway(runtime: Runtime, env: Record<string, string>): Promise<SpawnedGateway> {
   const [command, args] = commands[runtime];
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ADMIN_KEY: testAdminKey, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -45,5 +46,6 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
   onTestFinished(async () => {
     await stop("SIGKILL");
   });
+  useDefaultCredential(`http://127.0.0.1:${port}`);
   return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, stop };
 }

@@ -4,17 +4,22 @@ import { loadConfig, type Config } from "../../src/config/config.ts";
 import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
+import { testAdminKey, withDefaultAuth } from "./credentials.ts";
 import type { DialectCase } from "./dialects.ts";
 
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
 export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}) {
   const { env, cleanup } = dialect.env();
   onTestFinished(cleanup);
-  const config: Config = loadConfig({ ...env, ...extraEnv }, knownFrontends);
+  const config: Config = loadConfig({ ADMIN_KEY: testAdminKey, ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
   const built = await buildDeps(config, { logger });
   onTestFinished(() => built.close());
-  return { app: createApp(built.deps), deps: built.deps, config, logger };
+  const app = createApp(built.deps);
+  // Requests carry the default credential unless the test sends its own Authorization header.
+  const request = app.request;
+  app.request = (input, init, ...rest) => request(input, withDefaultAuth("http://localhost/", init, testAdminKey), ...rest);
+  return { app, deps: built.deps, config, logger };
 }
 
 /** JSON request helper for app.request(). */

@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
+import { testAdminKey, useDefaultCredential } from "./credentials.ts";
 import type { DialectCase } from "./dialects.ts";
 
 /**
@@ -22,7 +23,7 @@ export async function startTestServer(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
-    { PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ...data.env, ...env },
+    { PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ADMIN_KEY: testAdminKey, ...data.env, ...env },
     knownFrontends,
   );
   const logger = memoryLogger();
@@ -32,6 +33,7 @@ export async function startTestServer(
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", websocket: { server: wss } }, () => resolve(started));
   });
+  useDefaultCredential(url);
   await built.relayReady;
   await built.deps.pool.refresh();
   built.start();
