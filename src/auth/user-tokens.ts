@@ -1,4 +1,5 @@
 import { decodeJwt, errors, jwtVerify, SignJWT } from "jose";
+import { randomId } from "../lib/ids.ts";
 
 // User tokens are HS256 JWTs (jose) signed with their frontend's own secret, `aud` naming the
 // frontend: a token verifies only against the secret of the frontend it claims, so a token signed
@@ -26,6 +27,8 @@ export async function signUserToken(
     .setIssuer(issuer)
     .setAudience(claims.frontend)
     .setSubject(claims.userId)
+    // Unique per token, so two tokens minted in the same second are never the same string.
+    .setJti(randomId(9))
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + ttlSeconds)
     .sign(new TextEncoder().encode(signing.secret));

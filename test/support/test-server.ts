@@ -19,6 +19,8 @@ export async function startTestServer(
   env: Record<string, string>,
   /** Reuse the databases and files of an earlier server (a restart); fresh ones by default. */
   data: { env: Record<string, string>; cleanup(): void } = dialect.env(),
+  /** false: the caller closes it (for a server shared by several tests, from beforeAll). */
+  closeWithTest = true,
 ) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -47,10 +49,12 @@ export async function startTestServer(
     await closing;
     await built.close();
   };
-  onTestFinished(async () => {
-    await close();
-    data.cleanup();
-  });
+  if (closeWithTest) {
+    onTestFinished(async () => {
+      await close();
+      data.cleanup();
+    });
+  }
   return { url, app, deps: built.deps, config, logger, close, data };
 }
 
