@@ -18,6 +18,8 @@ export interface AppDeps {
   clock: Clock;
   /** Checks bearer credentials and mints user tokens; `null` when AUTH=off (every caller is the operator). */
   auth: Authenticator | null;
+  /** DEMO_LOGIN=on: a key per frontend, made in memory at start, for the demo page's stand-in backend. */
+  demoKeys?: ReadonlyMap<string, string>;
   /** How long the signed URL of an uploaded input, handed to its owner, stays valid. */
   inputUrlTtlSeconds: number;
   logger: Logger;

@@ -7,6 +7,7 @@ import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { createTokensRouter } from "./routes/tokens.ts";
+import { createDemoLoginRouter } from "./routes/demo-login.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createPhotosRouter } from "./routes/photos.ts";
 import { createQueueRouter } from "./routes/queue.ts";
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api/queue", createQueueRouter());
   if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
   if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
+  if (deps.demoKeys) app.route("/demo", createDemoLoginRouter((path, init) => app.request(path, init), deps.demoKeys));
   app.route("/", createPageRouter({ publicDir }));
   return app;
 }

@@ -129,9 +129,11 @@ export function watchTask({ frontend, taskId, onState }) {
     }
   }
 
-  function openSocket() {
+  async function openSocket() {
     try {
-      socket = new WebSocket(socketUrl(frontend, taskId));
+      const protocols = await api.socketProtocols(frontend);
+      if (finished) return;
+      socket = new WebSocket(socketUrl(frontend, taskId), protocols);
     } catch {
       return void pollTask();
     }
@@ -144,7 +146,7 @@ export function watchTask({ frontend, taskId, onState }) {
     });
   }
 
-  openSocket();
+  void openSocket();
   pollQueue();
   return { stop: () => ((finished = true), stop()), finish: (task) => fromTask(task) };
 }

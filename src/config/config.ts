@@ -39,6 +39,8 @@ export interface Config {
 
 export interface AuthConfig {
   enabled: boolean;
+  /** The demo page's stand-in backend (POST /demo/login). */
+  demoLogin: boolean;
   adminKey?: string;
   envKeys: string[];
   urlSigningSecret?: string;
@@ -48,8 +50,12 @@ export interface AuthConfig {
 const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
 
 function authConfig(env: z.infer<typeof envSchema>, frontends: string[]): AuthConfig {
-  if (env.AUTH === "off" && !loopbackHosts.has(env.HOST) && !/^127\./.test(env.HOST)) {
+  const loopback = loopbackHosts.has(env.HOST) || /^127\./.test(env.HOST);
+  if (env.AUTH === "off" && !loopback) {
     throw new ConfigError(`AUTH: "off" is only allowed with a loopback HOST (127.0.0.1 or ::1), not ${env.HOST}`);
+  }
+  if (env.DEMO_LOGIN === "on" && !loopback) {
+    throw new ConfigError(`DEMO_LOGIN: "on" hands out user tokens to anyone; only allowed with a loopback HOST, not ${env.HOST}`);
   }
   const envKeys = env.API_KEYS ?? [];
   for (const [index, key] of envKeys.entries()) {
@@ -60,6 +66,7 @@ function authConfig(env: z.infer<typeof envSchema>, frontends: string[]): AuthCo
   }
   return {
     enabled: env.AUTH === "on",
+    demoLogin: env.DEMO_LOGIN === "on" && env.AUTH === "on",
     adminKey: env.ADMIN_KEY,
     envKeys,
     urlSigningSecret: env.URL_SIGNING_SECRET,

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   REDIS_CHANNEL: z.string().min(1).max(200).default("aipack:task-events"),
   /** `off` only for local development: every request acts as the operator; refused unless HOST is loopback. */
   AUTH: z.enum(["on", "off"]).default("on"),
+  /** `on` (set by `npm run demo`): POST /demo/login mints user tokens for the demo page; loopback HOST only. */
+  DEMO_LOGIN: z.enum(["on", "off"]).default("off"),
   /** The operator's key (any secret string of 32+ characters); more with `npm run keys -- create --admin`. */
   ADMIN_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   /** Frontend keys given by the environment (from `npm run keys -- generate --frontend <name>`), comma-separated. */

@@ -16,6 +16,7 @@ import { loadWorkflows } from "../workflows/index.ts";
 import { instanceId } from "./instance-id.ts";
 import { urlSigningSecret } from "./url-secret.ts";
 import { Authenticator } from "../auth/authenticator.ts";
+import { generateKey } from "../auth/key-format.ts";
 import { createRedisRelay } from "../realtime/redis-relay.ts";
 import { randomId } from "../lib/ids.ts";
 
@@ -74,14 +75,17 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     { gatewayId, servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
   );
+  // The demo's stand-in backend gets one key per frontend, known only to this process.
+  const demoKeys = config.auth.demoLogin ? new Map(config.frontends.map((frontend) => [frontend, generateKey(frontend).key])) : undefined;
   const deps: AppDeps = {
     controllers,
     clock,
     logger,
     auth: config.auth.enabled
-      ? new Authenticator({ controllers, clock, dataDir: config.dataDir, adminKey: config.auth.adminKey, envKeys: config.auth.envKeys })
+      ? new Authenticator({ controllers, clock, dataDir: config.dataDir, adminKey: config.auth.adminKey, envKeys: [...config.auth.envKeys, ...(demoKeys?.values() ?? [])] })
       : null,
     inputUrlTtlSeconds: config.auth.inputUrlTtlSeconds,
+    demoKeys,
     hub,
     sockets: new SocketRegistry(),
     upgradeWebSocket: options.upgradeWebSocket,

@@ -42,11 +42,8 @@ async function launch(name: string): Promise<Browser> {
 describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
   it("uploads an image, shows its queue position, the progress bar moving and the result image", async () => {
     const fake = await fakeForTest({ msPerStep: 60 });
-    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}` });
-    // Another user's job holds the only server for a few seconds, so the page's job waits behind it.
-    const other = await createUser(gateway.url, "logo", "someone-else");
-    const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(50) });
-    expect(ahead.status).toBe(202);
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}`, DEMO_LOGIN: "on", HOST: "127.0.0.1" });
+    // The page is open (the browser's start takes seconds on a busy machine) before the job ahead.
     const browser = await launch("page-e2e");
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
@@ -54,8 +51,12 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     await page.goto(gateway.url);
-
     await page.locator("#servers").getByText("demo-gpu").first().waitFor();
+    // Another user's job holds the only server for a few seconds, so the page's job waits behind it.
+    const other = await createUser(gateway.url, "logo", "someone-else");
+    const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(50) });
+    expect(ahead.status).toBe(202);
+
     await page.selectOption("#frontend", "style");
     await page.locator("#workflow option[value=img2img]").waitFor({ state: "attached" });
     await page.selectOption("#workflow", "img2img");
