@@ -4,7 +4,7 @@ import type { Clock } from "../lib/clock.ts";
 import { readAdminKeys, type AdminKeyRecord } from "./admin-keys.ts";
 import { adminScope, hashKey, keyMatches, parseKey } from "./key-format.ts";
 import type { Principal } from "./principal.ts";
-import { claimedFrontend, signUserToken, verifyUserToken } from "./user-tokens.ts";
+import { claimedFrontend, importSigningKey, signUserToken, verifyUserToken, type SigningKey } from "./user-tokens.ts";
 
 export interface AuthenticatorOptions {
   controllers: ReadonlyMap<Frontend, BaseDBController>;
@@ -36,7 +36,7 @@ const maxCachedKeys = 1000;
  */
 export class Authenticator {
   private readonly keyCache = new Map<string, CachedKey>();
-  private readonly secrets = new Map<string, Promise<{ id: string; secret: string }>>();
+  private readonly secrets = new Map<string, Promise<SigningKey>>();
   private readonly envKeyHashes = new Map<string, { frontend: string; hash: string }>();
   private readonly adminKeyHash?: string;
   private adminFile: { records: AdminKeyRecord[]; readAt: number } | undefined;
@@ -113,18 +113,17 @@ export class Authenticator {
   private async authenticateToken(token: string): Promise<AuthResult> {
     const frontend = claimedFrontend(token);
     if (!frontend || !this.controller(frontend)) return { ok: false, reason: "invalid" };
-    const { secret } = await this.signing(frontend as Frontend);
-    const verified = await verifyUserToken(token, frontend, secret, this.options.clock.now());
+    const verified = await verifyUserToken(token, frontend, await this.signing(frontend as Frontend), this.options.clock.now());
     if (!verified.ok) return verified;
     return { ok: true, principal: { kind: "user", frontend: frontend as Frontend, userId: verified.userId } };
   }
 
-  private signing(frontend: Frontend): Promise<{ id: string; secret: string }> {
+  private signing(frontend: Frontend): Promise<SigningKey> {
     let secret = this.secrets.get(frontend);
     if (!secret) {
       const controller = this.controller(frontend);
       if (!controller) throw new Error(`frontend ${frontend} is not enabled`);
-      secret = controller.ready().then(() => controller.keys.signingSecret());
+      secret = controller.ready().then(() => controller.keys.signingSecret()).then(importSigningKey);
       // A failed read (database down) is retried by the next request instead of being remembered.
       secret.catch(() => this.secrets.delete(frontend));
       this.secrets.set(frontend, secret);

@@ -1,6 +1,6 @@
 import WebSocket from "ws";
 import { createFrontendKey } from "../../src/auth/key-admin.ts";
-import { signUserToken } from "../../src/auth/user-tokens.ts";
+import { importSigningKey, signUserToken } from "../../src/auth/user-tokens.ts";
 import type { AppDeps } from "../../src/app-deps.ts";
 import { pngBytes } from "../support/task-client.ts";
 
@@ -58,7 +58,7 @@ export async function buildWorld(url: string, deps: AppDeps): Promise<World> {
   const flipped = `${signature.slice(0, middle)}${signature[middle] === "A" ? "B" : "A"}${signature.slice(middle + 1)}`;
   const badSignature = `${head}.${payload}.${flipped}`;
   // A token claiming style, signed with logo's secret: what a logo backend would need to forge.
-  const foreign = (await signUserToken({ frontend: "style", userId: owner.id }, await logo.keys.signingSecret(), 3600, new Date())).token;
+  const foreign = (await signUserToken({ frontend: "style", userId: owner.id }, await importSigningKey(await logo.keys.signingSecret()), 3600, new Date())).token;
   return {
     url,
     ownerId: owner.id,

@@ -15,7 +15,9 @@ function firstStart(env: Record<string, string> = {}) {
   onTestFinished(data.cleanup);
   const config = loadConfig({ DATA_DIR: data.dir, ...env }, knownFrontends);
   const controllers = openControllers(config, systemClock);
-  onTestFinished(() => Promise.all([...controllers.values()].map((c) => c.close())));
+  onTestFinished(async () => {
+    await Promise.all([...controllers.values()].map((c) => c.close()));
+  });
   const printed: string[] = [];
   const logger = memoryLogger();
   const run = () => createFirstKeys({ auth: config.auth, dataDir: config.dataDir, controllers, logger }, (text) => printed.push(text));
