@@ -44,7 +44,7 @@ async function gateway(auth: "on" | "off") {
   await style.ready();
   const user = await style.upsertUser({ externalId: "bench" });
   // A finished task: the poll answers from the row, without asking ComfyUI.
-  const task = await style.createPhoto({ userId: user.id, workflow: "invert", params: {}, status: "succeeded", outputUrls: [] });
+  const task = await style.createTask({ userId: user.id, workflow: "invert", params: {}, status: "succeeded", outputUrls: [] });
   const close = async () => {
     await built.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { cleanupAll } from "./lib/cleanup.ts";
 import { root, type Db, type Runtime } from "./lib/gateway.ts";
@@ -52,6 +53,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const args = parseArgs(process.argv.slice(2));
 const started = performance.now();
+// On Node the gateway runs as in production, from dist/: built now so it is the current sources.
+if (args.runtimes.includes("node")) execFileSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
 const machine = machineInfo();
 const outcomes: Outcomes = {};
 const notes: string[] = [];

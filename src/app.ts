@@ -1,22 +1,21 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import type { AppDeps } from "./app-deps.ts";
-import type { AppEnv } from "./app-env.ts";
-import { notFound, onError } from "./errors/on-error.ts";
+import type { AppDeps } from "./middleware/app-deps.ts";
+import type { AppEnv } from "./middleware/app-env.ts";
+import { notFound, onError } from "./middleware/on-error.ts";
 import { injectDeps } from "./middleware/inject-deps.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { createTokensRouter } from "./routes/tokens.ts";
 import { createDemoLoginRouter } from "./routes/demo-login.ts";
 import { createHealthRouter } from "./routes/health.ts";
-import { createPhotosRouter } from "./routes/photos.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
 import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
 import { createWsRouter } from "./routes/ws.ts";
-import { createLocalFilesRouter } from "./storage/index.ts";
+import { createLocalFilesRouter } from "./routes/files.ts";
 import { createPageRouter } from "./routes/page.ts";
 import { fileURLToPath } from "node:url";
 
@@ -39,7 +38,6 @@ export function createApp(deps: AppDeps) {
   app.route("/", createHealthRouter());
   app.route("/api/tokens", createTokensRouter());
   app.route("/api/users", createUsersRouter());
-  app.route("/api/photos", createPhotosRouter());
   app.route("/api/workflows", createWorkflowsRouter());
   app.route("/api/servers", createServersRouter());
   app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));

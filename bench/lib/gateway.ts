@@ -17,11 +17,22 @@ export function runtimeCommand(runtime: Runtime, script: string): [string, strin
   return runtime === "node" ? [path.join(root, "node_modules/.bin/tsx"), [script]] : [path.join(root, "node_modules/.bin/bun"), [script]];
 }
 
+/**
+ * How the gateway starts: as in production (`node dist/index.js`, the image's command; Bun runs the
+ * sources itself), or Node running the sources through tsx (`npm run dev` without the watcher).
+ */
+export type Launcher = "production" | "tsx";
+
+export function gatewayCommand(runtime: Runtime, launcher: Launcher = "production"): [string, string[]] {
+  if (runtime === "bun") return runtimeCommand("bun", "src/index.bun.ts");
+  return launcher === "tsx" ? runtimeCommand("node", "src/index.ts") : [process.execPath, [path.join(root, "dist/index.js")]];
+}
+
 /** A running gateway process. */
 export interface Gateway {
   runtime: Runtime;
   url: string;
-  /** The process that serves (tsx's node child on Node). */
+  /** The process that serves (under tsx, its node child). */
   pid: number;
   /** Warn/error log lines seen so far, and the last ones (the gateway logs JSON lines). */
   problems(): { count: number; last: string[] };
@@ -34,6 +45,7 @@ export interface GatewayOptions {
   db: Db;
   comfyUrls: string[];
   env?: Record<string, string>;
+  launcher?: Launcher;
 }
 
 /** The bench's credential: the admin key it gives every gateway it starts (acts on every frontend). */
@@ -57,7 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.db === "mysql" ? { DATABASE_URL: mysqlUrl, DATABASE_PREFIX: prefix } : {}),
     ...options.env,
   };
-  const [command, args] = runtimeCommand(options.runtime, options.runtime === "bun" ? "src/index.bun.ts" : "src/index.ts");
+  const [command, args] = gatewayCommand(options.runtime, options.launcher);
   const child = spawnTracked(command, args, { cwd: root, env });
   const tail = tailOf(child);
   const problems = watchProblems(child);
@@ -68,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (options.db === "mysql") await dropDatabases(prefix);
   });
   try {
-    await waitForLine(child, '"message":"aipack listening"', 30_000, tail);
+    await waitForLine(child, '"message":"aipack listening"', 60_000, tail);
     await waitForServers(url, options.comfyUrls.length, 30_000);
   } catch (error) {
     await cleanup();

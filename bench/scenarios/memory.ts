@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createUser } from "../lib/api.ts";
 import { startDriver } from "../lib/driver.ts";
-import { benchAuth, type Gateway } from "../lib/gateway.ts";
+import { benchAuth, startGateway, type Gateway } from "../lib/gateway.ts";
 import { smallPng } from "../lib/images.ts";
 import { measureLoad } from "../lib/load.ts";
 import { multipartBody } from "../../src/comfy/multipart-body.ts";
@@ -30,6 +30,8 @@ export const memoryScenario: Scenario = {
       const m = metricsOf(title);
       await sleep(2_000);
       const idle = rssMiB(gateway.pid);
+      // What running the sources through tsx costs next to the compiled dist/ production runs.
+      const idleTsx = ctx.runtime === "node" ? [m("idle, sources through tsx", await idleRss({ runtime: "node", db: ctx.db, comfyUrls: fakes.urls, launcher: "tsx" }), "MiB")] : [];
 
       const driver = startDriver("ws-clients", { url: `${gateway.url.replace("http", "ws")}/api/ws?frontend=style`, clients: idleClients, mode: "idle", timeoutMs: 60_000 });
       let withSockets: number;
@@ -67,7 +69,8 @@ export const memoryScenario: Scenario = {
         await sleep(5_000);
         const later = rssMiB(gateway.pid);
         return [
-          m("idle", idle, "MiB"),
+          m("idle (Node: dist/, Bun: sources)", idle, "MiB"),
+          ...idleTsx,
           m(`${idleClients.toLocaleString("en-US")} idle WebSockets`, withSockets, "MiB"),
           ...afterBatches,
           m("same + 5 s", later, "MiB"),
@@ -90,13 +93,24 @@ async function waitFinished(gateway: Gateway, userId: string, done: () => number
     await sleep(100);
   }
   for (;;) {
-    const res = await fetch(`${gateway.url}/api/photos?frontend=style&userId=${userId}&limit=100`, { headers: benchAuth });
+    const res = await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}&limit=100`, { headers: benchAuth });
     const body = (await res.json()) as { items?: Array<{ status: string }> };
     if (body.items?.every((p) => p.status === "succeeded" || p.status === "failed")) break;
     if (Date.now() > deadline) throw new Error("the newest jobs never reached a final status");
     await sleep(100);
   }
   return performance.now() - started;
+}
+
+/** Idle RSS of a second gateway started with other options, 2 s after it is ready. */
+async function idleRss(options: Parameters<typeof startGateway>[0]): Promise<number> {
+  const other = await startGateway(options);
+  try {
+    await sleep(2_000);
+    return rssMiB(other.pid);
+  } finally {
+    await other.stop();
+  }
 }
 
 function safeRss(pid: number): number {

@@ -1,8 +1,8 @@
-// Wires the page: workflow picker and form, submit, the live job, the servers panel.
+// Wires the page: workflow picker and form, submit, the live task, the servers panel.
 
 import { api, newUuid, setUser } from "./api.js";
 import { byId, el, showText } from "./dom.js";
-import { renderJob, resetJob, showJobError } from "./job-view.js";
+import { renderTask, resetTask, showTaskError } from "./task-view.js";
 import { readParams, renderParams } from "./param-form.js";
 import { loadServers } from "./servers-panel.js";
 import { watchTask } from "./task-watcher.js";
@@ -10,7 +10,7 @@ import { watchTask } from "./task-watcher.js";
 // Background refresh of the servers panel; `?refresh=1` is left to the button, it probes every server.
 const serversEveryMs = 15_000;
 
-const form = byId("job-form");
+const form = byId("task-form");
 const frontendSelect = byId("frontend");
 const workflowSelect = byId("workflow");
 const params = byId("params");
@@ -20,7 +20,7 @@ const submitButton = byId("submit");
 let workflows = [];
 let workflowsLoad = 0;
 let watcher = null;
-let current = null; // { frontend, taskId } of the job on screen
+let current = null; // { frontend, taskId } of the task on screen
 
 const describe = (error) => (error.describe ? error.describe() : error.message);
 const selectedWorkflow = () => workflows.find((workflow) => workflow.name === workflowSelect.value) ?? null;
@@ -88,7 +88,7 @@ async function submit(event) {
   watcher?.stop();
   current = null;
   submitButton.disabled = true;
-  resetJob();
+  resetTask();
   try {
     setUser(byId("user").value.trim());
     // No userId: a user token submits as its own user.
@@ -101,10 +101,10 @@ async function submit(event) {
     if (workflow.image && file) body.set("image", file, file.name);
     const { task } = await api.submitTask(frontend, body, newUuid());
     current = { frontend, taskId: task.id };
-    renderJob({ status: task.status }, task.id);
-    watcher = watchTask({ frontend, taskId: task.id, onState: (state) => renderJob(state, task.id) });
+    renderTask({ status: task.status }, task.id);
+    watcher = watchTask({ frontend, taskId: task.id, onState: (state) => renderTask(state, task.id) });
   } catch (error) {
-    showJobError(describe(error));
+    showTaskError(describe(error));
   } finally {
     submitButton.disabled = false;
   }

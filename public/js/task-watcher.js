@@ -12,7 +12,7 @@ const taskPollMs = 2_000;
 const maxQueueFailures = 5;
 const finalStatuses = new Set(["succeeded", "failed", "cancelled"]);
 
-/** Percent of the whole job when known, else of the current node, else null (indeterminate). */
+/** Percent of the whole task when known, else of the current node, else null (indeterminate). */
 export function percentOf(progress) {
   if (!progress) return null;
   if (typeof progress.percent === "number") return progress.percent;

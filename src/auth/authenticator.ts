@@ -2,7 +2,7 @@ import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { Clock } from "../lib/clock.ts";
 import { readAdminKeys, type AdminKeyRecord } from "./admin-keys.ts";
-import { adminScope, hashKey, keyMatches, parseKey } from "./key-format.ts";
+import { adminScope, hashKey, keyMatches, parseKey } from "../lib/key-format.ts";
 import type { Principal } from "./principal.ts";
 import { claimedFrontend, importSigningKey, signUserToken, verifyUserToken, type SigningKey } from "./user-tokens.ts";
 

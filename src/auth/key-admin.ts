@@ -1,6 +1,6 @@
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import { readAdminKeys, writeAdminKeys } from "./admin-keys.ts";
-import { adminScope, generateKey } from "./key-format.ts";
+import { adminScope, generateKey } from "../lib/key-format.ts";
 
 // Creating, listing and revoking keys: shared by `npm run keys` and the first start. Only a
 // key's id, label and dates are ever shown again after it is created.

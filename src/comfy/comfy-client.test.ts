@@ -142,7 +142,8 @@ describe("ComfyClient against the fake", () => {
       expect(a.promptId).toMatch(/^[0-9a-f-]{36}$/);
       expect(a.promptId).not.toBe(b.promptId);
       expect(queued).toEqual([a.promptId, b.promptId]);
-      expect(client.capabilities).toEqual({ clientPromptId: version === "current", progressState: version === "current" });
+      const current = version === "current";
+      expect(client.capabilities).toEqual({ clientPromptId: current, progressState: current, previewMetadata: current, jobsApi: current });
     }
   });
 
@@ -167,9 +168,24 @@ describe("ComfyClient against the fake", () => {
     expect(await client.supportsClientPromptId()).toBe(false);
     fake.setOptions({ version: "current" });
     expect(await client.supportsClientPromptId()).toBe(false);
-    expect(await client.refreshCapabilities()).toEqual({ clientPromptId: true, progressState: true });
+    expect(await client.refreshCapabilities()).toEqual({ clientPromptId: true, progressState: true, previewMetadata: true, jobsApi: true });
     const wanted = randomUUID();
     expect((await client.queuePrompt({ prompt: workflows.empty as never, clientId: "c", promptId: wanted })).promptId).toBe(wanted);
+  });
+
+  it("a release with /features but no jobs API is not sent to it; getJob reads a job's state and outputs", async () => {
+    const fake = await fakeForTest({ version: "current", failRoutes: ["/jobs"] });
+    const client = new ComfyClient({ baseUrl: fake.url });
+    expect(await client.getCapabilities()).toMatchObject({ clientPromptId: true, jobsApi: false });
+    fake.setOptions({ failRoutes: [] });
+    expect((await client.refreshCapabilities()).jobsApi).toBe(true);
+    const ws = await socketForTest(fake);
+    const queued = await client.queuePrompt({ prompt: workflows.empty as never, clientId: ws.clientId ?? "" });
+    await ws.waitFor(isDone(queued.promptId));
+    const job = await client.getJob(queued.promptId);
+    expect(job?.status).toBe("completed");
+    expect(job?.entry?.outputs["2"]?.images?.[0]).toMatchObject({ filename: expect.stringMatching(/^peer_empty_/), type: "output" });
+    expect(await client.getJob("unknown")).toBeNull();
   });
 
   it("500, a silent server, and a closed port become ComfyUnavailableError", async () => {

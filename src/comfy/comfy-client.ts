@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { CapabilityCache, type Capabilities } from "./capabilities.ts";
+import { CapabilityCache, fetchFeatures, fetchJob, learnCapabilities, type Capabilities } from "./capabilities.ts";
 import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody } from "./multipart-body.ts";
 import { ensureOk, parseWith, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
-  featuresSchema,
   historyResponseSchema,
   objectInfoSchema,
   queuePromptResponseSchema,
@@ -13,6 +12,7 @@ import {
   uploadResponseSchema,
   type FileRef,
   type HistoryEntry,
+  type JobState,
   type ObjectInfo,
   type QueuePromptResult,
   type QueueState,
@@ -23,7 +23,7 @@ import {
 } from "./schemas.ts";
 import { toValidationError } from "./validation-error.ts";
 
-export { aheadOf, type QueuePosition } from "./queue-position.ts";
+export { aheadOf, type PromptPlace } from "./prompt-place.ts";
 
 /** How to reach one ComfyUI server. */
 export interface ComfyClientOptions {
@@ -66,7 +66,7 @@ export interface UploadImageInput {
 export class ComfyClient {
   readonly baseUrl: string;
   private readonly ctx: HttpContext;
-  private readonly capabilityCache = new CapabilityCache(() => this.features());
+  private readonly capabilityCache = new CapabilityCache(() => learnCapabilities(this.ctx));
   private readonly onQueued: ComfyClientOptions["onQueued"];
   private readonly now: () => number;
 
@@ -111,6 +111,11 @@ export class ComfyClient {
     const path = `history/${encodeURIComponent(promptId)}`;
     const all = parseWith(this.ctx, historyResponseSchema, await this.getJson(path), `/${path}`);
     return all[promptId] ?? null;
+  }
+
+  /** `GET /api/jobs/{id}` (servers with `capabilities.jobsApi`): null for an id it does not know (404). */
+  getJob(promptId: string): Promise<JobState | null> {
+    return fetchJob(this.ctx, promptId);
   }
 
   /** `GET /view`: the file's bytes. Throws ComfyNotFoundError on 404. */
@@ -168,19 +173,18 @@ export class ComfyClient {
   }
 
   /** `GET /features`, or null on releases that do not have it (404). */
-  async features(): Promise<ServerFeatures | null> {
-    const res = await send(this.ctx, "features");
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    await ensureOk(this.ctx, res, "/features");
-    return parseWith(this.ctx, featuresSchema, await readJson(this.ctx, res, "/features"), "/features");
+  features(): Promise<ServerFeatures | null> {
+    return fetchFeatures(this.ctx);
   }
 
   /** Whether the server takes a client-chosen `prompt_id` (and scoped interrupts); cached, see CapabilityCache. */
   async supportsClientPromptId(): Promise<boolean> {
     return (await this.capabilityCache.get()).clientPromptId;
+  }
+
+  /** The capabilities, learned from the server on first need (see CapabilityCache). */
+  getCapabilities(): Promise<Capabilities> {
+    return this.capabilityCache.get();
   }
 
   /** The cached capabilities, null until first learned. */

@@ -11,7 +11,7 @@ function streamForTest(baseUrl: string, extra: Partial<ConstructorParameters<typ
   const events: ComfyStreamEvent[] = [];
   stream.on((e) => events.push(e));
   onTestFinished(() => stream.close());
-  const waitFor = (predicate: (e: ComfyStreamEvent) => boolean, timeoutMs = 5_000) =>
+  const waitFor = (predicate: (e: ComfyStreamEvent) => boolean, timeoutMs = 20_000) =>
     new Promise<ComfyStreamEvent>((resolve, reject) => {
       const found = events.find(predicate);
       if (found !== undefined) return resolve(found);
@@ -77,7 +77,8 @@ describe("ComfyEventStream", () => {
   });
 
   it("reconnects after the server drops the socket mid-run, reports the gap in order, and keeps delivering", async () => {
-    const fake = await fakeForTest({ closeSocketsMidRun: true, nodeDelayMs: { ImageBlur: 250 } });
+    // The node outlasts any reconnect, however busy the machine: the re-announce must find it running.
+    const fake = await fakeForTest({ closeSocketsMidRun: true, nodeDelayMs: { ImageBlur: 3_000 } });
     const { stream, events, waitFor } = streamForTest(fake.url, { readQueue: () => new ComfyClient({ baseUrl: fake.url }).getQueue() });
     await stream.ready();
     const id = await queue(fake, workflows.progress, stream.clientId);
@@ -99,7 +100,8 @@ describe("ComfyEventStream", () => {
 
   /** Cuts the socket while a node sends previews; returns the prompt id and the events after the reconnect. */
   async function reconnectMidNode(withQueueReader: boolean) {
-    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 40 }, msPerStep: 15 });
+    // 6 s of previews: the reconnect lands inside the node even on a busy machine.
+    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 200 }, msPerStep: 30 });
     const readQueue = () => new ComfyClient({ baseUrl: fake.url }).getQueue();
     const { stream, events, waitFor } = streamForTest(fake.url, withQueueReader ? { readQueue } : undefined);
     await stream.ready();

@@ -34,7 +34,16 @@ export interface ComfyEventStreamOptions {
    * reconnect). Without it such a message is passed on unattributed.
    */
   readQueue?: QueueReader;
+  /**
+   * Asked at every connection: whether the server sends previews with metadata (event 4) to a
+   * client that asks with `feature_flags`. Asked after `connected` / `reconnected` is emitted, so a
+   * listener that re-learns the server's capabilities then is answered with the fresh ones.
+   */
+  previewMetadata?: () => Promise<boolean>;
 }
+
+/** The first message a client sends to be given previews that name their prompt (current releases). */
+const featureFlags = JSON.stringify({ type: "feature_flags", data: { supports_preview_metadata: true } });
 
 /** Builds `ws(s)://host/ws?clientId=` from the server's http(s) base URL. */
 export function wsUrlFor(baseUrl: string, clientId: string): string {
@@ -137,6 +146,7 @@ export class ComfyEventStream {
       opened = true;
       this.clearTimer();
       this.onOpen();
+      this.askForMetadata(socket);
     };
     socket.onmessage = (event) => {
       if (socket === this.socket) this.decoder.push(event.data);
@@ -167,6 +177,19 @@ export class ComfyEventStream {
     const waiters = this.waiters;
     this.waiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  private askForMetadata(socket: WebSocketLike): void {
+    const ask = this.options.previewMetadata;
+    if (ask === undefined) return;
+    ask().then(
+      (yes) => {
+        if (yes && socket === this.socket) socket.send(featureFlags);
+      },
+      () => {
+        // Capabilities unknown: previews arrive as event 1 and are attributed as on 0.3.x.
+      },
+    );
   }
 
   private onLost(reason: string): void {

@@ -3,7 +3,7 @@ import { parseComfyMessage, type ComfyMessage, type ExecutingMessage } from "./e
 import { PromptTracker } from "./prompt-tracker.ts";
 import { isUnattributed, runningPromptOf, type QueueReader } from "./running-prompt.ts";
 
-/** A preview image, attributed to the prompt executing when it arrived (null if unknown). */
+/** A preview image, attributed to the prompt its metadata names, else to the one executing when it arrived (null if unknown). */
 export interface PreviewEvent {
   type: "preview";
   promptId: string | null;
@@ -53,7 +53,8 @@ export class FrameDecoder {
     const bytes = toBytes(data);
     const preview = bytes === null ? null : decodeBinaryFrame(bytes);
     if (preview === null) return;
-    this.options.emit({ type: "preview", promptId: this.tracker.current, ...preview });
+    // Event 4 names its prompt; event 1 belongs to whatever the server said it was executing last.
+    this.options.emit({ type: "preview", promptId: preview.promptId ?? this.tracker.current, format: preview.format, bytes: preview.bytes });
   }
 
   /** The connection dropped: what was executing is unknown until the server says again. */

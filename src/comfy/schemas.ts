@@ -73,6 +73,23 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 /** `GET /history/{id}`: `{}` while unknown or unfinished. */
 export const historyResponseSchema = z.record(z.string(), historyEntrySchema);
 
+/**
+ * `GET /api/jobs/{id}` (current releases): the job's state, and once it ended its outputs and
+ * status messages, read as the history entry they mirror.
+ */
+export const jobResponseSchema = z
+  .looseObject({
+    id: z.string(),
+    status: z.string(),
+    outputs: z.record(z.string(), nodeOutputSchema).optional(),
+    execution_status: historyEntrySchema.shape.status,
+  })
+  .transform((j) => ({
+    status: j.status,
+    entry: j.execution_status === undefined ? null : { outputs: j.outputs ?? {}, status: j.execution_status },
+  }));
+export type JobState = z.output<typeof jobResponseSchema>;
+
 /** `POST /upload/image`. */
 export const uploadResponseSchema = z.object({
   name: z.string(),

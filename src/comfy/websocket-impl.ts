@@ -9,6 +9,7 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   close(code?: number, reason?: string): void;
+  send(data: string): void;
 }
 
 /** A WebSocket constructor: the global one (Bun, Node 22+) or `ws` (Node 20). */

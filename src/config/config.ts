@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { parseKey } from "../auth/key-format.ts";
+import { parseKey } from "../lib/key-format.ts";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";

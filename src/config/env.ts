@@ -31,7 +31,7 @@ export const envSchema = z.object({
   COMFY_SERVERS: z.string().min(1).default("http://127.0.0.1:8188"),
   COMFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   POOL_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
-  /** A server whose event stream stays down this long has its queued and running jobs failed. */
+  /** A server whose event stream stays down this long has its queued and running tasks failed. */
   COMFY_LOST_AFTER_MS: z.coerce.number().int().positive().default(30_000),
   /** How long one upstream /queue answer serves every client poll of that server. */
   QUEUE_READ_WINDOW_MS: z.coerce.number().int().min(0).default(500),

@@ -4,7 +4,7 @@ import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomId } from "../lib/ids.ts";
-import type { NewPhoto, Photo, PhotoStatus, User } from "../schema/index.ts";
+import type { NewTaskRow, TaskRow, TaskStatus, User } from "../schema/index.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { KeysDBController } from "./keys-db-controller.ts";
 
@@ -14,11 +14,11 @@ export interface UserInput {
   avatarUrl?: string | null;
 }
 
-export type PhotoInput = Omit<NewPhoto, "id" | "createdAt" | "updatedAt"> & { id?: string };
-export type PhotoPatch = Partial<Omit<Photo, "id" | "userId" | "createdAt" | "updatedAt">>;
+export type TaskInput = Omit<NewTaskRow, "id" | "createdAt" | "updatedAt"> & { id?: string };
+export type TaskPatch = Partial<Omit<TaskRow, "id" | "userId" | "createdAt" | "updatedAt">>;
 
-export interface PhotoPage {
-  items: Photo[];
+export interface TaskPage {
+  items: TaskRow[];
   nextCursor: string | null;
 }
 
@@ -133,9 +133,9 @@ export abstract class BaseDBController {
    * Inserts a photo and returns the row as inserted. It is not read back: a read that failed after
    * a successful insert would leave the caller unsure whether the row exists.
    */
-  async createPhoto(input: PhotoInput): Promise<Photo> {
+  async createTask(input: TaskInput): Promise<TaskRow> {
     const now = this.clock.now();
-    const photo: Photo = {
+    const photo: TaskRow = {
       id: input.id ?? randomId(),
       userId: input.userId,
       workflow: input.workflow,
@@ -158,12 +158,12 @@ export abstract class BaseDBController {
     return photo;
   }
 
-  async getPhoto(id: string): Promise<Photo | undefined> {
+  async getTask(id: string): Promise<TaskRow | undefined> {
     const [photo] = await this.byId.photo.execute({ id });
     return photo;
   }
 
-  async findPhotoByIdempotencyKey(userId: string, key: string): Promise<Photo | undefined> {
+  async findTaskByIdempotencyKey(userId: string, key: string): Promise<TaskRow | undefined> {
     const [photo] = await this.db
       .select()
       .from(this.photos)
@@ -172,19 +172,19 @@ export abstract class BaseDBController {
     return photo;
   }
 
-  async updatePhoto(id: string, patch: PhotoPatch): Promise<Photo | undefined> {
+  async updateTask(id: string, patch: TaskPatch): Promise<TaskRow | undefined> {
     await this.db
       .update(this.photos)
       .set({ ...patch, updatedAt: this.clock.now() })
       .where(eq(this.photos.id, id));
-    return this.getPhoto(id);
+    return this.getTask(id);
   }
 
   /**
    * Moves a photo to a new status only if it is still in one of `from`; returns whether it did.
-   * Guards against two ends of a job (say, success and cancel) both writing.
+   * Guards against two ends of a task (say, success and cancel) both writing.
    */
-  async transitionPhoto(id: string, from: readonly PhotoStatus[], patch: PhotoPatch & { status: PhotoStatus }): Promise<boolean> {
+  async transitionTask(id: string, from: readonly TaskStatus[], patch: TaskPatch & { status: TaskStatus }): Promise<boolean> {
     const result: unknown = await this.db
       .update(this.photos)
       .set({ ...patch, updatedAt: this.clock.now() })
@@ -195,7 +195,7 @@ export abstract class BaseDBController {
   }
 
   /** A user's photos, newest first; pass the returned cursor to get the next page. */
-  async listPhotos(userId: string, options: { limit: number; cursor?: string }): Promise<PhotoPage | null> {
+  async listTasks(userId: string, options: { limit: number; cursor?: string }): Promise<TaskPage | null> {
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     if (after === null) return null;
     const conditions = [eq(this.photos.userId, userId)];
@@ -220,10 +220,10 @@ export abstract class BaseDBController {
   }
 
   /**
-   * Jobs a gateway replica left unfinished, for reconciling after its restart. Rows from before
+   * Tasks a gateway replica left unfinished, for reconciling after its restart. Rows from before
    * replicas were recorded (no gateway id) count as every replica's.
    */
-  async listUnfinishedPhotos(gatewayId: string): Promise<Photo[]> {
+  async listUnfinishedTasks(gatewayId: string): Promise<TaskRow[]> {
     return this.db
       .select()
       .from(this.photos)

@@ -3,7 +3,7 @@ import { BaseDBController } from "./base-db-controller.ts";
 
 /**
  * The style-transfer app. Its users come back to the styles they liked, so it can tell a user's
- * favourite styles: the workflows of their successful jobs, most used first.
+ * favourite styles: the workflows of their successful tasks, most used first.
  */
 export class StyleDBController extends BaseDBController {
   async favoriteStyles(userId: string, limit = 3): Promise<Array<{ workflow: string; count: number }>> {

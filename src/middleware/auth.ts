@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "./app-env.ts";
 import { mayActOn, type Principal } from "../auth/principal.ts";
 import { AppError } from "../errors/app-error.ts";
 

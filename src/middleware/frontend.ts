@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "./app-env.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { AppError } from "../errors/app-error.ts";
 import { isDatabaseUnavailable } from "../errors/database-errors.ts";

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "./app-env.ts";
 import { randomId } from "../lib/ids.ts";
 
 const acceptable = /^[A-Za-z0-9._-]{1,64}$/;

@@ -99,12 +99,12 @@ describe("ComfyPool capabilities", () => {
     const fake = await fakeForTest();
     const pool = poolForTest({ servers: [{ name: "a", url: fake.url }], checkTimeoutMs: 500, stream: { minBackoffMs: 20, maxBackoffMs: 50 } });
     await pool.refresh();
-    expect(pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: false, progressState: false });
+    expect(pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: false, progressState: false, previewMetadata: false, jobsApi: false });
     await pool.streamFor("a").ready();
     // Upgraded in place: the reconnect is the first sign of it.
     fake.setOptions({ version: "current" });
     fake.dropConnections();
-    await expect.poll(() => pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: true, progressState: true });
+    await expect.poll(() => pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: true, progressState: true, previewMetadata: true, jobsApi: true });
     const queued = await pool.clientFor("a").queuePrompt({ prompt: empty, clientId: "c", promptId: "gateway-chosen" });
     expect(queued.promptId).toBe("gateway-chosen");
   });

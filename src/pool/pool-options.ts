@@ -13,7 +13,7 @@ export interface ComfyPoolOptions {
   servers: ServerEntryInput[];
   /** Timeout of each health probe (DNS, TCP, API); default `checkTimeoutFor(requestTimeoutMs)`. */
   checkTimeoutMs?: number;
-  /** Timeout of the job-facing clients from `clientFor`, and of `/object_info`; default 10 s. */
+  /** Timeout of the task-facing clients from `clientFor`, and of `/object_info`; default 10 s. */
   requestTimeoutMs?: number;
   /** Health-check period; default 15 s, spread by ±`jitterRatio` (default 0.2). */
   intervalMs?: number;

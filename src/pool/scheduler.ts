@@ -27,7 +27,7 @@ function offers(offered: ReadonlySet<string> | null, wanted: readonly string[] |
   return offered !== null && wanted.every((w) => offered.has(w));
 }
 
-/** True when `c` can take a job under `req`. A server whose node list is unknown is not trusted with required nodes or models. */
+/** True when `c` can take a task under `req`. A server whose node list is unknown is not trusted with required nodes or models. */
 export function eligible(c: Candidate, req: PickRequest): boolean {
   if (!c.healthy || req.exclude?.includes(c.id) === true) return false;
   if (req.requiredTags?.some((t) => !c.tags.includes(t)) === true) return false;

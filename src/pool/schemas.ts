@@ -39,14 +39,14 @@ export const serverStatusSchema = z.object({
   /** Round trip of `/system_stats`. */
   latencyMs: z.number().nullable(),
   queue: z.object({ running: z.number().int(), pending: z.number().int() }).nullable(),
-  /** Jobs this gateway submitted since the last queue reading (not yet visible in `queue`). */
+  /** Tasks this gateway submitted since the last queue reading (not yet visible in `queue`). */
   localPending: z.number().int(),
   comfyuiVersion: z.string().nullable(),
   device: z.object({ name: z.string(), vramFree: z.number().nullable(), vramTotal: z.number().nullable() }).nullable(),
-  features: z.object({ clientPromptId: z.boolean(), progressState: z.boolean() }).nullable(),
+  features: z.object({ clientPromptId: z.boolean(), progressState: z.boolean(), previewMetadata: z.boolean(), jobsApi: z.boolean() }).nullable(),
   /**
    * The node classes of `/object_info`: whether they are known (a server whose list is unknown
-   * takes no job that needs node classes), how many, and the last fetch error with the time of
+   * takes no task that needs node classes), how many, and the last fetch error with the time of
    * the next attempt.
    */
   nodes: z.object({

@@ -18,7 +18,7 @@ export class ServerLoad {
   private bumps: Bump[] = [];
   private statusAt: number | null = null;
 
-  /** Jobs submitted here that the last reading does not include. */
+  /** Tasks submitted here that the last reading does not include. */
   get localPending(): number {
     return this.bumps.length;
   }
@@ -37,7 +37,7 @@ export class ServerLoad {
   /**
    * A health check's reading, taken by the server after `startedAt`. A bump is in it when its
    * prompt is listed, or when it was answered before the check started (listed or already done).
-   * Matching by prompt id is what keeps a job submitted during the check from counting twice.
+   * Matching by prompt id is what keeps a task submitted during the check from counting twice.
    */
   fromCheck(queue: QueueState, startedAt: number): void {
     const listed = new Set([...queue.running, ...queue.pending].map((item) => item.promptId));

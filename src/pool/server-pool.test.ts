@@ -35,7 +35,7 @@ describe("ComfyPool health checks", () => {
       queue: { running: 0, pending: 0 },
       comfyuiVersion: "0.3.14",
       device: { name: expect.stringContaining("GPU"), vramFree: expect.any(Number) },
-      features: { clientPromptId: false, progressState: false },
+      features: { clientPromptId: false, progressState: false, previewMetadata: false, jobsApi: false },
     });
     expect(byId.healthy?.latencyMs).toBeGreaterThanOrEqual(0);
     expect(byId.closed).toMatchObject({ state: "down", checks: { host: { ok: true }, port: { ok: false, error: "connection refused" }, api: { ok: false } } });
@@ -52,7 +52,7 @@ describe("ComfyPool health checks", () => {
     expect(pool.snapshot().servers[0]).toMatchObject({ state: "unknown", healthy: false, checkedAt: null });
     expect(await pool.pick()).toBeNull();
     await pool.refresh();
-    expect(pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: true, progressState: true });
+    expect(pool.snapshot().servers[0]?.features).toEqual({ clientPromptId: true, progressState: true, previewMetadata: true, jobsApi: true });
   });
 
   it("marks a dying server down after N failures, and uses it again after one success", async () => {

@@ -42,7 +42,7 @@ export class ComfyPool {
     this.records = serverListSchema.parse(options.servers).map((entry) => {
       const id = serverId(entry);
       const common = { baseUrl: entry.url, now: this.now, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
-      // Every prompt queued through the job client counts as load until a reading includes it.
+      // Every prompt queued through the task client counts as load until a reading includes it.
       const onQueued = (promptId: string, sentAt: number) => record.load.bump({ promptId, sentAt, answeredAt: this.now() });
       const client = new ComfyClient({ ...common, timeoutMs: requestTimeoutMs, onQueued });
       this.clients.set(id, client);
@@ -136,7 +136,7 @@ export class ComfyPool {
     return { id: record.id, url: record.entry.url, client: this.clientFor(record.id) };
   }
 
-  /** The job-facing client of a server. */
+  /** The task-facing client of a server. */
   clientFor(id: string): ComfyClient {
     const client = this.clients.get(id);
     if (client === undefined) throw new Error(`unknown ComfyUI server "${id}"`);
@@ -155,6 +155,7 @@ export class ComfyPool {
         baseUrl: record.entry.url,
         clientId: (this.options.clientId ?? (() => `aipack-${randomUUID()}`))(),
         readQueue: () => this.clientFor(id).getQueue(),
+        previewMetadata: async () => (await this.clientFor(id).getCapabilities()).previewMetadata,
         ...(this.options.WebSocketImpl ? { WebSocketImpl: this.options.WebSocketImpl } : {}),
         ...this.options.stream,
       });

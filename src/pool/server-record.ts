@@ -33,7 +33,7 @@ export class ServerRecord {
     readonly entry: ServerEntry,
     /** Client with the short health-check timeout. */
     readonly probeClient: ComfyClient,
-    /** The job-facing client (request timeout); it holds the server's capability record. */
+    /** The task-facing client (request timeout); it holds the server's capability record. */
     readonly client: ComfyClient,
     random?: () => number,
   ) {

@@ -1,5 +1,5 @@
 import type { WSContext } from "hono/ws";
-import type { TaskEvent } from "../jobs/task-events.ts";
+import type { TaskEvent } from "./task-events.ts";
 import { bufferedAmount, terminate } from "./raw-socket.ts";
 import { closeCodes, closeReasons, encodeClientPreview, type ServerMessage } from "./ws-protocol.ts";
 

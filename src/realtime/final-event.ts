@@ -1,15 +1,15 @@
-import type { FinalTaskEvent } from "../jobs/task-events.ts";
-import type { Photo } from "../schema/index.ts";
+import type { FinalTaskEvent } from "./task-events.ts";
+import type { TaskRow } from "../schema/index.ts";
 
 /** The final message a finished task's row stands for, or null while it is still going. */
-export function finalEventOf(photo: Photo): FinalTaskEvent | null {
-  switch (photo.status) {
+export function finalEventOf(task: TaskRow): FinalTaskEvent | null {
+  switch (task.status) {
     case "succeeded":
-      return { type: "succeeded", taskId: photo.id, outputUrls: photo.outputUrls };
+      return { type: "succeeded", taskId: task.id, outputUrls: task.outputUrls };
     case "failed":
-      return { type: "failed", taskId: photo.id, message: photo.error ?? "failed", node: null };
+      return { type: "failed", taskId: task.id, message: task.error ?? "failed", node: null };
     case "cancelled":
-      return { type: "cancelled", taskId: photo.id };
+      return { type: "cancelled", taskId: task.id };
     default:
       return null;
   }

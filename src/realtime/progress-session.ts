@@ -1,15 +1,15 @@
 import type { WSContext } from "hono/ws";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
-import { isFinal, type TaskEvent } from "../jobs/task-events.ts";
-import type { TaskHub } from "../jobs/task-hub.ts";
-import { taskKey } from "../jobs/task-key.ts";
+import { isFinal, type TaskEvent } from "./task-events.ts";
+import type { TaskHub } from "./task-hub.ts";
+import { taskKey } from "./task-key.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ClientSender, type SenderLimits } from "./client-sender.ts";
 import { finalEventOf } from "./final-event.ts";
 import { clientMessageSchema, closeCodes, closeReasons, maxBadMessages, maxSubscriptionsPerSocket } from "./ws-protocol.ts";
 
 /** The one query a session makes; narrow so tests can hand in a controllable reader. */
-export type PhotoReader = Pick<BaseDBController, "getPhoto">;
+export type TaskReader = Pick<BaseDBController, "getTask">;
 
 /**
  * One follow of one task. Its identity matters: after the row read, the session checks that the
@@ -41,7 +41,7 @@ export class ProgressSession {
   constructor(
     private readonly socket: WSContext,
     private readonly frontend: string,
-    private readonly db: PhotoReader,
+    private readonly db: TaskReader,
     private readonly hub: TaskHub,
     private readonly wantsPreviews: boolean,
     private readonly logger: Logger,
@@ -110,8 +110,8 @@ export class ProgressSession {
     subscription.stop = stop;
     if (!this.isCurrent(taskId, subscription)) return stop();
 
-    const read = await this.db.getPhoto(taskId).then(
-      (photo) => ({ ok: true as const, photo }),
+    const read = await this.db.getTask(taskId).then(
+      (task) => ({ ok: true as const, task }),
       (error: unknown) => {
         this.logger.warn("progress socket: task lookup failed", { frontend: this.frontend, taskId, error: String(error) });
         return { ok: false as const };
@@ -126,7 +126,7 @@ export class ProgressSession {
       this.socket.close(closeCodes.unavailable, closeReasons.unavailable);
       return;
     }
-    if (!read.photo || (this.owner !== undefined && read.photo.userId !== this.owner)) {
+    if (!read.task || (this.owner !== undefined && read.task.userId !== this.owner)) {
       this.end(taskId, subscription);
       this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
       if (closeIfUnknown) this.socket.close(closeCodes.notFound, closeReasons.notFound);
@@ -140,13 +140,13 @@ export class ProgressSession {
       }
       if (!this.isCurrent(taskId, subscription)) return;
     }
-    const final = finalEventOf(read.photo);
+    const final = finalEventOf(read.task);
     if (final) {
       this.end(taskId, subscription);
       this.sender.send(final);
       return;
     }
-    this.sender.send({ type: "subscribed", taskId, status: read.photo.status });
+    this.sender.send({ type: "subscribed", taskId, status: read.task.status });
   }
 
   private deliver(taskId: string, subscription: Subscription, event: TaskEvent): void {

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { taskEventSchema } from "../jobs/task-events.ts";
-import type { TaskHub, TaskRelay } from "../jobs/task-hub.ts";
+import { taskEventSchema } from "./task-events.ts";
+import type { TaskHub, TaskRelay } from "./task-hub.ts";
 import type { Logger } from "../lib/logger.ts";
 
 const relayedSchema = z.object({ origin: z.string(), key: z.string(), event: taskEventSchema });
@@ -13,7 +13,7 @@ export interface RedisRelay extends TaskRelay {
 }
 
 /**
- * Task events over Redis pub/sub, for several gateway replicas: a job is followed by the replica
+ * Task events over Redis pub/sub, for several gateway replicas: a task is followed by the replica
  * that submitted it, while its WebSocket clients may be connected to any replica. Each replica
  * publishes what it learns and delivers what the others publish. Previews stay local (opt-in,
  * large, and not worth a round trip through Redis).

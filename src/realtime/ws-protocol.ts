@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { taskEventSchema } from "../jobs/task-events.ts";
+import { taskEventSchema } from "./task-events.ts";
 
 // The WebSocket protocol of /api/ws. Server → client messages are task events (see
-// jobs/task-events.ts), `error`, `subscribed` and, for previews, a binary frame.
+// task-events.ts), `error`, `subscribed` and, for previews, a binary frame.
 
 /** What a client may send. */
 export const clientMessageSchema = z.discriminatedUnion("type", [

@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 
 /** Options of the page router. */
 export interface PageRouterOptions {
@@ -90,7 +90,7 @@ async function sendFile(c: Context<AppEnv>, found: { file: string; info: { size:
 }
 
 /**
- * `GET /` (the live job page) and `GET /assets/*` (its scripts and styles, from `publicDir`).
+ * `GET /` (the live task page) and `GET /assets/*` (its scripts and styles, from `publicDir`).
  * Mount at the root: `app.route("/", createPageRouter({ publicDir }))`. Files are small, so they
  * are read whole rather than streamed.
  */

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { validate } from "../lib/validate.ts";
 import { assertOwner } from "../middleware/auth.ts";
@@ -15,10 +15,10 @@ export const queueQuery = z.object({ frontend: z.string(), taskId: z.string().mi
  */
 export function createQueueRouter() {
   return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
-    const photo = await c.get("db").getPhoto(c.req.valid("query").taskId);
+    const task = await c.get("db").getTask(c.req.valid("query").taskId);
     const missing = `No ${c.get("frontend")} task with that id`;
-    if (!photo) throw new AppError("not_found", missing);
-    assertOwner(c, photo.userId, missing);
-    return c.json(await c.get("deps").jobs.position(c.get("frontend"), photo));
+    if (!task) throw new AppError("not_found", missing);
+    assertOwner(c, task.userId, missing);
+    return c.json(await c.get("deps").tasks.position(c.get("frontend"), task));
   });
 }

@@ -2,9 +2,9 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { endTime, startTime, timing, wrapTime } from "hono/timing";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
-import { taskKey } from "../jobs/task-key.ts";
+import { taskKey } from "../realtime/task-key.ts";
 import { validate } from "../lib/validate.ts";
 import { assertOwner, tokenUserId } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
@@ -15,13 +15,20 @@ import { checkTask, taskFormSchema } from "./task-form.ts";
 
 export const taskIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
 
+export const listTasksQuery = z.object({
+  frontend: z.string(),
+  userId: z.string().min(1).max(lengths.id),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
 /** The task's row, when the caller may see it; someone else's task answers 404 like a missing one. */
 async function ownTask(c: Context<AppEnv>, id: string) {
-  const photo = await c.get("db").getPhoto(id);
+  const task = await c.get("db").getTask(id);
   const missing = `No ${c.get("frontend")} task with that id`;
-  if (!photo) throw new AppError("not_found", missing);
-  assertOwner(c, photo.userId, missing);
-  return photo;
+  if (!task) throw new AppError("not_found", missing);
+  assertOwner(c, task.userId, missing);
+  return task;
 }
 
 /** Who a submit runs as: a user token's own user (a different userId is refused), else the form's. */
@@ -37,9 +44,25 @@ function submitterId(tokenUser: string | undefined, formUser: string | undefined
 /** Room for the form's other fields around the image. */
 const formOverheadBytes = 256 * 1024;
 
-/** POST /api/tasks (multipart submit), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel). */
+/**
+ * POST /api/tasks (multipart submit), GET /api/tasks (a user's tasks, newest first,
+ * cursor-paginated), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel).
+ */
 export function createTasksRouter(maxUploadBytes: number) {
   return new Hono<AppEnv>()
+    .get("/", resolveFrontend(), validate("query", listTasksQuery), async (c) => {
+      const { userId, limit, cursor } = c.req.valid("query");
+      const db = c.get("db");
+      const missing = `No ${c.get("frontend")} user with that id`;
+      assertOwner(c, userId, missing);
+      if (!(await db.getUser(userId))) throw new AppError("not_found", missing);
+      const page = await db.listTasks(userId, { limit, cursor });
+      if (!page) throw new AppError("validation_failed", "cursor: not a cursor this API returned");
+      const deps = c.get("deps");
+      const refs = publicRefs(deps);
+      const items = page.items.map((task) => taskView(task, deps.hub.latestProgress(taskKey(c.get("frontend"), task.id)), refs));
+      return c.json({ items, nextCursor: page.nextCursor });
+    })
     .post(
       "/",
       // Refuse an oversized body before it is buffered and parsed.
@@ -71,19 +94,19 @@ export function createTasksRouter(maxUploadBytes: number) {
         const db = c.get("db");
         if (!(await wrapTime(c, "user", db.getUser(userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
         const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { photo, replayed } = await c.get("deps").jobs.submit({ frontend: c.get("frontend"), userId, ...checked, time });
+        const { row: task, replayed } = await c.get("deps").tasks.submit({ frontend: c.get("frontend"), userId, ...checked, time });
         if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json({ task: submittedTaskView(photo, publicRefs(c.get("deps"))) }, 202);
+        return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps"))) }, 202);
       },
     )
     .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await ownTask(c, c.req.valid("param").id);
-      const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), photo.id));
-      return c.json({ task: taskView(photo, progress, publicRefs(c.get("deps"))) });
+      const task = await ownTask(c, c.req.valid("param").id);
+      const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), task.id));
+      return c.json({ task: taskView(task, progress, publicRefs(c.get("deps"))) });
     })
     .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
-      const photo = await ownTask(c, c.req.valid("param").id);
-      const after = await c.get("deps").jobs.cancel(c.get("frontend"), photo);
+      const task = await ownTask(c, c.req.valid("param").id);
+      const after = await c.get("deps").tasks.cancel(c.get("frontend"), task);
       return c.json({ task: taskView(after, undefined, publicRefs(c.get("deps"))) });
     });
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { validate } from "../lib/validate.ts";
 import { assertOwner, tokenUserId } from "../middleware/auth.ts";

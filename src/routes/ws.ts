@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "../middleware/app-env.ts";
 import { mayActOn } from "../auth/principal.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { describeIssues } from "../lib/validate.ts";

@@ -2,14 +2,14 @@ import { datetime, index as mysqlIndex, mysqlTable, text as mysqlText, uniqueInd
 import { index as sqliteIndex, integer, sqliteTable, text, uniqueIndex as sqliteUnique } from "drizzle-orm/sqlite-core";
 import { lengths, mysqlJson, sqliteJson } from "./columns.ts";
 
-/** A job's life: queued → running → succeeded | failed | cancelled. */
-export const photoStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
-export type PhotoStatus = (typeof photoStatuses)[number];
-export const finishedStatuses: readonly PhotoStatus[] = ["succeeded", "failed", "cancelled"];
+/** A task's life: queued → running → succeeded | failed | cancelled. */
+export const taskStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+export const finishedStatuses: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
-export type PhotoParams = Record<string, unknown>;
+export type TaskParams = Record<string, unknown>;
 
-// One photos row is one job (task) of one user, from submission to its stored outputs.
+// One photos row is one task of one user (the table keeps the product design's name), from submission to its stored outputs.
 
 export const mysqlPhotos = mysqlTable(
   "photos",
@@ -17,8 +17,8 @@ export const mysqlPhotos = mysqlTable(
     id: varchar("id", { length: lengths.id }).primaryKey(),
     userId: varchar("user_id", { length: lengths.id }).notNull(),
     workflow: varchar("workflow", { length: lengths.workflow }).notNull(),
-    params: mysqlJson<PhotoParams>("params").notNull(),
-    status: varchar("status", { length: lengths.status, enum: photoStatuses }).notNull(),
+    params: mysqlJson<TaskParams>("params").notNull(),
+    status: varchar("status", { length: lengths.status, enum: taskStatuses }).notNull(),
     serverId: varchar("server_id", { length: lengths.serverId }),
     promptId: varchar("prompt_id", { length: lengths.promptId }),
     inputName: varchar("input_name", { length: lengths.fileName }),
@@ -26,7 +26,7 @@ export const mysqlPhotos = mysqlTable(
     outputUrls: mysqlJson<string[]>("output_urls").notNull(),
     error: mysqlText("error"),
     idempotencyKey: varchar("idempotency_key", { length: lengths.idempotencyKey }),
-    /** The gateway replica that submitted the job and follows it (its INSTANCE_ID). */
+    /** The gateway replica that submitted the task and follows it (its INSTANCE_ID). */
     gatewayId: varchar("gateway_id", { length: lengths.gatewayId }),
     createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
     updatedAt: datetime("updated_at", { mode: "date", fsp: 3 }).notNull(),
@@ -46,8 +46,8 @@ export const sqlitePhotos = sqliteTable(
     id: text("id", { length: lengths.id }).primaryKey(),
     userId: text("user_id", { length: lengths.id }).notNull(),
     workflow: text("workflow", { length: lengths.workflow }).notNull(),
-    params: sqliteJson<PhotoParams>("params").notNull(),
-    status: text("status", { length: lengths.status, enum: photoStatuses }).notNull(),
+    params: sqliteJson<TaskParams>("params").notNull(),
+    status: text("status", { length: lengths.status, enum: taskStatuses }).notNull(),
     serverId: text("server_id", { length: lengths.serverId }),
     promptId: text("prompt_id", { length: lengths.promptId }),
     inputName: text("input_name", { length: lengths.fileName }),
@@ -68,5 +68,5 @@ export const sqlitePhotos = sqliteTable(
   ],
 );
 
-export type Photo = typeof mysqlPhotos.$inferSelect;
-export type NewPhoto = typeof mysqlPhotos.$inferInsert;
+export type TaskRow = typeof mysqlPhotos.$inferSelect;
+export type NewTaskRow = typeof mysqlPhotos.$inferInsert;

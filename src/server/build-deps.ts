@@ -1,12 +1,12 @@
 import type { UpgradeWebSocket } from "hono/ws";
-import type { AppDeps } from "../app-deps.ts";
+import type { AppDeps } from "../middleware/app-deps.ts";
 import type { Config } from "../config/config.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import { createDBController, type Frontend } from "../controllers/db-controller-map.ts";
 import { openDatabase } from "../db/open-database.ts";
-import { JobService } from "../jobs/job-service.ts";
-import { LiveJobs } from "../jobs/live-jobs.ts";
-import { TaskHub } from "../jobs/task-hub.ts";
+import { TaskService } from "../tasks/task-service.ts";
+import { LiveTasks } from "../tasks/live-tasks.ts";
+import { TaskHub } from "../realtime/task-hub.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { consoleLogger, type Logger } from "../lib/logger.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
@@ -16,7 +16,7 @@ import { loadWorkflows } from "../workflows/index.ts";
 import { instanceId } from "./instance-id.ts";
 import { urlSigningSecret } from "./url-secret.ts";
 import { Authenticator } from "../auth/authenticator.ts";
-import { generateKey } from "../auth/key-format.ts";
+import { generateKey } from "../lib/key-format.ts";
 import { createRedisRelay } from "../realtime/redis-relay.ts";
 import { randomId } from "../lib/ids.ts";
 
@@ -24,7 +24,7 @@ export interface BuiltDeps {
   deps: AppDeps;
   /** Resolves once cross-replica events flow (at once without Redis). */
   relayReady: Promise<void>;
-  /** Starts background work: pool checks, and following jobs left unfinished by a previous run. */
+  /** Starts background work: pool checks, and following tasks left unfinished by a previous run. */
   start(): void;
   /** Stops background work and releases every pool and connection the deps hold. */
   close(): Promise<void>;
@@ -71,8 +71,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     ? createRedisRelay({ ...config.redis, origin: `${gatewayId}:${randomId(6)}`, hub, logger })
     : null;
   if (relay) hub.useRelay(relay);
-  const jobs = new JobService(
-    { gatewayId, servers: pool, storage, hub, live: new LiveJobs(), controllers, workflows, clock, logger },
+  const tasks = new TaskService(
+    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs },
   );
   // The demo's stand-in backend gets one key per frontend, known only to this process.
@@ -91,7 +91,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     upgradeWebSocket: options.upgradeWebSocket,
     workflows,
     pool,
-    jobs,
+    tasks,
     storage,
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
     filesUrlSecret: urlSecret,
@@ -103,10 +103,10 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     relayReady: relay ? relay.ready : Promise.resolve(),
     start: () => {
       pool.start();
-      void jobs.resume();
+      void tasks.resume();
     },
     close: async () => {
-      jobs.close();
+      tasks.close();
       pool.close();
       await relay?.close();
       await Promise.allSettled([...controllers.values()].map((controller) => controller.close()));

@@ -5,7 +5,7 @@ import { randomId } from "../lib/ids.ts";
 /**
  * This gateway's lasting identity, kept in DATA_DIR (or given as INSTANCE_ID). ComfyUI routes a
  * prompt's messages to the client id it was queued with, so a restarted gateway must come back
- * under the same id to hear about the jobs it left running. Each replica needs its own.
+ * under the same id to hear about the tasks it left running. Each replica needs its own.
  */
 export function instanceId(dataDir: string, configured?: string): string {
   if (configured) return configured;

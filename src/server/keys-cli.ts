@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { createAdminKey, createFrontendKey, listKeys, revokeKey } from "../auth/key-admin.ts";
-import { generateKey } from "../auth/key-format.ts";
+import { generateKey } from "../lib/key-format.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { systemClock } from "../lib/clock.ts";
 import { openControllers } from "./build-deps.ts";

@@ -2,7 +2,6 @@ export { StorageUnavailableError, type PutInput, type Storage, type StoredObject
 export { isObjectKey, newObjectKey } from "./keys.ts";
 export { contentTypeForExtension } from "./content-types.ts";
 export { createLocalStorage, localFileUrl, type LocalStorageOptions } from "./local-storage.ts";
-export { createLocalFilesRouter, type LocalFilesRouterOptions } from "./local-files-router.ts";
 export { createOssStorage, ossPublicUrl, type OssStorageOptions } from "./oss-storage.ts";
 export { createStorage, storageConfigSchema, type StorageConfig } from "./create-storage.ts";
 export { isPrivateKey, signQuery, verifySignedQuery } from "./signed-urls.ts";

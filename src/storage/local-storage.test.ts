@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { createLocalFilesRouter } from "./local-files-router.ts";
+import { createLocalFilesRouter } from "../routes/files.ts";
 import { createLocalStorage } from "./local-storage.ts";
 import { StorageUnavailableError } from "./storage.ts";
 

@@ -10,7 +10,7 @@ import { StorageUnavailableError, type Storage } from "./storage.ts";
 export interface LocalStorageOptions {
   /** Root folder of the files (the gateway passes `<DATA_DIR>/files`). */
   dir: string;
-  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by createLocalFilesRouter. */
+  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by routes/files.ts. */
   publicBaseUrl: string;
   /** Signs the expiring URLs of private files (uploads); see signed-urls.ts. */
   urlSecret: string;

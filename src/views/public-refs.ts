@@ -1,4 +1,4 @@
-import type { AppDeps } from "../app-deps.ts";
+import type { AppDeps } from "../middleware/app-deps.ts";
 
 /**
  * How rows refer to things clients may not see directly: a user's upload becomes an expiring

@@ -1,32 +1,40 @@
-import type { ProgressEvent } from "../jobs/task-events.ts";
-import type { Photo } from "../schema/index.ts";
+import type { ProgressEvent } from "../realtime/task-events.ts";
+import type { TaskRow } from "../schema/index.ts";
 import type { PublicRefs } from "./public-refs.ts";
 
 /**
  * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
  * answer did, so a replay under the same Idempotency-Key answers the very same body.
  */
-export function submittedTaskView(photo: Photo, refs: PublicRefs) {
-  return { id: photo.id, status: "queued" as const, workflow: photo.workflow, server: refs.serverName(photo.serverId), createdAt: photo.createdAt.toISOString() };
+export function submittedTaskView(task: TaskRow, refs: PublicRefs) {
+  return { id: task.id, status: "queued" as const, workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
 }
 
-/** A task with its progress so far (while it runs) and its outputs or error (once it ended). */
-export function taskView(photo: Photo, progress: ProgressEvent | undefined, refs: PublicRefs) {
+/**
+ * A task as the API shows it (one view for the list and for GET /api/tasks/:id): its progress so
+ * far while it runs, its outputs or error once it ended, and none of ComfyUI's internals. The
+ * input (a user's upload) is shown only as an expiring signed URL, the server by its public name.
+ */
+export function taskView(task: TaskRow, progress: ProgressEvent | undefined, refs: PublicRefs) {
   return {
-    id: photo.id,
-    status: photo.status,
-    workflow: photo.workflow,
-    params: photo.params,
-    server: refs.serverName(photo.serverId),
+    id: task.id,
+    userId: task.userId,
+    status: task.status,
+    workflow: task.workflow,
+    params: task.params,
+    server: refs.serverName(task.serverId),
     progress:
-      progress && photo.status === "running"
+      progress && task.status === "running"
         ? { node: progress.node, value: progress.value, max: progress.max, percent: progress.percent }
         : null,
-    inputUrl: photo.inputUrl ? refs.inputUrl(photo.inputUrl) : null,
-    outputUrls: photo.outputUrls,
-    error: photo.error,
-    createdAt: photo.createdAt.toISOString(),
-    startedAt: photo.startedAt?.toISOString() ?? null,
-    finishedAt: photo.finishedAt?.toISOString() ?? null,
+    inputUrl: task.inputUrl ? refs.inputUrl(task.inputUrl) : null,
+    outputUrls: task.outputUrls,
+    error: task.error,
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+    startedAt: task.startedAt?.toISOString() ?? null,
+    finishedAt: task.finishedAt?.toISOString() ?? null,
   };
 }
+
+export type TaskView = ReturnType<typeof taskView>;

@@ -26,7 +26,7 @@ describe.each(dialectCases)("a frontend database that is down, with the others o
     const down = await app.request("/api/users", jsonRequest("POST", { frontend: "logo", externalId: "x" }));
     expect(down.status).toBe(503);
     expect((await down.json()).error).toMatchObject({ code: "database_unavailable", message: expect.stringContaining("logo") });
-    expect((await app.request("/api/photos?frontend=logo&userId=u")).status).toBe(503);
+    expect((await app.request("/api/tasks?frontend=logo&userId=u")).status).toBe(503);
 
     const up = await app.request("/api/users", jsonRequest("POST", { frontend: "style", externalId: "x" }));
     expect(up.status).toBe(200);

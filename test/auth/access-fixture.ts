@@ -1,7 +1,7 @@
 import WebSocket from "ws";
 import { createFrontendKey } from "../../src/auth/key-admin.ts";
 import { importSigningKey, signUserToken } from "../../src/auth/user-tokens.ts";
-import type { AppDeps } from "../../src/app-deps.ts";
+import type { AppDeps } from "../../src/middleware/app-deps.ts";
 import { pngBytes } from "../support/task-client.ts";
 
 /** The credentials every route is tried with; each names one way a caller can be wrong (or right). */
@@ -44,7 +44,7 @@ export async function buildWorld(url: string, deps: AppDeps): Promise<World> {
   const ownerExternalId = `owner-${Math.random().toString(36).slice(2)}`;
   const owner = await style.upsertUser({ externalId: ownerExternalId });
   const other = await style.upsertUser({ externalId: `other-${Math.random().toString(36).slice(2)}` });
-  const task = await style.createPhoto({ userId: owner.id, workflow: "invert", params: {}, status: "succeeded", outputUrls: [] });
+  const task = await style.createTask({ userId: owner.id, workflow: "invert", params: {}, status: "succeeded", outputUrls: [] });
   const key = await createFrontendKey(style, "matrix");
   const revoked = await createFrontendKey(style, "revoked");
   await style.keys.revokeApiKey(revoked.id);
@@ -91,8 +91,7 @@ export const calls = {
   mintToken: (w, h) => json(w, "/api/tokens", "POST", h, { frontend: "style", userId: w.ownerId }),
   upsertUser: (w, h) => json(w, "/api/users", "POST", h, { frontend: "style", externalId: w.ownerExternalId, nickname: "Ann" }),
   getUser: (w, h) => fetch(`${w.url}/api/users/${w.ownerId}?frontend=style`, { headers: h }),
-  listPhotos: (w, h) => fetch(`${w.url}/api/photos?frontend=style&userId=${w.ownerId}`, { headers: h }),
-  getPhoto: (w, h) => fetch(`${w.url}/api/photos/${w.taskId}?frontend=style`, { headers: h }),
+  listTasks: (w, h) => fetch(`${w.url}/api/tasks?frontend=style&userId=${w.ownerId}`, { headers: h }),
   workflows: (w, h) => fetch(`${w.url}/api/workflows?frontend=style`, { headers: h }),
   submit: (w, h, kind) => {
     const form = new FormData();

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
-import { encodePreviewFrame } from "../../src/comfy/binary-frame.ts";
+import { encodeMetadataPreviewFrame, encodePreviewFrame } from "../../src/comfy/binary-frame.ts";
 import { describeInputs, executionOrder, resolveInputs, signatures } from "./graph.ts";
 import { nodeCatalog } from "./node-catalog.ts";
 import { NodeFailure, nodeImpls, type NodeContext, type NodeResult } from "./node-runtime.ts";
 import { encodePng, type Raster } from "./png.ts";
+import { ProgressState } from "./progress-state.ts";
 import { clientIdOf, toTuple, type FakeStore, type QueuedPrompt } from "./store.ts";
 import type { WsHub } from "./ws-hub.ts";
 
@@ -89,7 +90,7 @@ export class Executor {
     const outputs: Record<string, unknown> = {};
     const meta: Record<string, unknown> = {};
     const executed: string[] = [];
-    const progress = new ProgressState(this.store.options.version === "current", send);
+    const progress = new ProgressState(this.store.options.version === "current", promptId, send);
     let first = true;
     for (const id of order) {
       const classType = String(prompt[id]?.class_type);
@@ -98,11 +99,15 @@ export class Executor {
       let result: NodeResult;
       if (hit !== undefined) {
         result = hit.result;
-        if (isOutput) send("executed", { node: id, display_node: id, output: result.ui ?? null });
+        if (isOutput) {
+          send("executed", { node: id, display_node: id, output: result.ui ?? null });
+          progress.finish(id);
+        }
       } else {
         this.currentNode = id;
-        send("executing", { node: id, display_node: id });
+        // 0.8.0 announces a node's state before its `executing`.
         progress.start(id);
+        send("executing", { node: id, display_node: id });
         if (first && this.store.options.closeSocketsMidRun) {
           this.store.options.closeSocketsMidRun = false;
           this.hub.dropAll();
@@ -137,8 +142,8 @@ export class Executor {
         }
         this.cache.set(id, { signature: sigs.get(id) ?? "", result });
         executed.push(id);
-        progress.finish(id);
         if (result.ui !== undefined) send("executed", { node: id, display_node: id, output: result.ui });
+        progress.finish(id);
       }
       values.set(id, result.outputs);
       if (result.ui !== undefined) {
@@ -174,12 +179,18 @@ export class Executor {
   ): Promise<void> {
     await sleep(this.store.options.msPerStep);
     if (this.interruptFlag) throw new Interrupted();
-    send("progress", { value, max, node: id });
     progress.update(id, value, max);
     const always = classType === "SaveImageWebsocket";
-    if (preview !== undefined && (always || this.store.options.previews)) {
-      this.hub.sendBinary(clientIdOf(item), encodePreviewFrame("png", padded(encodePng(preview), this.store.options.previewPaddingBytes)));
+    const image = preview !== undefined && (always || this.store.options.previews) ? padded(encodePng(preview), this.store.options.previewPaddingBytes) : null;
+    const client = clientIdOf(item);
+    // As recorded from 0.8.0: a client that asked for metadata gets event 4 before the `progress`,
+    // any other client event 1 after it (0.3.14 has only the latter).
+    if (image !== null && this.store.options.version === "current") {
+      const metadata = { node_id: id, prompt_id: item.promptId, display_node_id: id, parent_node_id: null, real_node_id: id, image_type: "image/png" };
+      this.hub.sendBinary(client, encodeMetadataPreviewFrame(metadata, image), true);
     }
+    send("progress", { value, max, node: id });
+    if (image !== null) this.hub.sendBinary(client, encodePreviewFrame("png", image));
   }
 
   private fileHash(item: QueuedPrompt, id: string): string {
@@ -187,35 +198,6 @@ export class Executor {
     if (node?.class_type !== "LoadImage") return "";
     const bytes = this.store.inputs.get(String(node.inputs?.image));
     return bytes === undefined ? "missing" : createHash("sha256").update(bytes).digest("hex");
-  }
-}
-
-/** `progress_state` messages (current releases only): every started node with its state. */
-class ProgressState {
-  private readonly nodes: Record<string, Record<string, unknown>> = {};
-
-  constructor(
-    private readonly enabled: boolean,
-    private readonly send: (type: string, data: Record<string, unknown>) => void,
-  ) {}
-
-  start(id: string): void {
-    this.set(id, { value: 0, max: 1, state: "running" });
-  }
-
-  update(id: string, value: number, max: number): void {
-    this.set(id, { value, max, state: "running" });
-  }
-
-  finish(id: string): void {
-    const max = Number(this.nodes[id]?.max ?? 1);
-    this.set(id, { value: max, max, state: "finished" });
-  }
-
-  private set(id: string, fields: Record<string, unknown>): void {
-    if (!this.enabled) return;
-    this.nodes[id] = { ...fields, node_id: id, display_node_id: id, parent_node_id: null, real_node_id: id };
-    this.send("progress_state", { nodes: structuredClone(this.nodes) });
   }
 }
 

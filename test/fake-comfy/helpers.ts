@@ -22,8 +22,12 @@ export async function fakeForTest(options: Partial<FakeComfyOptions> = {}): Prom
 }
 
 /** Opens a recorder with a fresh client id, closed when the test finishes. */
-export async function socketForTest(fake: FakeComfy, clientId: string | null = `test-${randomUUID()}`): Promise<WsRecorder & { clientId: string | null }> {
-  const recorder = await recordWs(fake.url, clientId);
+export async function socketForTest(
+  fake: FakeComfy,
+  clientId: string | null = `test-${randomUUID()}`,
+  featureFlags?: Record<string, unknown>,
+): Promise<WsRecorder & { clientId: string | null }> {
+  const recorder = await recordWs(fake.url, clientId, featureFlags);
   onTestFinished(() => recorder.close());
   return Object.assign(recorder, { clientId });
 }
@@ -34,7 +38,7 @@ export async function postPrompt(fake: FakeComfy, body: unknown): Promise<{ stat
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5_000),
+    signal: AbortSignal.timeout(20_000), // a bound for a hung fake, not a speed expectation
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }

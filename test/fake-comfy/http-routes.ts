@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { currentFeatures, currentRejection } from "./current-release.ts";
 import type { Executor } from "./executor.ts";
+import { jobDetail, jobsList } from "./jobs-api.ts";
 import { empty, json, parseJson, parseMultipart, readBody, text } from "./http-util.ts";
 import { objectInfo, type FakeFiles } from "./node-catalog.ts";
 import { toTuple, type FakeStore } from "./store.ts";
@@ -92,8 +94,17 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
     const all = objectInfo(fakeFiles(store), store.options.nodeClasses);
     return json(res, 200, name in all ? { [name]: all[name] } : {});
   }
-  if (path === "/features" && method === "GET" && store.options.version === "current") {
-    return json(res, 200, { supports_preview_metadata: true, max_upload_size: 104_857_600 });
+  const current = store.options.version === "current";
+  if (path === "/features" && method === "GET" && current) return json(res, 200, currentFeatures());
+  // Only under /api, as in ComfyUI (the jobs routes have no plain alias).
+  if (url.pathname === "/api/jobs" && method === "GET" && current) {
+    const answer = jobsList(store, url.searchParams);
+    return json(res, answer.status, answer.body);
+  }
+  if (url.pathname.startsWith("/api/jobs/") && method === "GET" && current) {
+    c.jobReads += 1;
+    const answer = jobDetail(store, decodeURIComponent(url.pathname.slice("/api/jobs/".length)));
+    return json(res, answer.status, answer.body);
   }
   return text(res, 404, "404: Not Found");
 }
@@ -105,11 +116,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function postPrompt({ store, executor, hub }: RouteDeps, payload: unknown, res: ServerResponse): void {
   const offered = store.options.nodeClasses === null ? null : new Set(store.options.nodeClasses);
   const result = validatePrompt(payload, fakeFiles(store), offered);
-  if (!result.ok) return json(res, 400, result.body);
+  const current = store.options.version === "current";
+  if (!result.ok) return json(res, 400, current ? currentRejection(result.body) : result.body);
   const body = isRecord(payload) ? payload : {};
   const extraData = isRecord(body.extra_data) ? { ...body.extra_data } : {};
   if (typeof body.client_id === "string") extraData.client_id = body.client_id;
-  const wanted = typeof body.prompt_id === "string" && store.options.version === "current" ? body.prompt_id : null;
+  if (current) extraData.create_time = Date.now();
+  const wanted = typeof body.prompt_id === "string" && current ? body.prompt_id : null;
   const promptId = wanted ?? randomUUID();
   const number = store.nextNumber++;
   store.enqueue({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
@@ -160,7 +173,7 @@ async function upload(store: FakeStore, form: FormData | null, res: ServerRespon
 }
 
 function systemStats(store: FakeStore): Record<string, unknown> {
-  const version = store.options.version === "current" ? "0.3.60" : "0.3.14";
+  const version = store.options.version === "current" ? "0.8.0" : "0.3.14";
   return {
     system: {
       os: "posix",

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
+import { currentFeatures } from "./current-release.ts";
 import { Executor } from "./executor.ts";
 import { handle, routePath } from "./http-routes.ts";
 import { defaultFakeOptions, zeroCounters, type FakeComfyCounters, type FakeComfyOptions } from "./options.ts";
@@ -40,7 +41,7 @@ export interface FakeComfy {
 
 /**
  * Starts a fake ComfyUI on 127.0.0.1 (port 0 unless given): real HTTP and WebSocket, behaving as
- * the protocol document and the 0.3.14 traces describe.
+ * the protocol document and the recorded traces (0.3.14, and 0.8.0 for `current`) describe.
  */
 export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeComfyHooks & { port?: number } = {}): Promise<FakeComfy> {
   const { port: wantedPort = 0, onSend, ...knobs } = options;
@@ -51,6 +52,10 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeCo
       const running = store.running;
       if (running === null || running.extraData.client_id !== clientId || executor.currentNode === null) return null;
       return { node: executor.currentNode };
+    },
+    serverFeatures: () => (store.options.version === "current" ? currentFeatures() : null),
+    onFeatureFlags: () => {
+      store.counters.featureFlags += 1;
     },
     onConnection: () => {
       store.counters.wsConnections += 1;

@@ -1,4 +1,4 @@
-/** Which ComfyUI the fake imitates: the traced 0.3.14, or a current release with newer features. */
+/** Which ComfyUI the fake imitates: the traced 0.3.14, or a current release as recorded from 0.8.0. */
 export type FakeComfyVersion = "0.3.14" | "current";
 
 /** Behaviour knobs of the fake; every field can be changed at runtime with `setOptions`. */
@@ -75,12 +75,16 @@ export interface FakeComfyCounters {
   queueReads: number;
   queuePosts: number;
   historyReads: number;
+  /** `GET /api/jobs/{id}` (current releases). */
+  jobReads: number;
   views: number;
   uploads: number;
   interrupts: number;
   systemStatsReads: number;
   objectInfoReads: number;
   wsConnections: number;
+  /** `feature_flags` messages received from clients (any version; only current answers them). */
+  featureFlags: number;
 }
 
 /** Fresh zeroed counters. */
@@ -91,11 +95,13 @@ export function zeroCounters(): FakeComfyCounters {
     queueReads: 0,
     queuePosts: 0,
     historyReads: 0,
+    jobReads: 0,
     views: 0,
     uploads: 0,
     interrupts: 0,
     systemStatsReads: 0,
     objectInfoReads: 0,
     wsConnections: 0,
+    featureFlags: 0,
   };
 }

@@ -2,27 +2,41 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { label, type Recorded } from "./ws-recorder.ts";
 
-/** The traces recorded from a real ComfyUI 0.3.14, kept in the repository as fixtures (see test/fixtures/README.md). */
-export const tracesDir = fileURLToPath(new URL("../fixtures/comfyui-0.3.14/", import.meta.url));
+/** The recorded releases, each a folder of fixtures (see test/fixtures/README.md). */
+export type TracedVersion = "0.3.14" | "0.8.0";
+
+/** The folder of one release's recorded traces, kept in the repository as fixtures. */
+export function tracesDir(version: TracedVersion = "0.3.14"): string {
+  return fileURLToPath(new URL(`../fixtures/comfyui-${version}/`, import.meta.url));
+}
 
 /** Reads a JSON trace file. */
-export function readTrace<T = unknown>(name: string): T {
-  return JSON.parse(readFileSync(`${tracesDir}${name}`, "utf8")) as T;
+export function readTrace<T = unknown>(name: string, version: TracedVersion = "0.3.14"): T {
+  return JSON.parse(readFileSync(`${tracesDir(version)}${name}`, "utf8")) as T;
 }
 
 interface TraceLine {
   kind: string;
-  msg: { type?: string; data?: Record<string, unknown>; event?: number; format?: number; len?: number } | string;
+  /** 0.8.0 traces record two sockets: which one received the line. */
+  client?: string;
+  msg:
+    | { type?: string; data?: Record<string, unknown>; event?: number; format?: number; len?: number; metadata?: Record<string, unknown> }
+    | string;
 }
 
-/** A `.jsonl` trace as recorded frames (client markers and the final CLOSED dropped). */
-export function readWsTrace(name: string): Recorded[] {
-  const lines = readFileSync(`${tracesDir}${name}`, "utf8").split("\n").filter((l) => l.trim() !== "");
+/**
+ * A `.jsonl` trace as recorded frames (client markers and the final CLOSED dropped); with `client`,
+ * only what that socket received.
+ */
+export function readWsTrace(name: string, version: TracedVersion = "0.3.14", client?: string): Recorded[] {
+  const lines = readFileSync(`${tracesDir(version)}${name}`, "utf8").split("\n").filter((l) => l.trim() !== "");
   const frames: Recorded[] = [];
   for (const line of lines.map((l) => JSON.parse(l) as TraceLine)) {
-    if (typeof line.msg === "string") continue;
+    if (typeof line.msg !== "object" || line.msg === null || line.kind.startsWith("CLIENT:")) continue;
+    if (client !== undefined && line.client !== client) continue;
     if (line.kind === "BINARY") {
-      frames.push({ kind: "binary", event: line.msg.event ?? 0, format: line.msg.format ?? 0, len: line.msg.len ?? 0, bytes: new Uint8Array() });
+      const { event = 0, format = 0, len = 0, metadata } = line.msg;
+      frames.push({ kind: "binary", event, format, len, bytes: new Uint8Array(), ...(metadata === undefined ? {} : { metadata }) });
     } else if (line.msg.type !== undefined) {
       frames.push({ kind: "json", type: line.msg.type, data: line.msg.data ?? {} });
     }

@@ -9,6 +9,13 @@ export interface HubHooks {
   /** The node executing now for a prompt owned by this client id, if any. */
   executingFor(clientId: string): { node: string } | null;
   onConnection(): void;
+  /** A client sent `feature_flags` (counted whatever the release makes of it). */
+  onFeatureFlags(): void;
+  /**
+   * What a `feature_flags` message from a client is answered with; null for releases that ignore
+   * client messages (0.3.x).
+   */
+  serverFeatures(): Record<string, unknown> | null;
   /** Called with every JSON message just before it is written to a socket (benchmarks timestamp them). */
   onSend?(message: unknown): void;
 }
@@ -20,6 +27,8 @@ export interface HubHooks {
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Map<string, WebSocket>();
+  /** Sockets whose client sent `feature_flags` asking for preview metadata (they get event 4). */
+  private readonly wantsMetadata = new WeakSet<WebSocket>();
 
   constructor(private readonly hooks: HubHooks) {}
 
@@ -38,6 +47,9 @@ export class WsHub {
       if (this.sockets.get(sid) === ws) this.sockets.delete(sid);
     });
     ws.on("error", () => ws.terminate());
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary) this.onClientMessage(ws, String(data));
+    });
     this.sendTo(ws, { type: "status", data: { status: { exec_info: { queue_remaining: this.hooks.queueRemaining() } }, sid } });
     const running = this.hooks.executingFor(sid);
     // Like server.py: only `{ node }`, no prompt_id nor display_node.
@@ -51,10 +63,33 @@ export class WsHub {
     if (ws !== undefined) this.sendTo(ws, message);
   }
 
-  /** Sends a binary frame with the same routing as `send`. */
-  sendBinary(clientId: string | null, frame: Uint8Array): void {
+  /**
+   * Sends a binary frame with the same routing as `send`, only to the sockets that asked for
+   * preview metadata (`metadata: true`) or only to those that did not (`false`).
+   */
+  sendBinary(clientId: string | null, frame: Uint8Array, metadata = false): void {
     const targets = clientId === null ? [...this.sockets.values()] : [this.sockets.get(clientId)];
-    for (const ws of targets) if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+    for (const ws of targets) {
+      if (ws === undefined || ws.readyState !== ws.OPEN || this.wantsMetadata.has(ws) !== metadata) continue;
+      ws.send(frame, { binary: true });
+    }
+  }
+
+  /** Current releases answer a client's `feature_flags` with the server's and remember its wish. */
+  private onClientMessage(ws: WebSocket, text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof message !== "object" || message === null || (message as { type?: unknown }).type !== "feature_flags") return;
+    this.hooks.onFeatureFlags();
+    const features = this.hooks.serverFeatures();
+    if (features === null) return;
+    const data = (message as { data?: unknown }).data;
+    if (typeof data === "object" && data !== null && (data as Record<string, unknown>).supports_preview_metadata === true) this.wantsMetadata.add(ws);
+    this.sendTo(ws, { type: "feature_flags", data: features });
   }
 
   /** Sends to every connected socket (queue `status`). */

@@ -3,7 +3,7 @@ import { WebSocket } from "ws";
 /** A recorded frame: a JSON message, or a binary frame summarised like the traces do. */
 export type Recorded =
   | { kind: "json"; type: string; data: Record<string, unknown> }
-  | { kind: "binary"; event: number; format: number; len: number; bytes: Uint8Array };
+  | { kind: "binary"; event: number; format: number; len: number; bytes: Uint8Array; metadata?: Record<string, unknown> };
 
 /** A raw test client of `/ws` that records everything it receives. */
 export interface WsRecorder {
@@ -14,15 +14,20 @@ export interface WsRecorder {
   close(): void;
 }
 
-/** Opens `/ws?clientId=` on a fake and waits for the welcome `status`. */
-export async function recordWs(baseUrl: string, clientId: string | null): Promise<WsRecorder> {
+/** Opens `/ws?clientId=` on a fake and waits for the welcome `status` (and, if sent, the `feature_flags` answer). */
+export async function recordWs(baseUrl: string, clientId: string | null, featureFlags?: Record<string, unknown>): Promise<WsRecorder> {
   const url = `${baseUrl.replace(/^http/, "ws")}/ws${clientId === null ? "" : `?clientId=${clientId}`}`;
   const ws = new WebSocket(url);
   const frames: Recorded[] = [];
   const waiters = new Set<() => void>();
   ws.on("message", (data, isBinary) => {
     const buf = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-    if (isBinary) {
+    if (isBinary && buf.readUInt32BE(0) === 4) {
+      // Event 4 (current releases): metadata length, metadata JSON, then the image.
+      const end = 8 + buf.readUInt32BE(4);
+      const metadata = JSON.parse(buf.subarray(8, end).toString("utf8")) as Record<string, unknown>;
+      frames.push({ kind: "binary", event: 4, format: 0, len: buf.length - end, bytes: new Uint8Array(buf.subarray(end)), metadata });
+    } else if (isBinary) {
       frames.push({ kind: "binary", event: buf.readUInt32BE(0), format: buf.readUInt32BE(4), len: buf.length - 8, bytes: new Uint8Array(buf.subarray(8)) });
     } else {
       const msg = JSON.parse(buf.toString("utf8")) as { type: string; data: Record<string, unknown> };
@@ -52,7 +57,10 @@ export async function recordWs(baseUrl: string, clientId: string | null): Promis
         check();
       }),
   };
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  if (featureFlags !== undefined) ws.send(JSON.stringify({ type: "feature_flags", data: featureFlags }));
   await recorder.waitFor((f) => f.kind === "json" && f.type === "status");
+  if (featureFlags !== undefined) await recorder.waitFor((f) => f.kind === "json" && f.type === "feature_flags");
   return recorder;
 }
 

@@ -41,9 +41,13 @@ async function launch(name: string): Promise<Browser> {
 
 describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
   it("uploads an image, shows its queue position, the progress bar moving and the result image", async () => {
-    const fake = await fakeForTest({ msPerStep: 60 });
+    // Paused: nothing runs until the page has shown its place in the queue, however slow the machine.
+    const fake = await fakeForTest({ msPerStep: 60, paused: true });
     const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}`, DEMO_LOGIN: "on", HOST: "127.0.0.1" });
-    // The page is open (the browser's start takes seconds on a busy machine) before the job ahead.
+    // Another user's job is first in the only server's queue, so the page's job waits behind it.
+    const other = await createUser(gateway.url, "logo", "someone-else");
+    const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(2) });
+    expect(ahead.status).toBe(202);
     const browser = await launch("page-e2e");
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
@@ -52,10 +56,6 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
     });
     await page.goto(gateway.url);
     await page.locator("#servers").getByText("demo-gpu").first().waitFor();
-    // Another user's job holds the only server for a few seconds, so the page's job waits behind it.
-    const other = await createUser(gateway.url, "logo", "someone-else");
-    const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(50) });
-    expect(ahead.status).toBe(202);
 
     await page.selectOption("#frontend", "style");
     await page.locator("#workflow option[value=img2img]").waitFor({ state: "attached" });
@@ -64,22 +64,24 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
     await page.fill("#param-steps", "25");
     await page.setInputFiles("#image", { name: "me.png", mimeType: "image/png", buffer: Buffer.from(pngBytes(64, 48, 0x884422)) });
     await page.click("#submit");
-    await expect.poll(() => page.locator("#ahead").textContent(), { timeout: 10_000, interval: 40 }).toMatch(/^1 job ahead of yours/);
+    await expect.poll(() => page.locator("#ahead").textContent(), { timeout: 20_000 }).toMatch(/^1 job ahead of yours/);
 
-    const seen = new Set<number>();
-    await expect
-      .poll(
-        async () => {
-          const percent = Number(await page.locator("#progress").getAttribute("data-percent"));
-          if (percent > 0 && percent < 100) seen.add(percent);
-          return seen.size;
-        },
-        { timeout: 15_000, interval: 40 },
-      )
-      .toBeGreaterThanOrEqual(2);
+    // The page itself records every percent it shows, so a slow poll here cannot miss the bar moving.
+    await page.evaluate(() => {
+      const bar = document.getElementById("progress")!;
+      const shown: number[] = [];
+      Object.assign(window, { shownPercents: shown });
+      new MutationObserver((records) => {
+        for (const record of records) shown.push(Number(record.oldValue));
+        shown.push(Number(bar.getAttribute("data-percent")));
+      }).observe(bar, { attributes: true, attributeFilter: ["data-percent"], attributeOldValue: true });
+    });
+    fake.setOptions({ paused: false });
 
     const result = page.locator("#result img.result").first();
-    await result.waitFor({ timeout: 15_000 });
+    await result.waitFor({ timeout: 25_000 });
+    const shown = await page.evaluate(() => (window as unknown as { shownPercents: number[] }).shownPercents);
+    expect(new Set(shown.filter((percent) => percent > 0 && percent < 100)).size).toBeGreaterThanOrEqual(2);
     const src = await result.getAttribute("src");
     expect(src).toMatch(new RegExp(`^${gateway.url}/files/style/outputs/`));
     expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);

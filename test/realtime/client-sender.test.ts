@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TaskEvent } from "../../src/jobs/task-events.ts";
+import type { TaskEvent } from "../../src/realtime/task-events.ts";
 import { ClientSender } from "../../src/realtime/client-sender.ts";
 import { fakeSocket } from "./fake-socket.ts";
 

@@ -1,26 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { TaskHub } from "../../src/jobs/task-hub.ts";
-import { taskKey } from "../../src/jobs/task-key.ts";
+import { TaskHub } from "../../src/realtime/task-hub.ts";
+import { taskKey } from "../../src/realtime/task-key.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
-import { ProgressSession, type PhotoReader } from "../../src/realtime/progress-session.ts";
+import { ProgressSession, type TaskReader } from "../../src/realtime/progress-session.ts";
 import { maxBadMessages, maxSubscriptionsPerSocket } from "../../src/realtime/ws-protocol.ts";
-import type { Photo } from "../../src/schema/index.ts";
+import type { TaskRow } from "../../src/schema/index.ts";
 import { fakeSocket } from "./fake-socket.ts";
 
-const photo = (id: string, status: Photo["status"]): Photo => ({ id, status, outputUrls: [`http://x/${id}.png`], error: null }) as Partial<Photo> as Photo;
+const photo = (id: string, status: TaskRow["status"]): TaskRow => ({ id, status, outputUrls: [`http://x/${id}.png`], error: null }) as Partial<TaskRow> as TaskRow;
 
 /** A row reader whose answers the test hands out one by one, in the order they were asked for. */
 function pendingReader() {
-  const pending: Array<{ id: string; answer: (photo: Photo | undefined) => void; fail: (error: Error) => void }> = [];
-  const reader: PhotoReader = {
-    getPhoto: (id) => new Promise((answer, fail) => pending.push({ id, answer, fail })),
+  const pending: Array<{ id: string; answer: (photo: TaskRow | undefined) => void; fail: (error: Error) => void }> = [];
+  const reader: TaskReader = {
+    getTask: (id) => new Promise((answer, fail) => pending.push({ id, answer, fail })),
   };
   return { reader, pending };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function session(reader: PhotoReader) {
+function session(reader: TaskReader) {
   const fake = fakeSocket();
   const hub = new TaskHub();
   const logger = memoryLogger();

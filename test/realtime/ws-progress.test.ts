@@ -25,15 +25,18 @@ async function setup(fakeOptions: Parameters<typeof fakeForTest>[0] = {}) {
 describe("progress over WebSocket (Node, in process)", () => {
   it("the product owner's flow: ws open, poll until running, then progress and the result", async () => {
     // Steps long enough that a poll lands while it runs, even through the 500 ms queue-read window.
-    const { gateway, submit } = await setup({ msPerStep: 80 });
-    await expectProductOwnerFlow(gateway.url, submit);
+    const { fake, gateway, submit } = await setup({ msPerStep: 80, paused: true });
+    await expectProductOwnerFlow(gateway.url, submit, fake);
   });
 
-  it("100 clients of one job all get monotonic progress and the same URLs", async () => {
-    const { gateway, submit } = await setup();
+  it("100 clients of one task all get monotonic progress and the same URLs", async () => {
+    // Paused until all 100 are subscribed: however long opening them takes, none misses the run.
+    const { fake, gateway, submit } = await setup({ paused: true });
     const blocker = await submit(15);
     const taskId = await submit(20);
     const clients = await Promise.all(Array.from({ length: 100 }, () => openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`))));
+    await Promise.all(clients.map((client) => client.waitFor((m) => m.type === "subscribed")));
+    fake.setOptions({ paused: false });
     await expectMonotonicProgressAndSameResult(clients);
     expect(blocker).toBeTruthy();
     expect(gateway.deps.hub.size).toBe(0);

@@ -21,11 +21,7 @@ async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env()
   const { env, cleanup } = data;
   const port = await freePort();
   const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
-  for (let i = 0; i < 100; i++) {
-    const servers = await (await apiFetch(`${gateway.url}/api/servers`)).json();
-    if (servers.summary.available === 1) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/servers`)).json()).summary.available, { timeout: 30_000 }).toBe(1);
   return { gateway, cleanup };
 }
 
@@ -69,7 +65,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
   });
 
   it("the product owner's flow: ws open, poll until running (ahead 1 first), progress, a downloadable result", async () => {
-    const fake = await fakeForTest({ msPerStep: 80 });
+    const fake = await fakeForTest({ msPerStep: 80, paused: true });
     const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
     try {
       const userId = await createUser(gateway.url, "logo", `owner-${runtime}`);
@@ -78,7 +74,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
         expect(answer.status).toBe(202);
         return (await answer.json()).task.id as string;
       };
-      await expectProductOwnerFlow(gateway.url, submit);
+      await expectProductOwnerFlow(gateway.url, submit, fake);
       expect(await gateway.stop()).toBe(0);
     } finally {
       cleanup();
@@ -99,7 +95,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const config = loadConfig({ ...data.env, COMFY_SERVERS: fake.url }, knownFrontends);
       const logo = openControllers(config, systemClock).get("logo")!;
       try {
-        expect((await logo.getPhoto(taskId))?.status).toBe("running");
+        expect((await logo.getTask(taskId))?.status).toBe("running");
       } finally {
         await logo.close();
       }

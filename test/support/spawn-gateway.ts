@@ -26,7 +26,7 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${runtime} gateway did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${runtime} gateway did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);

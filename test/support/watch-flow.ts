@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { FakeComfy } from "../fake-comfy/index.ts";
 import { isFinalStatus, pollQueue } from "./task-client.ts";
 import { isFinalMessage, openProgressClient, type ProgressClient, type WsMessage } from "./ws-client.ts";
 
@@ -24,20 +25,26 @@ export async function expectMonotonicProgressAndSameResult(clients: ProgressClie
 
 export const txt2imgParams = (steps: number) => JSON.stringify({ prompt: "a small fox logo", steps, width: 256, height: 256 });
 
+const ownerSteps = 25;
+
 /**
- * The product owner's flow against a gateway at `baseUrl` (a fake ComfyUI slow enough that a poll
- * lands while the job runs): a job waits behind another, its client opens the socket, polls
- * GET /api/queue (first `ahead: 1`) until it sees `running`, then hears progress and the success,
- * whose URL downloads.
+ * The product owner's flow against a gateway at `baseUrl` whose only ComfyUI, `fake`, starts paused
+ * (so the queued state is there however slow the machine) and is slow enough per step that a poll
+ * lands while the job runs: a job waits behind another, its client opens the socket, polls
+ * GET /api/queue (`ahead: 1`), the fake is released, polls until `running`, then hears progress
+ * and the success, whose URL downloads.
  */
-export async function expectProductOwnerFlow(baseUrl: string, submit: (steps: number) => Promise<string>): Promise<void> {
+export async function expectProductOwnerFlow(baseUrl: string, submit: (steps: number) => Promise<string>, fake: FakeComfy): Promise<void> {
+  expect(fake.options.paused).toBe(true);
   const blocker = await submit(20);
-  const taskId = await submit(10);
+  const taskId = await submit(ownerSteps);
   expect(blocker).not.toBe(taskId);
   const client = await openProgressClient(`${baseUrl.replace(/^http/, "ws")}/api/ws?frontend=logo&taskId=${taskId}`);
   await client.waitFor((m) => m.type === "subscribed");
+  const queued = await pollQueue(baseUrl, "logo", taskId, (a) => a.status === "queued" && a.ahead === 1, 20);
+  expect(queued.at(-1)).toMatchObject({ status: "queued", ahead: 1, running: false });
+  fake.setOptions({ paused: false });
   const polls = await pollQueue(baseUrl, "logo", taskId, (a) => a.running || isFinalStatus(a), 20);
-  expect(polls[0]).toMatchObject({ status: "queued", ahead: 1, running: false });
   // Stopping on a final status too would let a run that never showed `running` pass.
   expect(polls.at(-1)).toMatchObject({ status: "running", running: true });
   const final = await client.waitFor(isFinalMessage, 30_000);
@@ -49,7 +56,7 @@ export async function expectProductOwnerFlow(baseUrl: string, submit: (steps: nu
   expect(types).toContain("queued");
   expect(types.indexOf("running")).toBeLessThan(types.indexOf("progress"));
   const progress = client.messages.filter((m) => m.type === "progress");
-  expect(progress.map((m) => m.value)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
-  expect(progress.every((m) => m.max === 10 && m.taskId === taskId)).toBe(true);
+  expect(progress.map((m) => m.value)).toEqual(Array.from({ length: ownerSteps }, (_, i) => i + 1));
+  expect(progress.every((m) => m.max === ownerSteps && m.taskId === taskId)).toBe(true);
   expect(client.messages.filter(isFinalMessage)).toHaveLength(1);
 }

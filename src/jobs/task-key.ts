@@ -1,4 +1,0 @@
-/** How a task is named across the hub and live-job maps: ids are unique only within a frontend. */
-export function taskKey(frontend: string, taskId: string): string {
-  return `${frontend}:${taskId}`;
-}

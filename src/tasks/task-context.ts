@@ -1,0 +1,29 @@
+import type { BaseDBController } from "../controllers/base-db-controller.ts";
+import type { Frontend } from "../controllers/db-controller-map.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Storage } from "../storage/index.ts";
+import type { WorkflowCatalog } from "../workflows/index.ts";
+import type { TaskServers } from "./task-servers.ts";
+import type { LiveTasks } from "./live-tasks.ts";
+import type { TaskHub } from "../realtime/task-hub.ts";
+
+/** What the task modules share; built once by TaskService. */
+export interface TaskContext {
+  /** This replica's id: recorded on the tasks it submits, which are the ones it follows. */
+  gatewayId: string;
+  servers: TaskServers;
+  storage: Storage;
+  hub: TaskHub;
+  live: LiveTasks;
+  controllers: ReadonlyMap<Frontend, BaseDBController>;
+  workflows: WorkflowCatalog;
+  clock: Clock;
+  logger: Logger;
+}
+
+export function controllerOf(ctx: TaskContext, frontend: Frontend): BaseDBController {
+  const controller = ctx.controllers.get(frontend);
+  if (!controller) throw new Error(`frontend ${frontend} is not enabled`);
+  return controller;
+}

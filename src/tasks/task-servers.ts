@@ -1,0 +1,13 @@
+import type { ComfyClient } from "../comfy/comfy-client.ts";
+import type { ComfyEventStream } from "../comfy/event-stream.ts";
+
+/** What the tasks need of the server pool. */
+export interface TaskServers {
+  /** A healthy server with the least work that has these tags, node classes and model files, or null. */
+  pick(options: { requiredTags?: string[]; requiredNodes?: string[]; requiredModels?: string[]; exclude?: string[] }): Promise<{ id: string } | null>;
+  clientFor(serverId: string): ComfyClient;
+  streamFor(serverId: string): ComfyEventStream;
+  ids(): string[];
+  /** The name clients see (configured, never host:port). */
+  publicName(serverId: string): string | null;
+}

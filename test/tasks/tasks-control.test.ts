@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type SubmitFields } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
+
+const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
+
+describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) => {
+  it.skipIf(dialect.skip)("the same Idempotency-Key, sent twice and concurrently, makes one task and one prompt", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 300 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "idem");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-42:retry" };
+
+    const concurrent = await Promise.all([1, 2, 3].map(() => submitTask(gateway.url, fields, key)));
+    const later = await submitTask(gateway.url, fields, key);
+    const bodies = await Promise.all([...concurrent, later].map(async (answer) => ({ status: answer.status, body: await answer.json() })));
+    expect(bodies.map((b) => b.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(bodies.map((b) => JSON.stringify(b.body))).size).toBe(1);
+    // The one that did the work is a first answer; the others, concurrent or later, are replays.
+    expect(concurrent.map((answer) => answer.headers.get("idempotent-replayed")).sort()).toEqual([null, "true", "true"].sort());
+    expect(later.headers.get("idempotent-replayed")).toBe("true");
+    expect(fake.counters.promptPosts).toBe(1);
+
+    const other = await submitTask(gateway.url, fields, { "Idempotency-Key": "order-43" });
+    expect((await other.json()).task.id).not.toBe(bodies[0]!.body.task.id);
+    expect(fake.counters.promptPosts).toBe(2);
+    const bad = await submitTask(gateway.url, fields, { "Idempotency-Key": "spaces are not allowed" });
+    expect(bad.status).toBe(400);
+  });
+
+  it.skipIf(dialect.skip)("200 clients polling one task cost a handful of upstream /queue reads", async () => {
+    // Paused, so both tasks wait and every poll, however slow the machine, sees one task ahead.
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "250" });
+    const userId = await createUser(gateway.url, "style", "pollers");
+    await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }); // the task ahead
+    const mine = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const readsBefore = fake.counters.queueReads;
+    const startedAt = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`).then((r) => r.json())),
+    );
+    const elapsedWindows = Math.ceil((Date.now() - startedAt) / 250) + 1;
+    const reads = fake.counters.queueReads - readsBefore;
+    expect(answers.every((a) => a.taskId === mine.id && a.status === "queued" && a.ahead === 1 && a.running === false)).toBe(true);
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(elapsedWindows);
+    fake.setOptions({ paused: false });
+    expect((await pollQueue(gateway.url, "style", mine.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
+  });
+
+  it.skipIf(dialect.skip)("a task queued after the cached /queue answer is polled at its real place, at a bounded cost", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // A long window: without invalidation every poll below would be served the stale answer.
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "10000" });
+    const userId = await createUser(gateway.url, "style", "warm-cache");
+    const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const first = await submit();
+    await submit();
+    const warm = await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${first.id}`)).json();
+    expect(warm).toMatchObject({ status: "queued", ahead: 0 });
+
+    const mine = await submit();
+    const before = { ...fake.counters };
+    const answers = [];
+    for (let i = 0; i < 50; i++) answers.push(await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`)).json());
+    expect(answers.every((a) => a.status === "queued" && a.running === false && a.ahead === 2)).toBe(true);
+    expect(fake.counters.queueReads - before.queueReads).toBe(1);
+    expect(fake.counters.historyReads - before.historyReads).toBe(0);
+    fake.setOptions({ paused: false });
+    expect((await pollQueue(gateway.url, "style", mine.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
+  });
+
+  it.skipIf(dialect.skip)("a running task is answered running without reading /queue", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 800 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "1" });
+    const userId = await createUser(gateway.url, "style", "running-poll");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
+    for (let i = 0; i < 100 && (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status !== "running"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const readsBefore = fake.counters.queueReads;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
+    expect(answers.every((a) => a.status === "running" && a.running === true && a.ahead === 0)).toBe(true);
+    expect(fake.counters.queueReads).toBe(readsBefore);
+  });
+
+  // 0.3.x interrupts whatever runs, so the gateway reads /queue first; current releases take the prompt id.
+  it.skipIf(dialect.skip).each(["0.3.14", "current"] as const)("cancel on ComfyUI %s takes a pending task off the queue, interrupts a running one, leaves a finished one", async (version) => {
+    const fake = await fakeForTest({ version, nodeDelayMs: { ImageInvert: 1_500 } });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "cancel");
+    const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    const running = await submit();
+    const pending = await submit();
+    await pollQueue(gateway.url, "style", running.id, (a) => a.running);
+
+    const cancelPending = await apiFetch(`${gateway.url}/api/tasks/${pending.id}?frontend=style`, { method: "DELETE" });
+    expect(cancelPending.status).toBe(200);
+    expect((await cancelPending.json()).task.status).toBe("cancelled");
+    // The prompt really left ComfyUI's queue (items carry prompt ids, not task ids).
+    const { promptId } = (await gateway.deps.controllers.get("style")!.getTask(pending.id))!;
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect(promptId).toEqual(expect.any(String));
+    expect(queue.queue_pending).toEqual([]);
+    expect(queue.queue_running.map((item: unknown[]) => item[1])).not.toContain(promptId);
+
+    const interruptsBefore = fake.counters.interrupts;
+    const cancelRunning = await apiFetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`, { method: "DELETE" });
+    expect((await cancelRunning.json()).task.status).toBe("cancelled");
+    expect(fake.counters.interrupts).toBe(interruptsBefore + 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await (await apiFetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`)).json()).task.status).toBe("cancelled");
+
+    fake.setOptions({ nodeDelayMs: {} });
+    const finished = await submit();
+    await pollQueue(gateway.url, "style", finished.id, isFinalStatus);
+    const again = await apiFetch(`${gateway.url}/api/tasks/${finished.id}?frontend=style`, { method: "DELETE" });
+    expect((await again.json()).task.status).toBe("succeeded");
+    expect((await apiFetch(`${gateway.url}/api/tasks/nope?frontend=style`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it.skipIf(dialect.skip)("a template that requires a server tag only runs on servers with it; none up is 503", async () => {
+    const plain = await fakeForTest({ paused: true });
+    const tagged = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${plain.url},b=${tagged.url};tags=big`, WORKFLOWS_DIR: workflowsWithTagged("big") });
+    const userId = await createUser(gateway.url, "style", "tagged");
+    // Paused fakes keep every task queued, so b fills up while a stays idle: only the tag keeps tasks off a.
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("b");
+    }
+    expect(plain.counters.promptPosts).toBe(0);
+    const untagged = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect((await untagged.json()).task.server).toBe("a");
+
+    await tagged.stop();
+    // Two failed checks in a row mark a server that was up as down.
+    for (let i = 0; i < 2; i++) await apiFetch(`${gateway.url}/api/servers?refresh=1`);
+    const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    expect(none.status).toBe(503);
+    expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable" });
+  });
+
+  it.skipIf(dialect.skip)("a template that needs a checkpoint runs only on servers that have the file", async () => {
+    const bare = await fakeForTest({ paused: true, checkpoints: [] });
+    const equipped = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `bare=${bare.url},equipped=${equipped.url}` });
+    const userId = await createUser(gateway.url, "logo", "models");
+    const params = JSON.stringify({ prompt: "a fox", steps: 2, width: 256, height: 256 });
+    // Paused: "equipped" fills up while "bare" stays idle, yet takes none of them.
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "txt2img", params });
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("equipped");
+    }
+    expect(bare.counters.promptPosts).toBe(0);
+    const modelFree = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    expect((await modelFree.json()).task.server).toBe("bare");
+  });
+
+  it.skipIf(dialect.skip)("a server failing during submission hands the task to the next; none left is 503 and no row", async () => {
+    const broken = await fakeForTest();
+    const healthy = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${broken.url},b=${healthy.url}` });
+    const userId = await createUser(gateway.url, "style", "failover");
+    // Both are up at the last check; then `a` starts answering 500.
+    broken.setOptions({ fail500: true });
+    const brokenBefore = broken.counters.requests;
+    const answers = await Promise.all([1, 2].map(() => submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })));
+    for (const answer of answers) {
+      expect(answer.status).toBe(202);
+      expect((await answer.json()).task.server).toBe("b");
+    }
+    // `a` was tried (and failed) before `b` took the task, not skipped.
+    expect(broken.counters.requests).toBeGreaterThan(brokenBefore);
+    expect(gateway.logger.entries.some((e) => e.message.includes("trying another server") && e.fields?.serverId === "a")).toBe(true);
+    healthy.setOptions({ fail500: true });
+    const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(none.status).toBe(503);
+    expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable", message: expect.stringContaining("No ComfyUI server") });
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toHaveLength(2);
+  });
+});

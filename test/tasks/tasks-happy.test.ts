@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
+import type { FakeComfy } from "../fake-comfy/index.ts";
+import { decodePng } from "../fake-comfy/png.ts";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type QueueAnswer } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+
+/** Lets the paused fake start exactly one prompt: un-pausing kicks the worker, which takes one at once. */
+function runOne(fake: FakeComfy): void {
+  fake.setOptions({ paused: false });
+  fake.setOptions({ paused: true });
+}
+
+const sameAnswer = (a: QueueAnswer, b: QueueAnswer) => a.status === b.status && a.ahead === b.ahead && a.running === b.running;
+
+/**
+ * Drives three queued tasks through a paused fake one at a time, polling the last one, so every
+ * place in line is held long enough to be seen: returns its distinct answers in order.
+ */
+async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, last: string): Promise<QueueAnswer[]> {
+  const answers: QueueAnswer[] = [];
+  const until = async (done: (a: QueueAnswer) => boolean) => answers.push(...(await pollQueue(url, frontend, last, done)));
+  await until((a) => a.status === "queued");
+  runOne(fake); // first runs: still two ahead
+  await until((a) => a.ahead === 1); // first done, second waits: one ahead
+  runOne(fake); // second runs: still one ahead
+  await until((a) => a.ahead === 0); // second done: first in line, nothing running
+  fake.setOptions({ paused: false });
+  await until(isFinalStatus);
+  return answers.filter((answer, i) => i === 0 || !sameAnswer(answer, answers[i - 1]!));
+}
+
+const expectedWalk = (taskId: string) => [
+  { taskId, status: "queued", running: false, ahead: 2 },
+  { taskId, status: "queued", running: false, ahead: 1 },
+  { taskId, status: "queued", running: false, ahead: 0 },
+  { taskId, status: "running", running: true, ahead: 0 },
+  { taskId, status: "succeeded", running: false, ahead: 0 },
+];
+
+describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
+  it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, each ends with a downloadable PNG", async () => {
+    const fake = await fakeForTest({ msPerStep: 1, nodeDelayMs: { ImageInvert: 250 }, paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "5" });
+    const userId = await createUser(gateway.url, "style", "e2e-style");
+    const input = pngBytes(6, 4, 0x204060);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: input, type: "image/png", name: "me.png" } });
+      expect(answer.status).toBe(202);
+      const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
+      expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "pick", "upload", "prompt", "store", "db", "total"]));
+      const { task } = await answer.json();
+      expect(task).toMatchObject({ status: "queued", workflow: "invert", server: expect.any(String) });
+      expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      ids.push(task.id);
+    }
+
+    expect(await walkTheQueue(fake, gateway.url, "style", ids[2]!)).toEqual(expectedWalk(ids[2]!));
+
+    for (const id of ids) {
+      const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
+      expect(task.status).toBe("succeeded");
+      expect(task.outputUrls).toHaveLength(1);
+      expect(task.inputUrl).toMatch(new RegExp(`^${gateway.url}/files/style/inputs/`));
+      const download = await fetch(task.outputUrls[0]);
+      expect(download.status).toBe(200);
+      expect(download.headers.get("content-type")).toBe("image/png");
+      const image = decodePng(new Uint8Array(await download.arrayBuffer()));
+      expect(image).toMatchObject({ width: 6, height: 4 });
+    }
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
+  });
+
+  it.skipIf(dialect.skip)("logo: three tasks queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { EmptyImage: 250 }, paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "5" });
+    const userId = await createUser(gateway.url, "logo", "e2e-logo-queue");
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Each a different size: ComfyUI runs an identical prompt again from its cache, in no time,
+      // and the poll would have no running phase to see.
+      const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) });
+      expect(answer.status).toBe(202);
+      ids.push((await answer.json()).task.id);
+    }
+    expect(await walkTheQueue(fake, gateway.url, "logo", ids[2]!)).toEqual(expectedWalk(ids[2]!));
+    for (const id of ids) {
+      const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=logo`)).json();
+      expect(task.status).toBe("succeeded");
+      expect((await fetch(task.outputUrls[0])).status).toBe(200);
+    }
+  });
+
+  it.skipIf(dialect.skip)("logo: a model-free template without an image", async () => {
+    const fake = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "logo", "e2e-logo");
+    const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 16, height: 12 }) });
+    expect(answer.status).toBe(202);
+    const { task } = await answer.json();
+    const answers = await pollQueue(gateway.url, "logo", task.id, isFinalStatus);
+    expect(answers.at(-1)?.status).toBe("succeeded");
+    const { task: done } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json();
+    const image = decodePng(new Uint8Array(await (await fetch(done.outputUrls[0])).arrayBuffer()));
+    expect(image).toMatchObject({ width: 16, height: 12 });
+    expect(done.inputUrl).toBeNull();
+    // The task lives in the logo database only.
+    expect((await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).status).toBe(404);
+  });
+});
