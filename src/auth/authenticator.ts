@@ -115,7 +115,7 @@ export class Authenticator {
     if (!frontend || !this.controller(frontend)) return { ok: false, reason: "invalid" };
     const verified = await verifyUserToken(token, frontend, await this.signing(frontend as Frontend), this.options.clock.now());
     if (!verified.ok) return verified;
-    return { ok: true, principal: { kind: "user", frontend: frontend as Frontend, userId: verified.userId } };
+    return { ok: true, principal: { kind: "user", frontend: frontend as Frontend, userId: verified.userId, expiresAt: verified.expiresAt } };
   }
 
   private signing(frontend: Frontend): Promise<SigningKey> {

@@ -5,11 +5,12 @@ import type { Frontend } from "../controllers/db-controller-map.ts";
  * - `frontend-key`: a frontend's backend, with one of its secret keys; acts for any of its users.
  * - `user`: an end user's client, with a token minted by its frontend; acts for that user only.
  * - `admin`: the operator (`ADMIN_KEY` or an admin key); the pool's details and every frontend.
- * `keyId` is the key's public id (never the key); rate limits and logs may key on it.
+ * `keyId` is the key's public id (never the key); rate limits and logs may key on it. A user's
+ * `expiresAt` is its token's expiry: a WebSocket opened with it is closed then (4401).
  */
 export type Principal =
   | { kind: "frontend-key"; frontend: Frontend; keyId: string }
-  | { kind: "user"; frontend: Frontend; userId: string }
+  | { kind: "user"; frontend: Frontend; userId: string; expiresAt: Date }
   | { kind: "admin"; keyId: string };
 
 /** Whether the principal may act on `frontend` at all (ownership of rows is checked on top). */

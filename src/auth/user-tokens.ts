@@ -53,7 +53,7 @@ export function claimedFrontend(token: string): string | null {
   }
 }
 
-export type VerifyResult = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+export type VerifyResult = { ok: true; userId: string; expiresAt: Date } | { ok: false; reason: "expired" | "invalid" };
 
 export async function verifyUserToken(token: string, frontend: string, signing: SigningKey, now: Date): Promise<VerifyResult> {
   try {
@@ -64,7 +64,8 @@ export async function verifyUserToken(token: string, frontend: string, signing: 
       currentDate: now,
       requiredClaims: ["sub", "exp"],
     });
-    return typeof payload.sub === "string" && payload.sub !== "" ? { ok: true, userId: payload.sub } : { ok: false, reason: "invalid" };
+    if (typeof payload.sub !== "string" || payload.sub === "" || typeof payload.exp !== "number") return { ok: false, reason: "invalid" };
+    return { ok: true, userId: payload.sub, expiresAt: new Date(payload.exp * 1000) };
   } catch (error) {
     return { ok: false, reason: error instanceof errors.JWTExpired ? "expired" : "invalid" };
   }

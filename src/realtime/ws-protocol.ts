@@ -13,7 +13,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const wsErrorMessageSchema = z.object({
   type: z.literal("error"),
-  code: z.enum(["unknown_frontend", "forbidden", "not_found", "bad_message", "too_slow", "unavailable"]),
+  code: z.enum(["unknown_frontend", "unauthorized", "forbidden", "not_found", "bad_message", "too_slow", "unavailable"]),
   message: z.string(),
   taskId: z.string().optional(),
 });
@@ -37,9 +37,10 @@ export const wsQuerySchema = z.object({
 
 /**
  * Close codes: 1001 going away (shutdown), 1011 a database the socket needs is unavailable,
- * 4400 bad request, 4403 a credential of another frontend, 4404 unknown task, 4408 too slow.
+ * 4400 bad request, 4401 the user token expired (the client reconnects with a fresh one), 4403 a
+ * credential of another frontend, 4404 unknown task, 4408 too slow.
  */
-export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, forbidden: 4403, notFound: 4404, tooSlow: 4408 } as const;
+export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, unauthorized: 4401, forbidden: 4403, notFound: 4404, tooSlow: 4408 } as const;
 
 /**
  * Close reasons: fixed ASCII, because a close reason may hold at most 123 bytes and a longer one
@@ -49,6 +50,7 @@ export const closeReasons = {
   goingAway: "server shutting down",
   unavailable: "database unavailable",
   badRequest: "bad request",
+  unauthorized: "token expired",
   forbidden: "forbidden",
   notFound: "unknown task",
   tooSlow: "client too slow",

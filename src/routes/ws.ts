@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import type { AppEnv } from "../middleware/app-env.ts";
-import { mayActOn } from "../auth/principal.ts";
+import { mayActOn, type Principal } from "../auth/principal.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
+import type { Clock } from "../lib/clock.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
 import { closeCodes, closeReasons, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
@@ -14,6 +15,21 @@ function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">): void {
 }
 
 /**
+ * Closes the socket (4401) when the user token it was opened with expires: a token's lifetime
+ * bounds the socket's, as it bounds every poll. Keys do not expire (a revoke ends new requests).
+ * Returns the cancel for when the socket closes first.
+ */
+function closeAtExpiry(socket: WSContext, principal: Principal, clock: Clock): () => void {
+  if (principal.kind !== "user") return () => undefined;
+  const timer = setTimeout(() => {
+    socket.send(JSON.stringify({ type: "error", code: "unauthorized", message: "The user token expired; reconnect with a fresh one" }));
+    socket.close(closeCodes.unauthorized, closeReasons.unauthorized);
+  }, Math.max(0, principal.expiresAt.getTime() - clock.now().getTime()));
+  timer.unref?.();
+  return () => clearTimeout(timer);
+}
+
+/**
  * GET /api/ws?frontend=&taskId=&previews=1: a task's progress, then its result. Bad requests are
  * accepted and then refused with an error message and a close code, so browsers can see why.
  */
@@ -21,13 +37,14 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
   return new Hono<AppEnv>().get(
     "/",
     upgradeWebSocket((c) => {
-      const { controllers, hub, sockets, logger } = c.get("deps");
+      const { controllers, hub, sockets, logger, clock } = c.get("deps");
       // Authenticated by the middleware before the upgrade (401 without a valid credential).
       const principal = c.get("principal");
       const query = wsQuerySchema.safeParse(c.req.query());
       const frontend = query.success ? query.data.frontend : undefined;
       const db = frontend && isKnownFrontend(frontend) ? controllers.get(frontend) : undefined;
       let session: ProgressSession | undefined;
+      let stopExpiry: () => void = () => undefined;
       return {
         onOpen(_event, socket) {
           // Shutting down: the registry has already said 1001.
@@ -41,6 +58,7 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
             socket.send(JSON.stringify({ type: "error", code: "forbidden", message: `This credential does not act on the ${frontend} frontend` }));
             return socket.close(closeCodes.forbidden, closeReasons.forbidden);
           }
+          stopExpiry = closeAtExpiry(socket, principal, clock);
           const owner = principal.kind === "user" ? principal.userId : undefined;
           session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, owner);
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
@@ -50,6 +68,7 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
           session?.receive(typeof event.data === "string" ? event.data : "");
         },
         onClose(_event, socket) {
+          stopExpiry();
           session?.close();
           sockets.delete(socket);
         },
