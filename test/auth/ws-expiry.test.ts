@@ -13,6 +13,7 @@ describe("a WebSocket opened with a user token", () => {
     const fake = await fakeForTest();
     const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
     const style = gateway.deps.controllers.get("style")!;
+    await style.ready();
     const user = await style.upsertUser({ externalId: "expiring" });
     const task = await style.createTask({ userId: user.id, workflow: "invert", params: {}, status: "queued", outputUrls: [] });
     const { token, expiresAt } = await gateway.deps.auth!.mintUserToken("style", user.id, 60, new Date(Date.now() - 50_000));
@@ -26,5 +27,4 @@ describe("a WebSocket opened with a user token", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
     expect(client.messages.at(-1)).toMatchObject({ type: "error", code: "unauthorized" });
   });
-
 });
