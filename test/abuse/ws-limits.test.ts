@@ -1,3 +1,4 @@
+import { apiFetch, defaultAuthHeaders } from "../support/credentials.ts";
 import { describe, expect, it, onTestFinished } from "vitest";
 import WebSocket from "ws";
 import { dialectCases } from "../support/dialects.ts";
@@ -7,7 +8,7 @@ const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
 /** A raw client socket from `address` (through the trusted proxy), closed when the test ends. */
 async function open(httpUrl: string, address: string, query = "frontend=style") {
-  const socket = new WebSocket(`${httpUrl.replace(/^http/, "ws")}/api/ws?${query}`, { headers: { "x-forwarded-for": address } });
+  const socket = new WebSocket(`${httpUrl.replace(/^http/, "ws")}/api/ws?${query}`, { headers: { "x-forwarded-for": address, ...defaultAuthHeaders(httpUrl) } });
   onTestFinished(() => socket.terminate());
   const messages: Array<Record<string, unknown>> = [];
   socket.on("message", (data, binary) => {
@@ -27,7 +28,7 @@ describe("WebSocket limits", () => {
     const client = await open(gateway.url, "10.1.0.1");
     client.socket.send("x".repeat(64 * 1024));
     expect(await client.closed).toBe(1009);
-    expect((await fetch(`${gateway.url}/api/workflows?frontend=style`)).status).toBe(200);
+    expect((await apiFetch(`${gateway.url}/api/workflows?frontend=style`)).status).toBe(200);
   });
 
   it("refuses sockets past WS_MAX_PER_ADDRESS with 4429, and accepts another address (measured: 3,000 accepted)", async () => {
@@ -56,7 +57,7 @@ describe("WebSocket limits", () => {
     for (let i = 0; i < 1_000 && flooder.socket.readyState === WebSocket.OPEN; i++) {
       flooder.socket.send(JSON.stringify({ type: i % 2 ? "unsubscribe" : "subscribe", taskId: `t${i}` }));
     }
-    const [code, api] = await Promise.all([flooder.closed, fetch(`${gateway.url}/api/workflows?frontend=style`)]);
+    const [code, api] = await Promise.all([flooder.closed, apiFetch(`${gateway.url}/api/workflows?frontend=style`)]);
     expect(code).toBe(4400);
     expect(api.status).toBe(200);
     expect(flooder.messages.some((m) => m.code === "bad_message" && /messages per second/.test(String(m.message)))).toBe(true);
