@@ -40,7 +40,9 @@ function startImage(app: string, env: Record<string, string>): Promise<{ port: n
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"message":"aipack listening".*?"port":(\d+)/.exec(output);
+      // The log line's fields come in any order: find the line, then its port.
+      const line = output.split("\n").find((text) => text.includes('"message":"aipack listening"'));
+      const match = line ? /"port":(\d+)/.exec(line) : null;
       if (match?.[1]) resolve({ port: Number(match[1]), stop: () => (child.kill("SIGTERM"), exited) });
     };
     child.stdout.on("data", onData);
