@@ -32,4 +32,5 @@ EXPOSE 8388
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly (no npm in between), so shutdown is graceful.
 # Migrations: docker compose run --rm gateway node dist/server/migrate-cli.js
+# Keys: docker compose run --rm gateway node dist/server/keys-cli.js create --frontend style
 CMD ["node", "dist/index.js"]

@@ -14,5 +14,9 @@ const fake = await startFakeComfy({
 console.log(`demo: fake ComfyUI listening on ${fake.url}`);
 process.env.COMFY_SERVERS ??= `demo-gpu=${fake.url}`;
 process.env.POOL_CHECK_INTERVAL_MS ??= "5000";
+// The page gets its user tokens from POST /demo/login, the demo's stand-in for a frontend's
+// backend (which calls POST /api/tokens with a key made in memory); only on a loopback address.
+process.env.DEMO_LOGIN ??= "on";
+process.env.HOST ??= "127.0.0.1";
 // The gateway's own Node entry, configured by the environment set above.
 await import("../src/index.ts");

@@ -10,6 +10,9 @@ import { securityHeaders } from "./middleware/security-headers.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { accessLog } from "./middleware/access-log.ts";
 import { createMetricsRouter } from "./routes/metrics.ts";
+import { authenticate } from "./middleware/auth.ts";
+import { createTokensRouter } from "./routes/tokens.ts";
+import { createDemoLoginRouter } from "./routes/demo-login.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
@@ -29,27 +32,44 @@ export function createApp(deps: AppDeps) {
   app.use(requestId(), injectDeps(deps), accessLog(), securityHeaders());
   // Uploads bring their own larger limit and deadline (routes/tasks.ts); every other body is small.
   const isUpload = (c: Context<AppEnv>) => c.req.method === "POST" && c.req.path === "/api/tasks";
-  // Budgets are spent before any body is read, so a refused client costs no parsing.
-  app.use("/api/*", rateLimit());
   app.use("/files/*", rateLimit());
-  app.use(boundBodies({ maxBytes: deps.limits.maxJsonBytes, skip: isUpload }));
   app.onError(onError);
   app.notFound(notFound);
   // CORS only on the REST routes: the ws upgrade must not get header-changing middleware.
   if (deps.corsOrigins.length > 0) {
     const origin = deps.corsOrigins.includes("*") ? "*" : [...deps.corsOrigins];
-    const rest = cors({ origin, allowHeaders: ["Content-Type", "Idempotency-Key", "X-Request-Id"], exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After", "RateLimit", "RateLimit-Policy"], maxAge: 600 });
+    const rest = cors({ origin, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"], exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After", "RateLimit", "RateLimit-Policy"], maxAge: 600 });
     app.use("/api/*", async (c, next) => (c.req.path === "/api/ws" ? next() : rest(c, next)));
   }
+  // Every /api route acts for a proven caller (after CORS, so preflights need no credential), and
+  // spends the budget of that caller (rate-limit.ts rateKey); a refused credential still spends its
+  // address's budget, so guessing keys is limited too. Budgets are spent before any body is read.
+  const authenticateCaller = authenticate();
+  const limitRate = rateLimit();
+  app.use("/api/*", async (c, next) => {
+    let refusal: { error: unknown } | undefined;
+    try {
+      await authenticateCaller(c, async () => {});
+    } catch (error) {
+      refusal = { error };
+    }
+    return limitRate(c, async () => {
+      if (refusal) throw refusal.error;
+      await next();
+    });
+  });
+  app.use(boundBodies({ maxBytes: deps.limits.maxJsonBytes, skip: isUpload }));
   app.route("/", createHealthRouter());
   app.route("/metrics", createMetricsRouter(deps.metricsToken));
+  app.route("/api/tokens", createTokensRouter());
   app.route("/api/users", createUsersRouter());
   app.route("/api/workflows", createWorkflowsRouter());
   app.route("/api/servers", createServersRouter());
   app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));
   app.route("/api/queue", createQueueRouter());
   if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
-  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir }));
+  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
+  if (deps.demoKeys) app.route("/demo", createDemoLoginRouter((path, init) => app.request(path, init), deps.demoKeys));
   app.route("/", createPageRouter({ publicDir }));
   return app;
 }

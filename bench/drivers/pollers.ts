@@ -14,6 +14,8 @@ export interface PollersConfig {
   /** Polls during the first seconds (connecting, warming up) are reported apart from the rest. */
   warmupSec: number;
   durationSec: number;
+  /** The credential every poll carries. */
+  headers?: Record<string, string>;
 }
 
 /** The steady-state figures, plus the worst answer of the warm-up. */
@@ -45,7 +47,7 @@ runDriver(async () => {
 
   const poll = (agent: http.Agent, path: string): Promise<number> =>
     new Promise((resolve, reject) => {
-      const request = http.get(`${config.url}${path}`, { agent }, (response) => {
+      const request = http.get(`${config.url}${path}`, { agent, headers: config.headers }, (response) => {
         response.resume();
         response.once("end", () => resolve(response.statusCode ?? 0));
       });

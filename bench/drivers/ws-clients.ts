@@ -5,6 +5,8 @@ import { driverConfig, emit, runDriver } from "./driver-io.ts";
 export interface WsClientsConfig {
   /** `ws://host:port/api/ws?frontend=style[&taskId=...]` */
   url: string;
+  /** The credential of the upgrade. */
+  headers?: Record<string, string>;
   clients: number;
   /**
    * `progress`: wait for `subscribed`, record when each `progress` arrives, finish when every client
@@ -39,7 +41,7 @@ runDriver(async () => {
 
   function connect(): Promise<void> {
     const index = sockets.length;
-    const socket = new WebSocket(config.url);
+    const socket = new WebSocket(config.url, { headers: config.headers });
     sockets.push(socket);
     received[index] = {};
     let onSubscribed!: () => void;

@@ -49,6 +49,10 @@ export interface GatewayOptions {
   launcher?: Launcher;
 }
 
+/** The bench's credential: the admin key it gives every gateway it starts (acts on every frontend). */
+export const benchAdminKey = `bench-admin-${randomBytes(16).toString("hex")}`;
+export const benchAuth = { authorization: `Bearer ${benchAdminKey}` };
+
 /** Starts the gateway and waits until it listens and sees every fake as available. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const port = await freePort();
@@ -64,6 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     POOL_CHECK_INTERVAL_MS: "2000",
     // Every limit is checked (the cost is measured) but none is reached: the load is one client.
     ...relaxedLimitsEnv,
+    ADMIN_KEY: benchAdminKey,
     ...(options.db === "mysql" ? { DATABASE_URL: mysqlUrl, DATABASE_PREFIX: prefix } : {}),
     ...options.env,
   };
@@ -137,7 +142,7 @@ async function waitForServers(url: string, wanted: number, timeoutMs: number): P
   let last = "";
   while (Date.now() < deadline) {
     try {
-      const body = (await (await fetch(`${url}/api/servers`)).json()) as { summary?: { available?: number } };
+      const body = (await (await fetch(`${url}/api/servers`, { headers: benchAuth })).json()) as { summary?: { available?: number } };
       if (body.summary?.available === wanted) return;
       last = JSON.stringify(body.summary);
     } catch (error) {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createUser } from "../lib/api.ts";
 import { startDriver } from "../lib/driver.ts";
-import { startGateway, type Gateway } from "../lib/gateway.ts";
+import { benchAuth, startGateway, type Gateway } from "../lib/gateway.ts";
 import { smallPng } from "../lib/images.ts";
 import { measureLoad } from "../lib/load.ts";
 import { multipartBody } from "../../src/comfy/multipart-body.ts";
@@ -58,7 +58,7 @@ export const memoryScenario: Scenario = {
         let busyMs = 0;
         for (let batch = 1; batch <= batches; batch++) {
           const viewsBefore = fakes.total("views");
-          const run = await measureLoad({ url: gateway.url, method: "POST", paths: ["/api/tasks"], headers: { "content-type": contentType }, bodyFile, connections: 8, amount: perBatch }, gateway.pid);
+          const run = await measureLoad({ url: gateway.url, method: "POST", paths: ["/api/tasks"], headers: { "content-type": contentType, ...benchAuth }, bodyFile, connections: 8, amount: perBatch }, gateway.pid);
           const ok = run.statusCodes["202"] ?? 0;
           if (ok !== perBatch) ctx.note(`${title} on ${ctx.runtime}: batch ${batch}: ${ok} of ${perBatch} submits accepted; status codes ${JSON.stringify(run.statusCodes)}`);
           // Every finished job fetched its output once from a fake; then its row is updated.
@@ -93,7 +93,7 @@ async function waitFinished(gateway: Gateway, userId: string, done: () => number
     await sleep(100);
   }
   for (;;) {
-    const res = await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}&limit=100`);
+    const res = await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}&limit=100`, { headers: benchAuth });
     const body = (await res.json()) as { items?: Array<{ status: string }> };
     if (body.items?.every((p) => p.status === "succeeded" || p.status === "failed")) break;
     if (Date.now() > deadline) throw new Error("the newest jobs never reached a final status");

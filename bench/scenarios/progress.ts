@@ -2,7 +2,7 @@ import type { WsClientsConfig } from "../drivers/ws-clients.ts";
 import { createUser, submitTask } from "../lib/api.ts";
 import { startDriver } from "../lib/driver.ts";
 import type { Fakes } from "../lib/fakes.ts";
-import type { Gateway } from "../lib/gateway.ts";
+import { benchAuth, type Gateway } from "../lib/gateway.ts";
 import { smallPng } from "../lib/images.ts";
 import { summarize } from "../lib/stats.ts";
 import type { Metric } from "../lib/table.ts";
@@ -39,6 +39,7 @@ async function relayOnce(ctx: ScenarioContext, fakes: Fakes, gateway: Gateway, u
   const taskId = await submitTask(gateway.url, userId, "img2img", smallPng(), { prompt: "benchmark" });
   const config: WsClientsConfig = {
     url: `${gateway.url.replace("http", "ws")}/api/ws?frontend=style&taskId=${taskId}`,
+    headers: benchAuth,
     clients,
     mode: "progress",
     timeoutMs: 60_000,

@@ -1,4 +1,5 @@
 import { createUser, submitTask } from "../lib/api.ts";
+import { benchAuth } from "../lib/gateway.ts";
 import { smallPng } from "../lib/images.ts";
 import { measurePolling } from "../lib/load.ts";
 import { sleep } from "../lib/processes.ts";
@@ -39,6 +40,7 @@ export const queuePollScenario: Scenario = {
           paths: taskIds.map((id) => `/api/queue?frontend=style&taskId=${id}`),
           clients,
           intervalMs: 1_000,
+          headers: benchAuth,
           warmupSec,
           durationSec,
         },

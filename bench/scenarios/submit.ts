@@ -2,6 +2,7 @@ import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createUser } from "../lib/api.ts";
+import { benchAuth } from "../lib/gateway.ts";
 import { startBaseline } from "../lib/baseline.ts";
 import { largePng } from "../lib/images.ts";
 import { measureLoad, type MeasuredLoad } from "../lib/load.ts";
@@ -32,7 +33,7 @@ export const submitScenario: Scenario = {
         const { body, contentType } = multipartBody({ frontend: "style", userId, workflow: "invert" }, { name: "image", filename: "bench.png", contentType: "image/png", bytes: largePng() });
         const bodyFile = path.join(dir, "body.bin");
         writeFileSync(bodyFile, body);
-        const base = { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType }, bodyFile };
+        const base = { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType, ...benchAuth }, bodyFile };
         const runLevels = async (url: string, pid: number, serverTiming: boolean) => {
           // A short unmeasured run first: both runtimes JIT-compile the hot path before it counts.
           await measureLoad({ ...base, url, connections: 4, durationSec: ctx.quick ? 1 : 2 }, pid);

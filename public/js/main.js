@@ -1,6 +1,6 @@
 // Wires the page: workflow picker and form, submit, the live task, the servers panel.
 
-import { api, newUuid } from "./api.js";
+import { api, newUuid, setUser } from "./api.js";
 import { byId, el, showText } from "./dom.js";
 import { renderTask, resetTask, showTaskError } from "./task-view.js";
 import { readParams, renderParams } from "./param-form.js";
@@ -90,16 +90,16 @@ async function submit(event) {
   submitButton.disabled = true;
   resetTask();
   try {
-    const { user } = await api.upsertUser(frontend, byId("user").value.trim());
+    setUser(byId("user").value.trim());
+    // No userId: a user token submits as its own user.
     const body = new FormData();
     body.set("frontend", frontend);
-    body.set("userId", user.id);
     body.set("workflow", workflow.name);
     const values = readParams(params, workflow);
     if (Object.keys(values).length) body.set("params", JSON.stringify(values));
     const file = imageInput.files?.[0];
     if (workflow.image && file) body.set("image", file, file.name);
-    const { task } = await api.submitTask(body, newUuid());
+    const { task } = await api.submitTask(frontend, body, newUuid());
     current = { frontend, taskId: task.id };
     renderTask({ status: task.status }, task.id);
     watcher = watchTask({ frontend, taskId: task.id, onState: (state) => renderTask(state, task.id) });

@@ -51,6 +51,15 @@ function serverCard(server) {
   if (server.consecutiveFailures > 0) facts.push(["Failures in a row", String(server.consecutiveFailures)]);
   if (Array.isArray(server.tags) && server.tags.length) facts.push(["Tags", server.tags.join(", ")]);
   const checks = server.checks && typeof server.checks === "object" ? server.checks : {};
+  const head = () =>
+    el(
+      "div",
+      { class: "server-head" },
+      el("span", { class: "server-name" }, server.name ?? server.id ?? "(unnamed)"),
+      el("span", { class: `badge ${["up", "down"].includes(state) ? state : "unknown"}` }, state),
+    );
+  // Without the admin key the gateway tells only each server's name and state.
+  if (!server.checks) return el("article", { class: "server", "data-server": server.id ?? server.name, "data-state": state }, head());
   return el(
     "article",
     { class: "server", "data-server": server.id ?? server.name, "data-state": state },

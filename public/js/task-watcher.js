@@ -129,22 +129,26 @@ export function watchTask({ frontend, taskId, onState }) {
     }
   }
 
-  function openSocket() {
+  async function openSocket() {
     try {
-      socket = new WebSocket(socketUrl(frontend, taskId));
+      const protocols = await api.socketProtocols(frontend);
+      if (finished) return;
+      socket = new WebSocket(socketUrl(frontend, taskId), protocols);
     } catch {
       return void pollTask();
     }
     socket.addEventListener("message", onMessage);
     // `error` is always followed by `close`, so the fallback starts in one place.
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (finished) return;
+      // 4401: the token expired; the next session() is a fresh token, so reconnect with it.
+      if (event.code === 4401) return void openSocket();
       update({ note: "Live updates stopped; checking the task every 2 s instead." });
       pollTask();
     });
   }
 
-  openSocket();
+  void openSocket();
   pollQueue();
   return { stop: () => ((finished = true), stop()), finish: (task) => fromTask(task) };
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseKey } from "../lib/key-format.ts";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { limitsFrom, type Limits } from "./limits.ts";
@@ -39,6 +40,44 @@ export interface Config {
   reconcileIntervalMs: number;
   leaseTtlMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  /** The demo page's stand-in backend (POST /demo/login). */
+  demoLogin: boolean;
+  adminKey?: string;
+  envKeys: string[];
+  urlSigningSecret?: string;
+  inputUrlTtlSeconds: number;
+}
+
+const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
+
+function authConfig(env: z.infer<typeof envSchema>, frontends: string[]): AuthConfig {
+  const loopback = loopbackHosts.has(env.HOST) || /^127\./.test(env.HOST);
+  if (env.AUTH === "off" && !loopback) {
+    throw new ConfigError(`AUTH: "off" is only allowed with a loopback HOST (127.0.0.1 or ::1), not ${env.HOST}`);
+  }
+  if (env.DEMO_LOGIN === "on" && !loopback) {
+    throw new ConfigError(`DEMO_LOGIN: "on" hands out user tokens to anyone; only allowed with a loopback HOST, not ${env.HOST}`);
+  }
+  const envKeys = env.API_KEYS ?? [];
+  for (const [index, key] of envKeys.entries()) {
+    const parsed = parseKey(key);
+    // The key itself is never echoed: only its position.
+    if (!parsed) throw new ConfigError(`API_KEYS: entry ${index + 1} is not a key (make one with npm run keys -- generate --frontend <name>)`);
+    if (!frontends.includes(parsed.scope)) throw new ConfigError(`API_KEYS: entry ${index + 1} belongs to "${parsed.scope}", which is not enabled`);
+  }
+  return {
+    enabled: env.AUTH === "on",
+    demoLogin: env.DEMO_LOGIN === "on" && env.AUTH === "on",
+    adminKey: env.ADMIN_KEY,
+    envKeys,
+    urlSigningSecret: env.URL_SIGNING_SECRET,
+    inputUrlTtlSeconds: env.INPUT_URL_TTL_SECONDS,
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -144,5 +183,6 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     leaseTtlMs: env.LEASE_TTL_MS,
     logLevel: env.LOG_LEVEL,
+    auth: authConfig(env, frontends),
   };
 }

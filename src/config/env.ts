@@ -48,6 +48,18 @@ export const envSchema = z.object({
   /** Set when several replicas run: task events are shared through Redis pub/sub. */
   REDIS_URL: z.url().refine((url) => /^rediss?:\/\//.test(url), "must be a redis:// URL").optional(),
   REDIS_CHANNEL: z.string().min(1).max(200).default("aipack:task-events"),
+  /** `off` only for local development: every request acts as the operator; refused unless HOST is loopback. */
+  AUTH: z.enum(["on", "off"]).default("on"),
+  /** `on` (set by `npm run demo`): POST /demo/login mints user tokens for the demo page; loopback HOST only. */
+  DEMO_LOGIN: z.enum(["on", "off"]).default("off"),
+  /** The operator's key (any secret string of 32+ characters); more with `npm run keys -- create --admin`. */
+  ADMIN_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Frontend keys given by the environment (from `npm run keys -- generate --frontend <name>`), comma-separated. */
+  API_KEYS: csv.optional(),
+  /** Signs the expiring URLs of uploaded inputs (local storage); unset: made once in DATA_DIR/auth/url-secret. */
+  URL_SIGNING_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** How long a signed input URL handed to its owner stays valid. */
+  INPUT_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   STORAGE: z.enum(["local", "oss"]).default("local"),
   /** Local storage: /readyz says not ready while the disk has less free space than this. */
   STORAGE_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
@@ -66,7 +78,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values never appear in an error message. */
-export const secretVariables = new Set(["METRICS_TOKEN", "OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
+export const secretVariables = new Set(["METRICS_TOKEN", "ADMIN_KEY", "API_KEYS", "URL_SIGNING_SECRET", "OSS_ACCESS_KEY_SECRET", "OSS_ACCESS_KEY_ID", "DATABASE_URL", "REDIS_URL"]);
 
 /** Per-frontend database URL overrides: DATABASE_URL_STYLE=mysql://.../other_db. */
 export function frontendDatabaseOverrides(env: Record<string, string | undefined>): Map<string, string> {

@@ -6,6 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import { randomId } from "../lib/ids.ts";
 import type { NewTaskRow, TaskRow, TaskStatus, User } from "../schema/index.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { KeysDBController } from "./keys-db-controller.ts";
 
 export interface UserInput {
   externalId: string;
@@ -73,6 +74,13 @@ export abstract class BaseDBController {
   close(): Promise<void> {
     return this.database.close();
   }
+
+  /** This frontend's API keys and token signing secret. */
+  get keys(): KeysDBController {
+    return (this.keysController ??= new KeysDBController(this.database, this.clock));
+  }
+
+  private keysController?: KeysDBController;
 
   get label(): string {
     return this.database.label;

@@ -1,5 +1,5 @@
 import type { MySql2Database } from "drizzle-orm/mysql2";
-import type { mysqlPhotos, mysqlUsers } from "../schema/index.ts";
+import type { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers } from "../schema/index.ts";
 
 /**
  * The query surface the controllers use. Both dialects are typed through the MySQL builder: the
@@ -11,6 +11,8 @@ export type SqlDatabase = MySql2Database<Record<string, never>>;
 export interface Tables {
   users: typeof mysqlUsers;
   photos: typeof mysqlPhotos;
+  apiKeys: typeof mysqlApiKeys;
+  signingKeys: typeof mysqlSigningKeys;
 }
 
 /** One frontend's database: its query builder, its tables, and lazy, retryable readiness. */

@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/mysql2";
 import { migrate } from "drizzle-orm/mysql2/migrator";
 import mysql from "mysql2/promise";
-import { mysqlPhotos, mysqlUsers } from "../schema/index.ts";
+import { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers } from "../schema/index.ts";
 import { onceSuccessful, type Database } from "./database.ts";
 import { migrationsDir } from "./migrations-dir.ts";
 
@@ -54,7 +54,7 @@ export function openMysqlDatabase(target: { url: string; database: string }, que
     dialect: "mysql",
     label: label(target.url, target.database),
     db,
-    tables: { users: mysqlUsers, photos: mysqlPhotos },
+    tables: { users: mysqlUsers, photos: mysqlPhotos, apiKeys: mysqlApiKeys, signingKeys: mysqlSigningKeys },
     ready: onceSuccessful(() => prepare(target.url, target.database)),
     ping: async () => {
       await pool.query("SELECT 1");

@@ -3,7 +3,7 @@ import path from "node:path";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { sqlitePhotos, sqliteUsers } from "../schema/index.ts";
+import { sqliteApiKeys, sqlitePhotos, sqliteSigningKeys, sqliteUsers } from "../schema/index.ts";
 import { onceSuccessful, type Database, type SqlDatabase, type Tables } from "./database.ts";
 import { migrationsDir } from "./migrations-dir.ts";
 
@@ -17,7 +17,7 @@ export function openSqliteDatabase(target: { file: string }): Database {
     label: `sqlite:${target.file}`,
     // See SqlDatabase: the controllers' queries are dialect-neutral.
     db: db as unknown as SqlDatabase,
-    tables: { users: sqliteUsers, photos: sqlitePhotos } as unknown as Tables,
+    tables: { users: sqliteUsers, photos: sqlitePhotos, apiKeys: sqliteApiKeys, signingKeys: sqliteSigningKeys } as unknown as Tables,
     ready: onceSuccessful(async () => {
       await client.execute("PRAGMA journal_mode = WAL");
       await client.execute("PRAGMA busy_timeout = 5000");

@@ -8,6 +8,7 @@ export const errorStatus = {
   comfy_validation_failed: 400,
   invalid_image: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   request_timeout: 408,
   conflict: 409,

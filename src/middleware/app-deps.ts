@@ -1,6 +1,7 @@
 import type { GetConnInfo } from "hono/conninfo";
 import type { UpgradeWebSocket } from "hono/ws";
 import type { Limits } from "../config/limits.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { Admission } from "../limits/admission.ts";
@@ -21,6 +22,12 @@ export interface AppDeps {
   /** The enabled frontends, each with the controller of its own database. */
   controllers: ReadonlyMap<Frontend, BaseDBController>;
   clock: Clock;
+  /** Checks bearer credentials and mints user tokens; `null` when AUTH=off (every caller is the operator). */
+  auth: Authenticator | null;
+  /** DEMO_LOGIN=on: a key per frontend, made in memory at start, for the demo page's stand-in backend. */
+  demoKeys?: ReadonlyMap<string, string>;
+  /** How long the signed URL of an uploaded input, handed to its owner, stays valid. */
+  inputUrlTtlSeconds: number;
   logger: Logger;
   metrics: Metrics;
   /** The bearer token that opens /metrics; unset keeps it shut. */
@@ -36,10 +43,12 @@ export interface AppDeps {
   hub: TaskHub;
   /** Open client sockets, closed with 1001 at shutdown. */
   sockets: SocketRegistry;
-  /** Open sockets per client address (and per user once sockets are authenticated). */
+  /** Open sockets per client address (and per user of a user token). */
   socketQuota: SocketQuota;
   /** Local storage's folder, served at /files; unset with OSS. */
   filesDir?: string;
+  /** Local storage's URL signing secret (checks signed input URLs at /files). */
+  filesUrlSecret?: string;
   maxUploadBytes: number;
   /** Browser origins allowed to call the REST API; empty: no CORS headers. */
   corsOrigins: readonly string[];

@@ -4,6 +4,7 @@ import { bodilessMethods } from "./body-bounds.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import { AppError } from "../errors/app-error.ts";
 import { isDatabaseUnavailable } from "../errors/database-errors.ts";
+import { authorizeFrontend } from "./auth.ts";
 
 /** Reads `frontend` from the query string, a JSON body or a form field (all arrive as strings). */
 async function readFrontendName(c: Context<AppEnv>): Promise<unknown> {
@@ -42,6 +43,7 @@ export function resolveFrontend(): MiddlewareHandler<AppEnv> {
     if (!controller || !isKnownFrontend(name)) {
       throw new AppError("unknown_frontend", `Unknown frontend "${name.slice(0, 40)}"; one of: ${enabled}`);
     }
+    authorizeFrontend(c, name);
     try {
       await controller.ready();
     } catch (error) {

@@ -4,6 +4,7 @@ import type { AppEnv } from "./app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { RateBudget } from "../limits/rate-limits.ts";
 import { clientAddress } from "./client-address.ts";
+import { principalLabel, type Principal } from "../auth/principal.ts";
 
 /** Which budget a request spends: submits, the client's polls, or everything else. */
 export function budgetOf(c: Context<AppEnv>): RateBudget {
@@ -14,12 +15,15 @@ export function budgetOf(c: Context<AppEnv>): RateBudget {
 }
 
 /**
- * Who a request's budget belongs to. THE one place to switch to the authenticated principal once
- * authentication is on main (`c.get("principal")`: `user:<frontend>:<userId>` for a user token,
- * `key:<frontend>` for a frontend key); until then, and for what acts without a credential, the
- * client address (behind TRUSTED_PROXIES only, from X-Forwarded-For).
+ * Who a request's budget belongs to: the authenticated principal (`key:<frontend>:<keyId>` for a
+ * frontend key, `user:<frontend>:<userId>` for a user token), so one tenant cannot spend another's
+ * budget from a shared address. The operator (admin key, or AUTH=off) and whatever acts without a
+ * valid credential spend the client address's budget (behind TRUSTED_PROXIES only, from
+ * X-Forwarded-For): a refused credential is limited per address, and the operator is not a tenant.
  */
 export function rateKey(c: Context<AppEnv>): string {
+  const principal = c.get("principal") as Principal | undefined;
+  if (principal && principal.kind !== "admin") return principalLabel(principal);
   const { getConnInfo, limits } = c.get("deps");
   return `addr:${clientAddress(c, getConnInfo, limits.trustedProxies)}`;
 }

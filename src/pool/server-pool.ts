@@ -51,6 +51,17 @@ export class ComfyPool {
     });
   }
 
+  /**
+   * What clients are told a server is called: its configured name, or `comfy-<position>` for an
+   * unnamed one (its id is its host:port, which clients never see). Null for no server.
+   */
+  publicName(id: string | null): string | null {
+    if (id === null) return null;
+    const index = this.records.findIndex((r) => r.id === id);
+    if (index < 0) return "comfy";
+    return this.records[index]!.entry.name ?? `comfy-${index + 1}`;
+  }
+
   /** Server ids in configuration order. */
   ids(): string[] {
     return this.records.map((r) => r.id);

@@ -1,6 +1,6 @@
 import type { WSContext } from "hono/ws";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
-import { isFinal } from "./task-events.ts";
+import { isFinal, type TaskEvent } from "./task-events.ts";
 import type { TaskHub } from "./task-hub.ts";
 import { taskKey } from "./task-key.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -18,7 +18,17 @@ export type TaskReader = Pick<BaseDBController, "getTask">;
  */
 interface Subscription {
   stop: () => void;
+  /**
+   * False until the row read shows the task is the session owner's: events the hub delivers
+   * before that (its replay of the latest progress, say) are held, so a user never hears a
+   * single event of someone else's task.
+   */
+  allowed: boolean;
+  held: TaskEvent[];
 }
+
+/** Events held per subscription while its row is read; the latest ones are what matter. */
+const maxHeld = 50;
 
 const usage = 'Send {"type":"subscribe"|"unsubscribe","taskId":"..."}';
 
@@ -37,6 +47,8 @@ export class ProgressSession {
     private readonly logger: Logger,
     limits?: SenderLimits,
     onSent?: (kind: "event" | "preview") => void,
+    /** With a user token: the only user whose tasks this socket may follow; others are "not found". */
+    private readonly owner?: string,
   ) {
     this.sender = new ClientSender(socket, limits, onSent);
   }
@@ -80,18 +92,22 @@ export class ProgressSession {
    */
   async subscribe(taskId: string, closeIfUnknown: boolean): Promise<void> {
     if (this.subscriptions.has(taskId)) return;
-    const subscription: Subscription = { stop: () => undefined };
+    const subscription: Subscription = { stop: () => undefined, allowed: this.owner === undefined, held: [] };
     // Stored before the hub replays the latest progress, so the replay counts as current.
     this.subscriptions.set(taskId, subscription);
     const stop = this.hub.subscribe(taskKey(this.frontend, taskId), {
       event: (event) => {
         if (!this.isCurrent(taskId, subscription)) return;
-        if (isFinal(event)) this.end(taskId, subscription);
-        this.sender.send(event);
+        if (!subscription.allowed) {
+          subscription.held.push(event);
+          if (subscription.held.length > maxHeld) subscription.held.shift();
+          return;
+        }
+        this.deliver(taskId, subscription, event);
       },
       preview: this.wantsPreviews
         ? (preview) => {
-            if (this.isCurrent(taskId, subscription)) this.sender.sendPreview(taskId, preview.format, preview.bytes);
+            if (this.isCurrent(taskId, subscription) && subscription.allowed) this.sender.sendPreview(taskId, preview.format, preview.bytes);
           }
         : undefined,
     });
@@ -114,7 +130,7 @@ export class ProgressSession {
       this.socket.close(closeCodes.unavailable, closeReasons.unavailable);
       return;
     }
-    if (!read.task) {
+    if (!read.task || (this.owner !== undefined && read.task.userId !== this.owner)) {
       this.end(taskId, subscription);
       if (closeIfUnknown) {
         this.sender.send({ type: "error", code: "not_found", message: `No ${this.frontend} task with id ${taskId}`, taskId });
@@ -127,6 +143,14 @@ export class ProgressSession {
       if (this.badMessages >= maxBadMessages) this.socket.close(closeCodes.badRequest, closeReasons.badRequest);
       return;
     }
+    if (!subscription.allowed) {
+      subscription.allowed = true;
+      for (const event of subscription.held.splice(0)) {
+        if (!this.isCurrent(taskId, subscription)) return;
+        this.deliver(taskId, subscription, event);
+      }
+      if (!this.isCurrent(taskId, subscription)) return;
+    }
     const final = finalEventOf(read.task);
     if (final) {
       this.end(taskId, subscription);
@@ -134,6 +158,11 @@ export class ProgressSession {
       return;
     }
     this.sender.send({ type: "subscribed", taskId, status: read.task.status });
+  }
+
+  private deliver(taskId: string, subscription: Subscription, event: TaskEvent): void {
+    if (isFinal(event)) this.end(taskId, subscription);
+    this.sender.send(event);
   }
 
   private isCurrent(taskId: string, subscription: Subscription): boolean {

@@ -1,5 +1,5 @@
 /**
- * Open sockets per key (a client address; a user once sockets are authenticated): 3,000 sockets
+ * Open sockets per key (a client address; the user of a user token): 3,000 sockets
  * from one client were all accepted, and with 100 subscribes each an API call took 45 s.
  */
 export class SocketQuota {

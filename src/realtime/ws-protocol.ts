@@ -13,7 +13,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const wsErrorMessageSchema = z.object({
   type: z.literal("error"),
-  code: z.enum(["unknown_frontend", "not_found", "bad_message", "too_slow", "unavailable", "too_many_sockets"]),
+  code: z.enum(["unknown_frontend", "unauthorized", "forbidden", "not_found", "bad_message", "too_slow", "unavailable", "too_many_sockets"]),
   message: z.string(),
   taskId: z.string().optional(),
 });
@@ -29,15 +29,19 @@ export const wsQuerySchema = z.object({
   // Bounded so an absurd value is refused as a bad request instead of travelling into messages.
   frontend: z.string().max(40).optional(),
   taskId: z.string().min(1).max(64).optional(),
+  /** A user token, for browsers (which cannot set headers on the upgrade); prefer the subprotocol. */
+  token: z.string().max(2048).optional(),
   /** "1" to receive ComfyUI's preview images as binary frames. */
   previews: z.enum(["0", "1"]).optional(),
 });
 
 /**
  * Close codes: 1001 going away (shutdown), 1011 a database the socket needs is unavailable,
- * 4400 bad request, 4404 unknown task, 4408 too slow, 4429 too many sockets from one client.
+ * 4400 bad request, 4401 the user token expired (the client reconnects with a fresh one), 4403 a
+ * credential of another frontend, 4404 unknown task, 4408 too slow, 4429 too many sockets from one
+ * client.
  */
-export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, notFound: 4404, tooSlow: 4408, tooMany: 4429 } as const;
+export const closeCodes = { goingAway: 1001, unavailable: 1011, badRequest: 4400, unauthorized: 4401, forbidden: 4403, notFound: 4404, tooSlow: 4408, tooMany: 4429 } as const;
 
 /**
  * Close reasons: fixed ASCII, because a close reason may hold at most 123 bytes and a longer one
@@ -47,6 +51,8 @@ export const closeReasons = {
   goingAway: "server shutting down",
   unavailable: "database unavailable",
   badRequest: "bad request",
+  unauthorized: "token expired",
+  forbidden: "forbidden",
   notFound: "unknown task",
   tooSlow: "client too slow",
   tooMany: "too many sockets",

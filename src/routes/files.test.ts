@@ -37,7 +37,7 @@ describe("createLocalFilesRouter", () => {
     await writeFile(path.join(dir, "2025", "01", "notes.bin"), "opaque");
     // A secret next to the files folder: the target of every traversal attempt below.
     await writeFile(path.join(root, "secret.png"), "secret");
-    return { router: createLocalFilesRouter({ dir }), dir };
+    return { router: createLocalFilesRouter({ dir , urlSecret: "u".repeat(32) }), dir };
   }
 
   it("serves known files with the type of their extension", async () => {

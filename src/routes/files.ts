@@ -4,11 +4,14 @@ import path from "node:path";
 import { Hono, type Context } from "hono";
 import { contentTypeForExtension } from "../storage/content-types.ts";
 import { isObjectKey, keyExtension } from "../storage/keys.ts";
+import { isPrivateKey, verifySignedQuery } from "../storage/signed-urls.ts";
 
 /** Options of the local file server. */
 export interface LocalFilesRouterOptions {
   /** The same folder given to createLocalStorage. */
   dir: string;
+  /** Checks the signed URLs of private files (uploads under `<frontend>/inputs/`). */
+  urlSecret: string;
 }
 
 const filesPrefix = "/files/";
@@ -57,6 +60,11 @@ export function createLocalFilesRouter(options: LocalFilesRouterOptions): Hono {
   router.get("/files/*", async (c) => {
     const key = keyFromUrl(c.req.url);
     if (key === null || !isObjectKey(key)) return notFound(c);
+    const isPrivate = isPrivateKey(key);
+    // Judged before the disk is touched, so an unsigned request learns nothing about what exists.
+    if (isPrivate && !verifySignedQuery(options.urlSecret, key, c.req.query(), Math.floor(Date.now() / 1000))) {
+      return c.json({ error: { code: "forbidden", message: "This file needs a valid, unexpired signed URL" } }, 403);
+    }
     const file = path.resolve(root, ...key.split("/"));
     if (!file.startsWith(root + path.sep)) return notFound(c);
 
@@ -65,7 +73,8 @@ export function createLocalFilesRouter(options: LocalFilesRouterOptions): Hono {
 
     c.header("Content-Type", contentTypeForExtension(keyExtension(key)));
     c.header("Content-Length", String(info.size));
-    c.header("Cache-Control", "public, max-age=31536000, immutable");
+    // A signed URL may be cached by its holder only, and not past its expiry.
+    c.header("Cache-Control", isPrivate ? "private, max-age=300" : "public, max-age=31536000, immutable");
     // Files are user-influenced images: never let a browser sniff or run them as something else.
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Content-Security-Policy", "default-src 'none'; sandbox");

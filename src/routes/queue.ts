@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { validate } from "../lib/validate.ts";
+import { assertOwner } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
 
@@ -15,7 +16,9 @@ export const queueQuery = z.object({ frontend: z.string(), taskId: z.string().mi
 export function createQueueRouter() {
   return new Hono<AppEnv>().get("/", resolveFrontend(), validate("query", queueQuery), async (c) => {
     const task = await c.get("db").getTask(c.req.valid("query").taskId);
-    if (!task) throw new AppError("not_found", `No ${c.get("frontend")} task with that id`);
+    const missing = `No ${c.get("frontend")} task with that id`;
+    if (!task) throw new AppError("not_found", missing);
+    assertOwner(c, task.userId, missing);
     return c.json(await c.get("deps").tasks.position(c.get("frontend"), task));
   });
 }

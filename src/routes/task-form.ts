@@ -10,7 +10,8 @@ import { paramsSchema, type WorkflowParams, type WorkflowTemplate } from "../wor
 /** The multipart fields of POST /api/tasks; every value arrives as a string (or a File). */
 export const taskFormSchema = z.object({
   frontend: z.string(),
-  userId: z.string().min(1).max(lengths.id),
+  /** Required with a frontend key; with a user token it may be left out (the token's user). */
+  userId: z.string().min(1).max(lengths.id).optional(),
   workflow: z.string().min(1).max(lengths.workflow),
   params: z.string().max(64 * 1024).optional(),
   image: z.unknown().optional(),

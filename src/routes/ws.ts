@@ -4,7 +4,9 @@ import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { randomId } from "../lib/ids.ts";
 import { clientAddress } from "../middleware/client-address.ts";
+import { mayActOn, type Principal } from "../auth/principal.ts";
 import { isKnownFrontend } from "../controllers/db-controller-map.ts";
+import type { Clock } from "../lib/clock.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
 import { closeCodes, closeReasons, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
@@ -16,6 +18,21 @@ function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">): void {
 }
 
 /**
+ * Closes the socket (4401) when the user token it was opened with expires: a token's lifetime
+ * bounds the socket's, as it bounds every poll. Keys do not expire (a revoke ends new requests).
+ * Returns the cancel for when the socket closes first.
+ */
+function closeAtExpiry(socket: WSContext, principal: Principal, clock: Clock): () => void {
+  if (principal.kind !== "user") return () => undefined;
+  const timer = setTimeout(() => {
+    socket.send(JSON.stringify({ type: "error", code: "unauthorized", message: "The user token expired; reconnect with a fresh one" }));
+    socket.close(closeCodes.unauthorized, closeReasons.unauthorized);
+  }, Math.max(0, principal.expiresAt.getTime() - clock.now().getTime()));
+  timer.unref?.();
+  return () => clearTimeout(timer);
+}
+
+/**
  * GET /api/ws?frontend=&taskId=&previews=1: a task's progress, then its result. Bad requests are
  * accepted and then refused with an error message and a close code, so browsers can see why.
  */
@@ -24,17 +41,21 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
   return new Hono<AppEnv>().get(
     "/",
     upgradeWebSocket((c) => {
-      const { controllers, hub, sockets, logger, socketQuota, limits, getConnInfo, metrics } = c.get("deps");
+      const { controllers, hub, sockets, logger, socketQuota, limits, getConnInfo, metrics, clock } = c.get("deps");
       messageBudget ??= new RateLimiterMemory({ points: limits.ws.messagesPerSecond, duration: 1, keyPrefix: "ws-messages" });
       const budget = messageBudget;
+      // Authenticated by the middleware before the upgrade (401 without a valid credential).
+      const principal = c.get("principal");
       const query = wsQuerySchema.safeParse(c.req.query());
       const frontend = query.success ? query.data.frontend : undefined;
       const db = frontend && isKnownFrontend(frontend) ? controllers.get(frontend) : undefined;
-      // Once sockets are authenticated, add `user:<frontend>:<userId>` from c.get("principal") here.
+      // A user token's sockets also count against that user's cap, from whichever address.
       const quotaKeys = [`address:${clientAddress(c, getConnInfo, limits.trustedProxies)}`];
+      if (principal.kind === "user") quotaKeys.push(`user:${principal.frontend}:${principal.userId}`);
       const socketId = randomId(12);
       let session: ProgressSession | undefined;
       let release: (() => void) | null = null;
+      let stopExpiry: () => void = () => undefined;
       return {
         onOpen(_event, socket) {
           // Shutting down: the registry has already said 1001.
@@ -49,8 +70,14 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
             const message = `Unknown frontend "${frontend ?? ""}"; one of: ${[...controllers.keys()].join(", ")}`;
             return refuse(socket, { code: "unknown_frontend", message });
           }
+          if (!mayActOn(principal, frontend)) {
+            socket.send(JSON.stringify({ type: "error", code: "forbidden", message: `This credential does not act on the ${frontend} frontend` }));
+            return socket.close(closeCodes.forbidden, closeReasons.forbidden);
+          }
+          stopExpiry = closeAtExpiry(socket, principal, clock);
+          const owner = principal.kind === "user" ? principal.userId : undefined;
           const relayed = (kind: "event" | "preview") => metrics.wsMessages.inc({ kind });
-          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, relayed);
+          session = new ProgressSession(socket, frontend, db, hub, query.data.previews === "1", logger, undefined, relayed, owner);
           if (query.data.taskId) void session.subscribe(query.data.taskId, true);
         },
         onMessage(event) {
@@ -64,6 +91,7 @@ export function createWsRouter(upgradeWebSocket: UpgradeWebSocket) {
           );
         },
         onClose(_event, socket) {
+          stopExpiry();
           session?.close();
           sockets.delete(socket);
           release?.();

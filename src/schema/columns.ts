@@ -34,4 +34,6 @@ export const lengths = {
   fileName: 255,
   idempotencyKey: 128,
   gatewayId: 64,
+  keyId: 32,
+  keyLabel: 64,
 } as const;

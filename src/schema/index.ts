@@ -1,2 +1,3 @@
 export * from "./users.ts";
 export * from "./photos.ts";
+export * from "./api-keys.ts";

@@ -22,6 +22,9 @@ import { SocketRegistry } from "../realtime/socket-registry.ts";
 import { createStorage } from "../storage/index.ts";
 import { loadWorkflows } from "../workflows/index.ts";
 import { instanceId } from "./instance-id.ts";
+import { urlSigningSecret } from "./url-secret.ts";
+import { Authenticator } from "../auth/authenticator.ts";
+import { generateKey } from "../lib/key-format.ts";
 import { createRedisRelay } from "../realtime/redis-relay.ts";
 import { randomId } from "../lib/ids.ts";
 
@@ -71,7 +74,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const workflows = await loadWorkflows(config.workflowsDir, config.frontends);
   const controllers = openControllers(config, clock);
-  const storage = createStorage(config.storage);
+  const urlSecret = urlSigningSecret(config.dataDir, config.auth.urlSigningSecret);
+  const storage = createStorage(config.storage, { urlSecret });
   const gatewayId = instanceId(config.dataDir, config.instanceId);
   const pool = new ComfyPool({
     clientId: () => `aipack-${gatewayId}`,
@@ -97,6 +101,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   );
   const sockets = new SocketRegistry();
   collectLiveGauges(metrics, pool, sockets);
+  // The demo's stand-in backend gets one key per frontend, known only to this process.
+  const demoKeys = config.auth.demoLogin ? new Map(config.frontends.map((frontend) => [frontend, generateKey(frontend).key])) : undefined;
   const deps: AppDeps = {
     controllers,
     clock,
@@ -104,6 +110,11 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     metrics,
     metricsToken: config.metricsToken,
     storageReady: cachedCheck(() => storage.check(), storageCheckTtlMs),
+    auth: config.auth.enabled
+      ? new Authenticator({ controllers, clock, dataDir: config.dataDir, adminKey: config.auth.adminKey, envKeys: [...config.auth.envKeys, ...(demoKeys?.values() ?? [])] })
+      : null,
+    inputUrlTtlSeconds: config.auth.inputUrlTtlSeconds,
+    demoKeys,
     hub,
     sockets,
     socketQuota: new SocketQuota({ address: config.limits.ws.perAddress, user: config.limits.ws.perUser }),
@@ -113,6 +124,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     tasks,
     storage,
     filesDir: config.storage.kind === "local" ? config.storage.dir : undefined,
+    filesUrlSecret: urlSecret,
     maxUploadBytes: config.maxUploadBytes,
     corsOrigins: config.corsOrigins,
     limits: config.limits,

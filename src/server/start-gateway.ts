@@ -5,6 +5,7 @@ import type { Config } from "../config/config.ts";
 import { buildDeps, prepareDatabases, type BuiltDeps } from "./build-deps.ts";
 import { loadConfigOrExit } from "./load-config.ts";
 import { WorkflowConfigError } from "../workflows/index.ts";
+import { createFirstKeys } from "../auth/first-keys.ts";
 
 export interface Gateway {
   config: Config;
@@ -23,6 +24,12 @@ export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket
     process.exit(1);
   });
   await prepareDatabases(built.deps);
+  if (!config.auth.enabled) {
+    const warning = "AUTH=off: EVERY REQUEST ACTS AS THE OPERATOR, WITH NO CREDENTIAL. Local development only (loopback HOST enforced).";
+    console.error(`\n${"!".repeat(warning.length)}\n${warning}\n${"!".repeat(warning.length)}\n`);
+    built.deps.logger.warn("authentication is off", { host: config.host });
+  }
+  await createFirstKeys({ auth: config.auth, dataDir: config.dataDir, controllers: built.deps.controllers, logger: built.deps.logger }, (text) => console.log(text));
   void built.start();
   return { config, app: createApp(built.deps), built, stop: built.close };
 }

@@ -28,7 +28,7 @@ export const storageConfigSchema = z.discriminatedUnion("kind", [
 export type StorageConfig = z.infer<typeof storageConfigSchema>;
 
 /** Builds the configured Storage. The config is checked again here so a bad value fails at start-up. */
-export function createStorage(config: StorageConfig): Storage {
+export function createStorage(config: StorageConfig, secrets: { urlSecret: string }): Storage {
   const parsed = storageConfigSchema.parse(config);
-  return parsed.kind === "local" ? createLocalStorage(parsed) : createOssStorage(parsed);
+  return parsed.kind === "local" ? createLocalStorage({ ...parsed, urlSecret: secrets.urlSecret }) : createOssStorage(parsed);
 }

@@ -4,3 +4,4 @@ export { contentTypeForExtension } from "./content-types.ts";
 export { createLocalStorage, localFileUrl, type LocalStorageOptions } from "./local-storage.ts";
 export { createOssStorage, ossPublicUrl, type OssStorageOptions } from "./oss-storage.ts";
 export { createStorage, storageConfigSchema, type StorageConfig } from "./create-storage.ts";
+export { isPrivateKey, signQuery, verifySignedQuery } from "./signed-urls.ts";

@@ -24,12 +24,12 @@ describe("isObjectKey", () => {
 
 describe("createStorage", () => {
   it("picks the adapter from the kind and refuses an incomplete config", () => {
-    expect(createStorage({ kind: "local", dir: "/tmp/x", publicBaseUrl: "http://gw" })).toHaveProperty("put");
+    expect(createStorage({ kind: "local", dir: "/tmp/x", publicBaseUrl: "http://gw" }, { urlSecret: "u".repeat(32) })).toHaveProperty("put");
     expect(
-      createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "pics", accessKeyId: "id", accessKeySecret: "secret" }),
+      createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "pics", accessKeyId: "id", accessKeySecret: "secret" }, { urlSecret: "u".repeat(32) }),
     ).toHaveProperty("check");
-    expect(() => createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "", accessKeyId: "id", accessKeySecret: "s" })).toThrow();
-    expect(() => createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "No_Caps", accessKeyId: "id", accessKeySecret: "s" })).toThrow(
+    expect(() => createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "", accessKeyId: "id", accessKeySecret: "s" }, { urlSecret: "u".repeat(32) })).toThrow();
+    expect(() => createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "No_Caps", accessKeyId: "id", accessKeySecret: "s" }, { urlSecret: "u".repeat(32) })).toThrow(
       /bucket/i,
     );
   });

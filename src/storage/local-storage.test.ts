@@ -17,8 +17,8 @@ const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7
 describe("createLocalStorage", () => {
   it("writes under a random key and serves the same bytes back through the router", async () => {
     const dir = await tempDir();
-    const storage = createLocalStorage({ dir, publicBaseUrl: "http://gw.test/" });
-    const router = createLocalFilesRouter({ dir });
+    const storage = createLocalStorage({ dir, publicBaseUrl: "http://gw.test/", urlSecret: "u".repeat(32) });
+    const router = createLocalFilesRouter({ dir , urlSecret: "u".repeat(32) });
 
     const stored = await storage.put({ bytes: png, contentType: "image/png", extension: "png", prefix: "style/results" });
     expect(stored.key).toMatch(/^style\/results\/\d{4}\/\d{2}\/[A-Za-z0-9_-]{24}\.png$/);
@@ -35,7 +35,7 @@ describe("createLocalStorage", () => {
 
   it("gives every put its own key and leaves no temporary files", async () => {
     const dir = await tempDir();
-    const storage = createLocalStorage({ dir, publicBaseUrl: "http://gw.test" });
+    const storage = createLocalStorage({ dir, publicBaseUrl: "http://gw.test", urlSecret: "u".repeat(32) });
     const keys = await Promise.all(
       Array.from({ length: 20 }, () => storage.put({ bytes: png, contentType: "image/png", extension: "png" })),
     );
@@ -45,19 +45,19 @@ describe("createLocalStorage", () => {
   });
 
   it("refuses a prefix or extension that could escape the folder", async () => {
-    const storage = createLocalStorage({ dir: await tempDir(), publicBaseUrl: "http://gw.test" });
+    const storage = createLocalStorage({ dir: await tempDir(), publicBaseUrl: "http://gw.test", urlSecret: "u".repeat(32) });
     await expect(storage.put({ bytes: png, contentType: "image/png", extension: "png", prefix: "../up" })).rejects.toThrow(TypeError);
     await expect(storage.put({ bytes: png, contentType: "image/png", extension: "png/../x" })).rejects.toThrow(TypeError);
   });
 
   it("check() creates the folder, and fails when it cannot be written", async () => {
     const dir = await tempDir();
-    await expect(createLocalStorage({ dir: path.join(dir, "nested", "files"), publicBaseUrl: "" }).check()).resolves.toBeUndefined();
+    await expect(createLocalStorage({ dir: path.join(dir, "nested", "files"), publicBaseUrl: "", urlSecret: "u".repeat(32) }).check()).resolves.toBeUndefined();
 
     // A regular file where the folder should be: neither check() nor put() can succeed.
     const blocked = path.join(dir, "blocked");
     await writeFile(blocked, "not a folder");
-    const storage = createLocalStorage({ dir: blocked, publicBaseUrl: "http://gw.test" });
+    const storage = createLocalStorage({ dir: blocked, publicBaseUrl: "http://gw.test", urlSecret: "u".repeat(32) });
     await expect(storage.check()).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(storage.put({ bytes: png, contentType: "image/png", extension: "png" })).rejects.toMatchObject({
       code: "storage_unavailable",

@@ -3,6 +3,8 @@ import { access, mkdir, rename, rm, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomId } from "../lib/ids.ts";
 import { objectKeyFor } from "./keys.ts";
+import { isObjectKey, newObjectKey } from "./keys.ts";
+import { signQuery } from "./signed-urls.ts";
 import { StorageUnavailableError, type Storage } from "./storage.ts";
 
 /** Options of the local-disk store. */
@@ -13,6 +15,8 @@ export interface LocalStorageOptions {
   publicBaseUrl: string;
   /** check() fails while the disk has less free space than this (default 0: not checked). */
   minFreeBytes?: number;
+  /** Signs the expiring URLs of private files (uploads); see signed-urls.ts. */
+  urlSecret: string;
 }
 
 /** The public URL of a key stored on local disk. */
@@ -39,6 +43,14 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
         throw new StorageUnavailableError(undefined, { cause: error });
       }
       return { key, url: localFileUrl(options.publicBaseUrl, key) };
+    },
+
+    privateUrl(url, ttlSeconds) {
+      const base = localFileUrl(options.publicBaseUrl, "");
+      if (!url.startsWith(base)) return null;
+      const key = url.slice(base.length);
+      if (!isObjectKey(key)) return null;
+      return `${url}?${signQuery(options.urlSecret, key, Math.floor(Date.now() / 1000) + ttlSeconds)}`;
     },
 
     async delete(key) {

@@ -76,8 +76,10 @@ export function createOssStorage(options: OssStorageOptions): Storage {
         await client.put(key, Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength), {
           headers: {
             "Content-Type": input.contentType,
-            "Cache-Control": "public, max-age=31536000, immutable",
+            "Cache-Control": input.private ? "private, max-age=31536000, immutable" : "public, max-age=31536000, immutable",
             "x-oss-forbid-overwrite": "true",
+            // A bucket may be public-read for the outputs; a user's upload is never.
+            ...(input.private ? { "x-oss-object-acl": "private" } : {}),
           },
         });
       } catch (error) {
@@ -86,6 +88,12 @@ export function createOssStorage(options: OssStorageOptions): Storage {
       }
       lastFailure = null;
       return { key, url: ossPublicUrl(options, key) };
+    },
+
+    privateUrl(url, ttlSeconds) {
+      const base = ossPublicUrl(options, "");
+      if (!url.startsWith(base)) return null;
+      return client.signatureUrl(url.slice(base.length), { expires: ttlSeconds });
     },
 
     async check() {

@@ -13,6 +13,8 @@ export interface PutInput {
    * derived from it, so storing the same output again replaces the file instead of adding one.
    */
   derivedFrom?: string;
+  /** A user's upload: not publicly readable, only through `privateUrl`. */
+  private?: boolean;
 }
 
 /** Where a stored object lives: its key inside the store and the URL clients fetch it from. */
@@ -33,6 +35,11 @@ export interface Storage {
    * product decision, so what it stored stays; callers treat deletion as best effort.
    */
   delete?(key: string): Promise<void>;
+  /**
+   * An expiring URL for the holder of `url` (one this store returned from `put`), valid for
+   * `ttlSeconds`; null when the URL is not this store's.
+   */
+  privateUrl(url: string, ttlSeconds: number): string | null;
   /** Readiness probe: resolves when the store can take writes, rejects with StorageUnavailableError otherwise. */
   check(): Promise<void>;
 }

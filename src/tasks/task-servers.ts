@@ -8,4 +8,6 @@ export interface TaskServers {
   clientFor(serverId: string): ComfyClient;
   streamFor(serverId: string): ComfyEventStream;
   ids(): string[];
+  /** The name clients see (configured, never host:port). */
+  publicName(serverId: string): string | null;
 }

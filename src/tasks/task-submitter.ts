@@ -174,6 +174,7 @@ export class TaskSubmitter {
       contentType: image.contentType,
       extension: image.extension,
       prefix: `${frontend}/inputs`,
+      private: true,
     });
   }
 

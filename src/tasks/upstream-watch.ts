@@ -99,7 +99,7 @@ export class UpstreamWatch {
       this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: lost.length });
       this.ctx.metrics.tasksLost.inc({ server: serverId }, lost.length);
       for (const task of lost) {
-        void this.finisher.fail(task, `The ComfyUI server ${serverId} went away while this task was queued or running`, null);
+        void this.finisher.fail(task, `The ComfyUI server ${this.ctx.servers.publicName(serverId)} went away while this task was queued or running`, null);
       }
     }, this.lostAfterMs);
     timer.unref?.();

@@ -1,31 +1,33 @@
 import type { ProgressEvent } from "../realtime/task-events.ts";
 import type { TaskRow } from "../schema/index.ts";
+import type { PublicRefs } from "./public-refs.ts";
 
 /**
  * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
  * answer did, so a replay under the same Idempotency-Key answers the very same body.
  */
-export function submittedTaskView(task: TaskRow) {
-  return { id: task.id, status: "queued" as const, workflow: task.workflow, server: task.serverId, createdAt: task.createdAt.toISOString() };
+export function submittedTaskView(task: TaskRow, refs: PublicRefs) {
+  return { id: task.id, status: "queued" as const, workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
 }
 
 /**
  * A task as the API shows it (one view for the list and for GET /api/tasks/:id): its progress so
- * far while it runs, its outputs or error once it ended, and none of ComfyUI's internals.
+ * far while it runs, its outputs or error once it ended, and none of ComfyUI's internals. The
+ * input (a user's upload) is shown only as an expiring signed URL, the server by its public name.
  */
-export function taskView(task: TaskRow, progress: ProgressEvent | undefined) {
+export function taskView(task: TaskRow, progress: ProgressEvent | undefined, refs: PublicRefs) {
   return {
     id: task.id,
     userId: task.userId,
     status: task.status,
     workflow: task.workflow,
     params: task.params,
-    server: task.serverId,
+    server: refs.serverName(task.serverId),
     progress:
       progress && task.status === "running"
         ? { node: progress.node, value: progress.value, max: progress.max, percent: progress.percent }
         : null,
-    inputUrl: task.inputUrl,
+    inputUrl: task.inputUrl ? refs.inputUrl(task.inputUrl) : null,
     outputUrls: task.outputUrls,
     error: task.error,
     createdAt: task.createdAt.toISOString(),

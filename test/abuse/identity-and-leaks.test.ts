@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { createClient } from "@libsql/client";
 import mysql from "mysql2/promise";
 import { describe, expect, it } from "vitest";
@@ -20,15 +21,15 @@ describe("identifiers and profile fields (measured: javascript: avatars, NUL, bi
     ["a bidi override in nickname", { externalId: "a", nickname: "Ann\u202E" }],
   ])("refuses %s with 400 validation_failed", async (_, body) => {
     const gateway = await startTestServer(sqlite, {});
-    const answer = await fetch(`${gateway.url}/api/users`, upsert(body));
+    const answer = await apiFetch(`${gateway.url}/api/users`, upsert(body));
     expect(answer.status).toBe(400);
     expect((await answer.json()).error.code).toBe("validation_failed");
   });
 
   it("normalises externalId (NFC, trimmed): two spellings of one id are one user", async () => {
     const gateway = await startTestServer(sqlite, {});
-    const first = await (await fetch(`${gateway.url}/api/users`, upsert({ externalId: "Ren\u00E9", avatarUrl: "https://img.example/a.png" }))).json();
-    const second = await (await fetch(`${gateway.url}/api/users`, upsert({ externalId: " Rene\u0301 ", nickname: "👨‍👩‍👧" }))).json();
+    const first = await (await apiFetch(`${gateway.url}/api/users`, upsert({ externalId: "Ren\u00E9", avatarUrl: "https://img.example/a.png" }))).json();
+    const second = await (await apiFetch(`${gateway.url}/api/users`, upsert({ externalId: " Rene\u0301 ", nickname: "👨‍👩‍👧" }))).json();
     expect(second.user.id).toBe(first.user.id);
     expect(second.user).toMatchObject({ externalId: "Ren\u00E9", nickname: "👨‍👩‍👧" });
   });
@@ -37,7 +38,7 @@ describe("identifiers and profile fields (measured: javascript: avatars, NUL, bi
 describe("nothing internal leaks", () => {
   it("puts nosniff and the other secure headers on API answers", async () => {
     const gateway = await startTestServer(sqlite, {});
-    const answer = await fetch(`${gateway.url}/api/workflows?frontend=style`);
+    const answer = await apiFetch(`${gateway.url}/api/workflows?frontend=style`);
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     expect(answer.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
@@ -51,7 +52,7 @@ describe("nothing internal leaks", () => {
     const raw = createClient({ url: `file:${database.file}` });
     await raw.execute("DROP TABLE users");
     raw.close();
-    const answer = await fetch(`${gateway.url}/api/users`, upsert({ externalId: "openid-PRIVATE-42", nickname: "Nick-PRIVATE" }));
+    const answer = await apiFetch(`${gateway.url}/api/users`, upsert({ externalId: "openid-PRIVATE-42", nickname: "Nick-PRIVATE" }));
     expect(answer.status).toBe(500);
     const body = await answer.text();
     const logged = JSON.stringify(gateway.logger.entries);
@@ -64,13 +65,13 @@ describe("nothing internal leaks", () => {
 
   it.skipIf(mysqlCase.skip)("answers 503 at once when the MySQL pool's queue is full (measured: the next call waited 28.6 s)", async () => {
     const gateway = await startTestServer(mysqlCase, { DB_QUEUE_LIMIT: "5" });
-    const userId = (await (await fetch(`${gateway.url}/api/users`, upsert({ externalId: "queued" }))).json()).user.id as string;
+    const userId = (await (await apiFetch(`${gateway.url}/api/users`, upsert({ externalId: "queued" }))).json()).user.id as string;
     const database = gateway.config.databases.style;
     if (database?.kind !== "mysql") throw new Error("expected MySQL");
     const locker = await mysql.createConnection({ uri: database.url, database: database.database });
     await locker.query("LOCK TABLES users WRITE");
     try {
-      const calls = Array.from({ length: 30 }, () => fetch(`${gateway.url}/api/users/${userId}?frontend=style`).then((a) => a.status));
+      const calls = Array.from({ length: 30 }, () => apiFetch(`${gateway.url}/api/users/${userId}?frontend=style`).then((a) => a.status));
       // 10 connections wait on the lock and 5 queries queue behind them; the rest are refused now.
       const refused = await Promise.race(calls.map((call) => call.then((status) => (status === 503 ? status : new Promise<number>(() => undefined)))));
       expect(refused).toBe(503);

@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
@@ -51,7 +52,7 @@ describe("fair use of the GPUs (measured: 300 submits from one client all 202; t
     expect(full.headers.get("retry-after")).toMatch(/^\d+$/);
     expect((await full.json()).error.code).toBe("queue_full");
     const taskId = (await accepted[0]!.json()).task.id as string;
-    expect((await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).status).toBe(200);
+    expect((await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).status).toBe(200);
   });
 
   it("enforces the logo daily quota at submit with 429 quota_exceeded and when it resets (measured: counted, never enforced)", async () => {

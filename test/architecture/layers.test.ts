@@ -6,12 +6,15 @@ import { describe, expect, it } from "vitest";
 // The layers of src/, top to bottom (style.md item 10). A file may import its own layer or any
 // layer below it, never one above: data flows one way, and a newcomer reads the tree top down.
 // Services are split in two so that the task service may use the real-time layer, not the reverse.
+// Authentication (keys, tokens, principals) sits on the stores it reads, below every service.
+// Limits (rate budgets, admission) read the pool and the stores, and serve the middleware above.
 const layers: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   { name: "entries and wiring", members: ["index.ts", "index.bun.ts", "app.ts", "server/"] },
   { name: "routes and middleware", members: ["routes/", "middleware/", "views/"] },
   { name: "task service", members: ["tasks/"] },
   { name: "real-time", members: ["realtime/"] },
-  { name: "limits and admission", members: ["limits/"] },
+  { name: "authentication", members: ["auth/"] },
+  { name: "limits", members: ["limits/"] },
   { name: "infrastructure", members: ["pool/", "comfy/", "storage/", "controllers/", "db/", "workflows/", "upload/", "config/"] },
   { name: "foundation", members: ["schema/", "errors/", "lib/"] },
 ];

@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases, mysqlUrl } from "../support/dialects.ts";
@@ -63,7 +64,7 @@ describe("database faults on mysql", () => {
     expect((await res.json()).error.code).toBe("database_unavailable");
     await drained(fake); // interrupted: it never runs to its end
     proxy.restore();
-    await expect.poll(async () => (await fetch(`${gw.url}/api/tasks?frontend=style&userId=${userId}`)).status, { timeout: 15_000 }).toBe(200);
+    await expect.poll(async () => (await apiFetch(`${gw.url}/api/tasks?frontend=style&userId=${userId}`)).status, { timeout: 15_000 }).toBe(200);
     const left = await userTasks(gw.url, userId);
     expect(left.filter((task) => !["failed", "cancelled", "succeeded"].includes(task.status))).toEqual([]);
     expect(fake.counters.views).toBe(0);

@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -55,7 +56,7 @@ describe("disk full (SQLite and local storage on a small tmpfs)", () => {
     await expect.poll(async () => (await fetch(`${gw.url}/readyz`)).status, { timeout: 10_000 }).toBe(503);
     const users = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        fetch(`${gw.url}/api/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style", externalId: `full-${i}` }) }),
+        apiFetch(`${gw.url}/api/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style", externalId: `full-${i}` }) }),
       ),
     );
     const statuses = users.map((res) => res.status);

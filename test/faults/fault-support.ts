@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
@@ -15,7 +16,7 @@ export interface TaskAnswer {
 
 /** GET /api/tasks/:id: reads the row only, so watching it never nudges the gateway into reconciling. */
 export async function readTask(baseUrl: string, frontend: string, id: string): Promise<TaskAnswer | null> {
-  const res = await fetch(`${baseUrl}/api/tasks/${id}?frontend=${frontend}`).catch(() => null);
+  const res = await apiFetch(`${baseUrl}/api/tasks/${id}?frontend=${frontend}`).catch(() => null);
   if (!res || res.status !== 200) return null;
   return ((await res.json()) as { task: TaskAnswer }).task;
 }
@@ -77,7 +78,7 @@ export async function expectCleanEnd(baseUrl: string, tasks: TaskAnswer[], dataD
 
 /** A user's tasks as the API lists them (newest first, first page). */
 export async function userTasks(baseUrl: string, userId: string, frontend = "style"): Promise<Array<{ id: string; status: string }>> {
-  const res = await fetch(`${baseUrl}/api/tasks?frontend=${frontend}&userId=${userId}`);
+  const res = await apiFetch(`${baseUrl}/api/tasks?frontend=${frontend}&userId=${userId}`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { items: Array<{ id: string; status: string }> }).items;
 }
@@ -85,6 +86,6 @@ export async function userTasks(baseUrl: string, userId: string, frontend = "sty
 /** Waits until a freshly started gateway has seen a ComfyUI server up (its first check ran). */
 export async function serverUp(baseUrl: string): Promise<void> {
   await expect
-    .poll(async () => ((await (await fetch(`${baseUrl}/api/servers`)).json()) as { summary: { available: number } }).summary.available, { timeout: 30_000, interval: 100 })
+    .poll(async () => ((await (await apiFetch(`${baseUrl}/api/servers`)).json()) as { summary: { available: number } }).summary.available, { timeout: 30_000, interval: 100 })
     .toBeGreaterThan(0);
 }

@@ -38,7 +38,8 @@ describe("GET /metrics", () => {
 
   it("refuses a scrape without the token with 401 unauthorized", async () => {
     const { app } = await createTestGateway(sqlite, { METRICS_TOKEN: token });
-    const res = await app.request("/metrics");
+    // Only an Authorization header keeps the test gateway's default (admin) credential off.
+    const res = await app.request("/metrics", { headers: { authorization: "" } });
     expect(res.status).toBe(401);
     expect((await res.json()).error.code).toBe("unauthorized");
   });

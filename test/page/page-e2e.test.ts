@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
   it("uploads an image, shows its queue position, the progress bar moving and the result image", async () => {
     // Paused: nothing runs until the page has shown its place in the queue, however slow the machine.
     const fake = await fakeForTest({ msPerStep: 60, paused: true });
-    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}` });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `demo-gpu=${fake.url}`, DEMO_LOGIN: "on", HOST: "127.0.0.1" });
     // Another user's job is first in the only server's queue, so the page's job waits behind it.
     const other = await createUser(gateway.url, "logo", "someone-else");
     const ahead = await submitTask(gateway.url, { frontend: "logo", userId: other, workflow: "txt2img", params: txt2imgParams(2) });
@@ -55,8 +55,8 @@ describe.skipIf(!hasChromium)("the page at / in headless Chromium", () => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     await page.goto(gateway.url);
-
     await page.locator("#servers").getByText("demo-gpu").first().waitFor();
+
     await page.selectOption("#frontend", "style");
     await page.locator("#workflow option[value=img2img]").waitFor({ state: "attached" });
     await page.selectOption("#workflow", "img2img");

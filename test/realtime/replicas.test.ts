@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -39,6 +40,6 @@ describe.each(dialectCases)("two replicas sharing $name and Redis", (dialect) =>
     expect(await midRun.waitFor(isFinalMessage)).toEqual(finals[0]);
     expect(b.deps.tasks.following).toBe(0);
     // The job queued ahead of it ran first, and ended too.
-    expect((await (await fetch(`${a.url}/api/tasks/${blocker}?frontend=logo`)).json()).task.status).toBe("succeeded");
+    expect((await (await apiFetch(`${a.url}/api/tasks/${blocker}?frontend=logo`)).json()).task.status).toBe("succeeded");
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, pollQueue, submitTask } from "../support/task-client.ts";
@@ -50,7 +51,7 @@ describe("progress over WebSocket (Node, in process)", () => {
     const midRun = await openProgressClient(wsUrl(gateway.url, `frontend=logo&taskId=${taskId}`));
     const firstProgress = await midRun.waitFor((m) => m.type === "progress");
     expect(firstProgress.value as number).toBeGreaterThanOrEqual(5);
-    const { task: running } = await (await fetch(`${gateway.url}/api/tasks/${taskId}?frontend=logo`)).json();
+    const { task: running } = await (await apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=logo`)).json();
     expect(running).toMatchObject({ status: "running", progress: { max: 30, percent: expect.any(Number) } });
     expect(running.progress.value).toBeGreaterThanOrEqual(5);
     expect(midRun.messages.findIndex((m) => m.type === "progress")).toBeLessThan(midRun.messages.findIndex((m) => m.type === "subscribed"));

@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -39,13 +40,10 @@ function startImage(app: string, env: Record<string, string>): Promise<{ port: n
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      // Log lines are JSON objects; their field order is the logger's business.
-      const listening = output
-        .split("\n")
-        .slice(0, -1) // the last piece may be a line still arriving
-        .flatMap((line) => (line.startsWith("{") ? [JSON.parse(line) as { message?: string; port?: number }] : []))
-        .find((entry) => entry.message === "aipack listening");
-      if (listening?.port) resolve({ port: listening.port, stop: () => (child.kill("SIGTERM"), exited) });
+      // The log line's fields come in any order: find the line, then its port.
+      const line = output.split("\n").find((text) => text.includes('"message":"aipack listening"'));
+      const match = line ? /"port":(\d+)/.exec(line) : null;
+      if (match?.[1]) resolve({ port: Number(match[1]), stop: () => (child.kill("SIGTERM"), exited) });
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
@@ -80,6 +78,20 @@ describe("the Docker image's command, run from dist/ with production dependencie
     expect(result.stdout).toMatch(/^logo: migrated /m);
   });
 
+  // Made by the keys command below, used by the gateway after it (every /api call needs one).
+  let logoKey = "";
+
+  it("creates and lists a frontend key with the keys command from dist", () => {
+    const created = run("node", ["dist/server/keys-cli.js", "create", "--frontend", "logo", "--label", "dist"], app.dir, { DATA_DIR: data.dir });
+    expect(created.status).toBe(0);
+    logoKey = /^(aipk_logo_\S+)$/m.exec(created.stdout)?.[1] ?? "";
+    expect(logoKey).not.toBe("");
+    const id = logoKey.split("_")[2]!;
+    const listed = run("node", ["dist/server/keys-cli.js", "list"], app.dir, { DATA_DIR: data.dir });
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+logo\\s+active .*dist$`, "m"));
+    expect(listed.stdout).not.toContain(logoKey);
+  });
+
   it("serves /healthz, the page, the shipped workflows and creates a user", async () => {
     const gateway = await startImage(app.dir, { DATA_DIR: data.dir });
     const url = `http://127.0.0.1:${gateway.port}`;
@@ -88,15 +100,32 @@ describe("the Docker image's command, run from dist/ with production dependencie
       const page = await fetch(`${url}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain("<html");
-      const workflows = await (await fetch(`${url}/api/workflows?frontend=logo`)).json();
+      const auth = { authorization: `Bearer ${logoKey}` };
+      expect((await apiFetch(`${url}/api/workflows?frontend=logo`)).status).toBe(401);
+      const workflows = await (await apiFetch(`${url}/api/workflows?frontend=logo`, { headers: auth })).json();
       expect(workflows.workflows.length).toBeGreaterThan(0);
-      const created = await fetch(`${url}/api/users`, {
+      const created = await apiFetch(`${url}/api/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth, "content-type": "application/json" },
         body: JSON.stringify({ frontend: "logo", externalId: "from-dist" }),
       });
       expect(created.status).toBe(200);
       expect((await created.json()).user.externalId).toBe("from-dist");
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+
+  it("revokes the key with the keys command: listed as revoked, refused by the gateway", async () => {
+    const id = logoKey.split("_")[2]!;
+    const revoked = run("node", ["dist/server/keys-cli.js", "revoke", id], app.dir, { DATA_DIR: data.dir });
+    expect(revoked.stdout).toContain(`revoked ${id}`);
+    const listed = run("node", ["dist/server/keys-cli.js", "list"], app.dir, { DATA_DIR: data.dir });
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+logo\\s+revoked `, "m"));
+    const gateway = await startImage(app.dir, { DATA_DIR: data.dir });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${gateway.port}/api/workflows?frontend=logo`, { headers: { authorization: `Bearer ${logoKey}` } });
+      expect(answer.status).toBe(401);
     } finally {
       expect(await gateway.stop()).toBe(0);
     }

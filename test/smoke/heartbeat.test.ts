@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { defaultAuthHeaders } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
 
@@ -7,7 +8,7 @@ const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
 /** Opens a socket; `autoPong: false` makes it a peer that never answers pings (a dead client). */
 async function connect(url: string, autoPong: boolean) {
-  const socket = new WebSocket(url, { autoPong });
+  const socket = new WebSocket(url, { autoPong, headers: defaultAuthHeaders(url) });
   const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import { decodePng } from "../fake-comfy/png.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -20,7 +21,7 @@ async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env()
   const { env, cleanup } = data;
   const port = await freePort();
   const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
-  await expect.poll(async () => (await (await fetch(`${gateway.url}/api/servers`)).json()).summary.available, { timeout: 30_000 }).toBe(1);
+  await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/servers`)).json()).summary.available, { timeout: 30_000 }).toBe(1);
   return { gateway, cleanup };
 }
 
@@ -34,7 +35,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       expect(answer.status).toBe(202);
       const { task } = await answer.json();
       expect((await pollQueue(gateway.url, "style", task.id, isFinalStatus, 20)).at(-1)?.status).toBe("succeeded");
-      const { task: done } = await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
+      const { task: done } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
       const image = decodePng(new Uint8Array(await (await fetch(done.outputUrls[0])).arrayBuffer()));
       expect(image).toMatchObject({ width: 5, height: 7 });
       expect(await gateway.stop()).toBe(0);
@@ -57,7 +58,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       fake.setOptions({ paused: false });
       await expectMonotonicProgressAndSameResult(clients);
       // The job queued ahead of it ran first, and ended too.
-      expect((await (await fetch(`${gateway.url}/api/tasks/${blocker}?frontend=logo`)).json()).task.status).toBe("succeeded");
+      expect((await (await apiFetch(`${gateway.url}/api/tasks/${blocker}?frontend=logo`)).json()).task.status).toBe("succeeded");
       const stays = await openProgressClient(`${gateway.url.replace("http", "ws")}/api/ws?frontend=logo`);
       const closing = stays.closed;
       expect(await gateway.stop()).toBe(0);
@@ -106,7 +107,7 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
       const second = (await gatewayOn(runtime, fake.url, { env: data.env, cleanup: () => undefined })).gateway;
       const polls = await pollQueue(second.url, "logo", taskId, isFinalStatus, 50);
       expect(polls.at(-1)?.status).toBe("succeeded");
-      const { task } = await (await fetch(`${second.url}/api/tasks/${taskId}?frontend=logo`)).json();
+      const { task } = await (await apiFetch(`${second.url}/api/tasks/${taskId}?frontend=logo`)).json();
       expect((await fetch(task.outputUrls[0])).status).toBe(200);
       expect(await second.stop()).toBe(0);
     } finally {

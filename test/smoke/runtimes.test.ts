@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { dialectCases, tempDir } from "../support/dialects.ts";
@@ -13,16 +14,16 @@ describe.each(runtimes)("the real gateway process on %s", (runtime) => {
     const { env, cleanup } = dialect.env();
     try {
       const gateway = await spawnGateway(runtime, env);
-      const health = await fetch(`${gateway.url}/healthz`);
+      const health = await apiFetch(`${gateway.url}/healthz`);
       expect(await health.json()).toEqual({ status: "ok" });
-      const created = await fetch(`${gateway.url}/api/users`, {
+      const created = await apiFetch(`${gateway.url}/api/users`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ frontend: "logo", externalId: `smoke-${runtime}` }),
       });
       expect(created.status).toBe(200);
       expect((await created.json()).user.externalId).toBe(`smoke-${runtime}`);
-      expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+      expect((await apiFetch(`${gateway.url}/readyz`)).status).toBe(200);
       expect(await gateway.stop()).toBe(0);
     } finally {
       cleanup();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { onTestFinished } from "vitest";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
+import { testAdminKey, useDefaultCredential } from "./credentials.ts";
 
 export type Runtime = "node" | "bun";
 
@@ -27,7 +28,7 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
   const [command, args] = commands[runtime];
   // A known port, so PUBLIC_BASE_URL (and the file URLs made from it) name where it listens.
   const free = await freePort();
-  const base = { PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, HOST: "127.0.0.1" };
+  const base = { PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, HOST: "127.0.0.1", ADMIN_KEY: testAdminKey };
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...relaxedLimitsEnv, ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -53,6 +54,7 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
   onTestFinished(async () => {
     await stop("SIGKILL");
   });
+  useDefaultCredential(`http://127.0.0.1:${port}`);
   return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, stop };
 }
 

@@ -1,4 +1,5 @@
 import { encodePng, solidRaster } from "../fake-comfy/png.ts";
+import { apiFetch } from "./credentials.ts";
 
 /** A small real PNG. */
 export function pngBytes(width = 8, height = 8, color = 0x336699): Uint8Array {
@@ -7,7 +8,8 @@ export function pngBytes(width = 8, height = 8, color = 0x336699): Uint8Array {
 
 export interface SubmitFields {
   frontend: string;
-  userId: string;
+  /** Left out: the user of a user token. */
+  userId?: string;
   workflow: string;
   params?: string;
   image?: { bytes: Uint8Array; type: string; name: string } | null;
@@ -17,15 +19,15 @@ export interface SubmitFields {
 export async function submitTask(baseUrl: string, fields: SubmitFields, headers: Record<string, string> = {}): Promise<Response> {
   const form = new FormData();
   form.set("frontend", fields.frontend);
-  form.set("userId", fields.userId);
+  if (fields.userId !== undefined) form.set("userId", fields.userId);
   form.set("workflow", fields.workflow);
   if (fields.params !== undefined) form.set("params", fields.params);
   if (fields.image) form.set("image", new File([new Uint8Array(fields.image.bytes)], fields.image.name, { type: fields.image.type }));
-  return fetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
+  return apiFetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
 }
 
 export async function createUser(baseUrl: string, frontend: string, externalId: string): Promise<string> {
-  const answer = await fetch(`${baseUrl}/api/users`, {
+  const answer = await apiFetch(`${baseUrl}/api/users`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ frontend, externalId }),
@@ -45,7 +47,7 @@ export async function pollQueue(
 ): Promise<QueueAnswer[]> {
   const answers: QueueAnswer[] = [];
   for (let i = 0; i < limit; i++) {
-    const answer = (await (await fetch(`${baseUrl}/api/queue?frontend=${frontend}&taskId=${taskId}`)).json()) as QueueAnswer;
+    const answer = (await (await apiFetch(`${baseUrl}/api/queue?frontend=${frontend}&taskId=${taskId}`)).json()) as QueueAnswer;
     answers.push(answer);
     if (done(answer)) return answers;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

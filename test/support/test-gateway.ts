@@ -5,6 +5,7 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import type { Clock } from "../../src/lib/clock.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
+import { testAdminKey, withDefaultAuth } from "./credentials.ts";
 import type { DialectCase } from "./dialects.ts";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
@@ -12,11 +13,15 @@ import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}, clock?: Clock) {
   const { env, cleanup } = dialect.env();
   onTestFinished(cleanup);
-  const config: Config = loadConfig({ ...relaxedLimitsEnv, ...env, ...extraEnv }, knownFrontends);
+  const config: Config = loadConfig({ ...relaxedLimitsEnv, ADMIN_KEY: testAdminKey, ...env, ...extraEnv }, knownFrontends);
   const logger = memoryLogger();
   const built = await buildDeps(config, { logger, ...(clock ? { clock } : {}) });
   onTestFinished(() => built.close());
-  return { app: createApp(built.deps), deps: built.deps, config, logger };
+  const app = createApp(built.deps);
+  // Requests carry the default credential unless the test sends its own Authorization header.
+  const request = app.request;
+  app.request = (input, init, ...rest) => request(input, withDefaultAuth("http://localhost/", init, testAdminKey), ...rest);
+  return { app, deps: built.deps, config, logger };
 }
 
 /** JSON request helper for app.request(). */

@@ -10,6 +10,7 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
 import { nodeServerOptions } from "../../src/server/node-server-options.ts";
+import { testAdminKey, useDefaultCredential } from "./credentials.ts";
 import type { DialectCase } from "./dialects.ts";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
@@ -22,6 +23,8 @@ export async function startTestServer(
   env: Record<string, string>,
   /** Reuse the databases and files of an earlier server (a restart); fresh ones by default. */
   data: { env: Record<string, string>; cleanup(): void } = dialect.env(),
+  /** false: the caller closes it (for a server shared by several tests, from beforeAll). */
+  closeWithTest = true,
 ) {
   // The server binds port 0 itself before the app exists (local storage URLs name the port), so
   // no other process can take the port between choosing and using it.
@@ -38,7 +41,7 @@ export async function startTestServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
-    { ...relaxedLimitsEnv, PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ...data.env, ...env },
+    { ...relaxedLimitsEnv, PORT: String(port), PUBLIC_BASE_URL: url, POOL_CHECK_INTERVAL_MS: "60000", ADMIN_KEY: testAdminKey, ...data.env, ...env },
     knownFrontends,
   );
   const logger = memoryLogger();
@@ -48,6 +51,7 @@ export async function startTestServer(
   Object.assign(server as Server, nodeServerOptions(config.limits));
   const app = createApp(built.deps);
   appFetch = (request, env) => app.fetch(request, env);
+  useDefaultCredential(url);
   await built.relayReady;
   await built.deps.pool.refresh();
   // Resolves once the jobs left unfinished have been picked up: a test starts from a settled state.
@@ -62,9 +66,11 @@ export async function startTestServer(
     await closing;
     await built.close();
   };
-  onTestFinished(async () => {
-    await close();
-    data.cleanup();
-  });
+  if (closeWithTest) {
+    onTestFinished(async () => {
+      await close();
+      data.cleanup();
+    });
+  }
   return { url, app, deps: built.deps, config, logger, close, data };
 }

@@ -1,5 +1,6 @@
 import { onTestFinished } from "vitest";
 import WebSocket from "ws";
+import { defaultAuthHeaders } from "./credentials.ts";
 
 export interface WsMessage {
   type: string;
@@ -17,8 +18,8 @@ export interface ProgressClient {
   close(): void;
 }
 
-export async function openProgressClient(url: string): Promise<ProgressClient> {
-  const socket = new WebSocket(url);
+export async function openProgressClient(url: string, options: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<ProgressClient> {
+  const socket = new WebSocket(url, options.protocols, { headers: options.headers ?? defaultAuthHeaders(url) });
   const messages: WsMessage[] = [];
   const binary: Buffer[] = [];
   const waiters: Array<() => void> = [];

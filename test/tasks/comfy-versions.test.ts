@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import type { FakeComfy, FakeComfyVersion } from "../fake-comfy/index.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -95,7 +96,7 @@ describe("reconciliation after a restart, by ComfyUI version", () => {
     const second = await startTestServer(sqlite, env, first.data);
     const answers = await pollQueue(second.url, "logo", task.id, isFinalStatus, 20);
     expect(answers.at(-1)).toMatchObject({ status: "succeeded" });
-    const { task: done } = await (await fetch(`${second.url}/api/tasks/${task.id}?frontend=logo`)).json();
+    const { task: done } = await (await apiFetch(`${second.url}/api/tasks/${task.id}?frontend=logo`)).json();
     expect(done.outputUrls).toHaveLength(1);
     // Current releases: one /api/jobs/{id}; 0.3.x: one /history read.
     const reads = { history: fake.counters.historyReads - before.history, jobs: fake.counters.jobReads - before.jobs };
@@ -113,7 +114,7 @@ describe("reconciliation after a restart, by ComfyUI version", () => {
     const second = await startTestServer(sqlite, env, first.data);
     const answers = await pollQueue(second.url, "logo", task.id, isFinalStatus, 20);
     expect(answers.at(-1)?.status).toBe("failed");
-    const { task: failed } = await (await fetch(`${second.url}/api/tasks/${task.id}?frontend=logo`)).json();
+    const { task: failed } = await (await apiFetch(`${second.url}/api/tasks/${task.id}?frontend=logo`)).json();
     expect(failed.error).toMatch(/no longer knows this task/);
     expect(fake.counters.jobReads).toBe(2);
     expect(fake.counters.historyReads).toBe(0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, submitTask } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -29,7 +30,7 @@ describe("a 0.3.x server whose /prompt answer comes after the prompt's messages"
     const answer = await submitted;
     expect(answer.status).toBe(202);
     const { task } = await answer.json();
-    const read = async () => (await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json()).task;
+    const read = async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json()).task;
     await expect.poll(async () => (await read()).status, { timeout: 3_000 }).toBe("succeeded");
     expect((await read()).outputUrls).toHaveLength(1);
     // It ended from the held messages, not from a /history read.

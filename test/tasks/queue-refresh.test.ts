@@ -1,3 +1,4 @@
+import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
@@ -15,7 +16,7 @@ describe("the shared /queue answer and submits", () => {
     const outsider = await queue(fake, tracedWorkflows().invert, "someone-else");
     const userId = await createUser(gateway.url, "style", "queue-refresh");
     const submit = async () => ((await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } }).task.id;
-    const position = async (taskId: string) => (await (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).json()) as QueueAnswer;
+    const position = async (taskId: string) => (await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).json()) as QueueAnswer;
     const first = await submit();
     expect(await position(first)).toMatchObject({ status: "queued", ahead: 1 });
     // Its owner takes the outsider's prompt off ComfyUI's queue: the shared answer no longer holds.

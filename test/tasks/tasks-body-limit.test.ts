@@ -1,5 +1,6 @@
 import http from "node:http";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { defaultAuthHeaders } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -13,7 +14,7 @@ const boundary = "aipack-body-limit";
  */
 function answerBeforeBodyEnds(url: string, headers: Record<string, string>, sentBytes: number) {
   return new Promise<{ status: number; body: { error: { code: string } } }>((resolve, reject) => {
-    const request = http.request(`${url}/api/tasks`, { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}`, ...headers } });
+    const request = http.request(`${url}/api/tasks`, { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}`, ...defaultAuthHeaders(url), ...headers } });
     onTestFinished(() => {
       request.destroy();
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, type SubmitFields } from "../support/task-client.ts";
@@ -42,7 +43,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const readsBefore = fake.counters.queueReads;
     const startedAt = Date.now();
     const answers = await Promise.all(
-      Array.from({ length: 200 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`).then((r) => r.json())),
+      Array.from({ length: 200 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`).then((r) => r.json())),
     );
     const elapsedWindows = Math.ceil((Date.now() - startedAt) / 250) + 1;
     const reads = fake.counters.queueReads - readsBefore;
@@ -61,13 +62,13 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
     const first = await submit();
     await submit();
-    const warm = await (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${first.id}`)).json();
+    const warm = await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${first.id}`)).json();
     expect(warm).toMatchObject({ status: "queued", ahead: 0 });
 
     const mine = await submit();
     const before = { ...fake.counters };
     const answers = [];
-    for (let i = 0; i < 50; i++) answers.push(await (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`)).json());
+    for (let i = 0; i < 50; i++) answers.push(await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${mine.id}`)).json());
     expect(answers.every((a) => a.status === "queued" && a.running === false && a.ahead === 2)).toBe(true);
     expect(fake.counters.queueReads - before.queueReads).toBe(1);
     expect(fake.counters.historyReads - before.historyReads).toBe(0);
@@ -80,11 +81,11 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "1" });
     const userId = await createUser(gateway.url, "style", "running-poll");
     const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
-    for (let i = 0; i < 100 && (await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status !== "running"; i++) {
+    for (let i = 0; i < 100 && (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status !== "running"; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const readsBefore = fake.counters.queueReads;
-    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
     expect(answers.every((a) => a.status === "running" && a.running === true && a.ahead === 0)).toBe(true);
     expect(fake.counters.queueReads).toBe(readsBefore);
   });
@@ -99,7 +100,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const running = await submit();
     const pending = withPending ? await submit() : null;
     await pollQueue(gateway.url, "style", running.id, (a) => a.running);
-    const cancel = async (taskId: string) => fetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
+    const cancel = async (taskId: string) => apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
     return { fake, gateway, submit, running, pending, cancel };
   }
 
@@ -126,7 +127,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     fake.setOptions({ nodeDelayMs: {} });
     const next = await submit();
     expect((await pollQueue(gateway.url, "style", next.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
-    expect((await (await fetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`)).json()).task.status).toBe("cancelled");
+    expect((await (await apiFetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`)).json()).task.status).toBe("cancelled");
   });
 
   it.skipIf(dialect.skip)("a cancel leaves a finished job as it is", async () => {
@@ -135,14 +136,14 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const userId = await createUser(gateway.url, "style", "cancel-finished");
     const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
     await pollQueue(gateway.url, "style", task.id, isFinalStatus);
-    const again = await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
+    const again = await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
     expect(again.status).toBe(200);
     expect((await again.json()).task.status).toBe("succeeded");
   });
 
   it.skipIf(dialect.skip)("a cancel of an unknown task answers 404 not_found", async () => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: (await fakeForTest()).url });
-    const answer = await fetch(`${gateway.url}/api/tasks/nope?frontend=style`, { method: "DELETE" });
+    const answer = await apiFetch(`${gateway.url}/api/tasks/nope?frontend=style`, { method: "DELETE" });
     expect(answer.status).toBe(404);
     expect((await answer.json()).error.code).toBe("not_found");
   });
@@ -164,7 +165,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
 
     await tagged.stop();
     // Two failed checks in a row mark a server that was up as down.
-    for (let i = 0; i < 2; i++) await fetch(`${gateway.url}/api/servers?refresh=1`);
+    for (let i = 0; i < 2; i++) await apiFetch(`${gateway.url}/api/servers?refresh=1`);
     const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     expect(none.status).toBe(503);
     expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable" });
@@ -207,7 +208,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const none = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(none.status).toBe(503);
     expect((await none.json()).error).toMatchObject({ code: "comfy_unavailable", message: expect.stringContaining("No ComfyUI server") });
-    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items).toHaveLength(2);
   });
 });

@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -10,7 +11,7 @@ import { workflowsWithBroken } from "../support/workflow-fixtures.ts";
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
 async function taskOf(url: string, frontend: string, id: string) {
-  return (await (await fetch(`${url}/api/tasks/${id}?frontend=${frontend}`)).json()).task;
+  return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=${frontend}`)).json()).task;
 }
 
 describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
@@ -30,7 +31,7 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
         errors: [expect.objectContaining({ type: "required_input_missing", inputName: "height" })],
       }),
     ]);
-    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items).toEqual([]);
   });
 
@@ -52,7 +53,7 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     expect((await refused.json()).error).toMatchObject({ code: "storage_unavailable" });
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect([...queue.queue_running, ...queue.queue_pending]).toHaveLength(1);
-    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items.map((p: { id: string }) => p.id)).toEqual([queued.id]);
 
     // The task queued before runs now, but its result has nowhere to go.
@@ -88,7 +89,7 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     const failed = await taskOf(gateway.url, "style", task.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toContain("gpu1 went away");
-    const servers = await (await fetch(`${gateway.url}/api/servers?refresh=1`)).json();
+    const servers = await (await apiFetch(`${gateway.url}/api/servers?refresh=1`)).json();
     expect(servers.summary.available).toBe(0);
     expect(servers.servers[0]).toMatchObject({ id: "gpu1", state: "down", healthy: false });
     const refused = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -33,14 +34,14 @@ async function taskWhoseResultsAreHeld(dialect: (typeof dialectCases)[number]) {
 describe.each(dialectCases)("a job whose end is being recorded, on $name", (dialect) => {
   it.skipIf(dialect.skip)("polls meanwhile answer running, with nothing ahead", async () => {
     const { gateway, taskId } = await taskWhoseResultsAreHeld(dialect);
-    const polls = await Promise.all(Array.from({ length: 10 }, async () => (await fetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).json()));
+    const polls = await Promise.all(Array.from({ length: 10 }, async () => (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).json()));
     expect(polls).toEqual(Array.from({ length: 10 }, () => ({ taskId, status: "running", running: true, ahead: 0 })));
   });
 
   it.skipIf(dialect.skip)("a cancel meanwhile answers the success and does not override it", async () => {
     const { fake, gateway, taskId, release } = await taskWhoseResultsAreHeld(dialect);
     const readsBefore = fake.counters.queueReads;
-    const cancelling = fetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
+    const cancelling = apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
     // The cancel looked where the job stands (a fresh /queue read) and now waits for the end.
     await expect.poll(() => fake.counters.queueReads).toBeGreaterThan(readsBefore);
     release();
@@ -49,13 +50,13 @@ describe.each(dialectCases)("a job whose end is being recorded, on $name", (dial
 
   it.skipIf(dialect.skip)("its results are fetched and stored once, and announced once", async () => {
     const { fake, gateway, client, taskId, release } = await taskWhoseResultsAreHeld(dialect);
-    await Promise.all(Array.from({ length: 5 }, () => fetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)));
-    const cancelling = fetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
+    await Promise.all(Array.from({ length: 5 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)));
+    const cancelling = apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
     release();
     await cancelling;
     const final = await client.waitFor(isFinalMessage);
     expect(final).toEqual({ type: "succeeded", taskId, outputUrls: [expect.stringContaining("/files/style/outputs/")] });
-    const { task } = await (await fetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`)).json();
+    const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`)).json();
     expect(task.outputUrls).toEqual(final.outputUrls);
     expect(client.messages.filter(isFinalMessage)).toHaveLength(1);
     expect(fake.counters.views).toBe(1);
@@ -104,7 +105,7 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     const lost = proxy.loseAnswerTo("insert into `photos`");
     await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await lost;
-    const photos = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const photos = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toHaveLength(1);
     expect(photos.items[0]).toMatchObject({ status: "failed", error: "The task could not be recorded; it was taken back off ComfyUI" });
     const queue = await (await fetch(`${fake.url}/queue`)).json();

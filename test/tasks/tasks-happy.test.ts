@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { decodePng } from "../fake-comfy/png.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -61,7 +62,7 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     expect(await walkTheQueue(fake, gateway.url, "style", ids[2]!)).toEqual(expectedWalk(ids[2]!));
 
     for (const id of ids) {
-      const { task } = await (await fetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
+      const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
       expect(task.status).toBe("succeeded");
       expect(task.outputUrls).toHaveLength(1);
       expect(task.inputUrl).toMatch(new RegExp(`^${gateway.url}/files/style/inputs/`));
@@ -71,7 +72,7 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
       const image = decodePng(new Uint8Array(await download.arrayBuffer()));
       expect(image).toMatchObject({ width: 6, height: 4 });
     }
-    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
   });
 
@@ -89,7 +90,7 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     }
     expect(await walkTheQueue(fake, gateway.url, "logo", ids[2]!)).toEqual(expectedWalk(ids[2]!));
     for (const id of ids) {
-      const { task } = await (await fetch(`${gateway.url}/api/tasks/${id}?frontend=logo`)).json();
+      const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=logo`)).json();
       expect(task.status).toBe("succeeded");
       expect((await fetch(task.outputUrls[0])).status).toBe(200);
     }
@@ -104,11 +105,11 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     const { task } = await answer.json();
     const answers = await pollQueue(gateway.url, "logo", task.id, isFinalStatus);
     expect(answers.at(-1)?.status).toBe("succeeded");
-    const { task: done } = await (await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json();
+    const { task: done } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json();
     const image = decodePng(new Uint8Array(await (await fetch(done.outputUrls[0])).arrayBuffer()));
     expect(image).toMatchObject({ width: 16, height: 12 });
     expect(done.inputUrl).toBeNull();
     // The task lives in the logo database only.
-    expect((await fetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).status).toBe(404);
+    expect((await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).status).toBe(404);
   });
 });

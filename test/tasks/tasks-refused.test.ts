@@ -1,4 +1,5 @@
 import { readdirSync, existsSync } from "node:fs";
+import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -34,7 +35,7 @@ const cases: Case[] = [
     (base) => {
       const form = new FormData();
       form.set("frontend", base.frontend);
-      form.set("userId", base.userId);
+      form.set("userId", base.userId ?? "");
       return form;
     },
     400,
@@ -53,15 +54,15 @@ describe.each(dialectCases)("bad submissions on $name", (dialect) => {
     const request = fields(base);
     const answer =
       request instanceof FormData
-        ? await fetch(`${gateway.url}/api/tasks`, { method: "POST", body: request })
+        ? await apiFetch(`${gateway.url}/api/tasks`, { method: "POST", body: request })
         : "frontend" in request
           ? await submitTask(gateway.url, request)
-          : await fetch(`${gateway.url}/api/tasks`, request);
+          : await apiFetch(`${gateway.url}/api/tasks`, request);
     expect(answer.status).toBe(status);
     const body = await answer.json();
     expect(body.error).toMatchObject({ code, message: expect.any(String), requestId: expect.any(String) });
     expect(fake.counters.requests - requestsBefore).toBe(0);
-    const list = await (await fetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files"))).toEqual([]);
   });

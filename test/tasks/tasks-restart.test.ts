@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
@@ -32,7 +33,7 @@ describe.each(dialectCases)("a task that ends while no gateway runs, on $name", 
     const second = await startTestServer(dialect, env, first.data);
     const answers = await pollQueue(second.url, "style", task.id, isFinalStatus, 20);
     expect(answers.at(-1)).toMatchObject({ status: "succeeded", running: false, ahead: 0 });
-    const { task: done } = await (await fetch(`${second.url}/api/tasks/${task.id}?frontend=style`)).json();
+    const { task: done } = await (await apiFetch(`${second.url}/api/tasks/${task.id}?frontend=style`)).json();
     expect(done.outputUrls).toHaveLength(1);
     const download = await fetch(done.outputUrls[0]);
     expect(download.status).toBe(200);
@@ -55,7 +56,7 @@ describe.each(dialectCases)("a task that ends while no gateway runs, on $name", 
     const second = await startTestServer(dialect, env, first.data);
     const answers = await pollQueue(second.url, "style", task.id, isFinalStatus, 20);
     expect(answers.at(-1)?.status).toBe("failed");
-    const { task: failed } = await (await fetch(`${second.url}/api/tasks/${task.id}?frontend=style`)).json();
+    const { task: failed } = await (await apiFetch(`${second.url}/api/tasks/${task.id}?frontend=style`)).json();
     expect(failed.error).toBe("ImageInvert (node 2) failed: Injected failure in ImageInvert");
     expect(failed.outputUrls).toEqual([]);
     expect(fake.counters.historyReads - historyBefore).toBe(1);
