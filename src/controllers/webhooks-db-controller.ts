@@ -67,13 +67,12 @@ export class WebhooksDBController {
     return this.db.select().from(this.endpoints).orderBy(asc(this.endpoints.createdAt), asc(this.endpoints.id));
   }
 
-  /** Enables or disables an endpoint (with why); false when there is no such endpoint. */
-  async setEndpointStatus(id: string, enabled: boolean, reason: string | null): Promise<boolean> {
-    const result: unknown = await this.db
+  /** Enables or disables an endpoint (saying why when disabled). */
+  async setEndpointStatus(id: string, enabled: boolean, reason: string | null): Promise<void> {
+    await this.db
       .update(this.endpoints)
       .set({ status: enabled ? "enabled" : "disabled", disabledReason: enabled ? null : reason, updatedAt: this.clock.now() })
       .where(eq(this.endpoints.id, id));
-    return affectedRows(result) > 0 || (await this.getEndpoint(id)) !== undefined;
   }
 
   async setEndpointEvents(id: string, events: WebhookEventType[]): Promise<void> {

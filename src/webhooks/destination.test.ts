@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressGuard, checkDestination, DestinationRefused, isSpecialUse } from "./destination.ts";
+import { addressGuard, checkDestination, DestinationRefused, guardedLookup, isSpecialUse } from "./destination.ts";
 import { retryDelayMs } from "./retry-schedule.ts";
 
 describe("special-use addresses", () => {
@@ -25,6 +25,22 @@ describe("the operator's policy", () => {
 
   it.each(["ftp://8.8.8.8/", "http://user:pass@8.8.8.8/", "http://192.168.1.1/"])("%s is refused", async (url) => {
     await expect(checkDestination(url, addressGuard({ allowPrivate: false, allowed: [] }))).rejects.toThrow(DestinationRefused);
+  });
+});
+
+describe("the connect-time lookup", () => {
+  const lookup = (allowed: (address: string) => boolean, all: boolean) =>
+    new Promise<{ error: Error | null; address: unknown }>((resolve) => guardedLookup(allowed)("localhost", { all }, (error, address) => resolve({ error, address })));
+
+  it("refuses a name that resolves to an address not allowed", async () => {
+    const { error } = await lookup(() => false, true);
+    expect(error).toBeInstanceOf(DestinationRefused);
+  });
+
+  it.each([true, false])("hands the resolved addresses on when they are allowed (all: %s)", async (all) => {
+    const { error, address } = await lookup(() => true, all);
+    expect(error).toBeNull();
+    expect(all ? address : [address]).toEqual(expect.arrayContaining([all ? expect.objectContaining({ address: expect.any(String) }) : expect.any(String)]));
   });
 });
 

@@ -4,7 +4,8 @@ import type { LookupFunction } from "node:net";
 
 /**
  * POSTs `body` once and resolves the answer's status. No redirect is followed (a 3xx is an answer
- * like any other), the answer's body is drained unread, and the whole exchange up to the status
+ * like any other, so retried), the answer's body is never read (the connection is closed at the
+ * status line: a receiver cannot hold us with an endless body), and the exchange up to the status
  * line is bounded by `timeoutMs`; `signal` aborts it early (shutdown).
  */
 export function postOnce(
@@ -25,8 +26,8 @@ export function postOnce(
     const timer = setTimeout(() => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     request.once("response", (response) => {
       clearTimeout(timer);
-      response.resume();
       response.once("error", () => undefined);
+      response.destroy();
       resolve(response.statusCode ?? 0);
     });
     request.once("error", (error) => {

@@ -49,6 +49,22 @@ describe.each(dialectCases)("webhooks delivered on $name", (dialect) => {
     expect(new Set(ids).size).toBe(1);
     expect(() => new Webhook(secret).verify(receiver.received[2]!.body, receiver.received[2]!.headers)).not.toThrow();
     await expect.poll(async () => (await deliveriesOf(gateway.url, id))[0]).toMatchObject({ id: ids[0], status: "delivered", attempts: 3, lastStatusCode: 204 });
+    const metrics = await (await apiFetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toContain('aipack_webhook_attempts_total{frontend="style",outcome="retry"} 2');
+    expect(metrics).toContain('aipack_webhook_attempts_total{frontend="style",outcome="delivered"} 1');
+    expect(metrics).not.toContain(secret.slice(6));
+  });
+
+  it.skipIf(dialect.skip)("a receiver that keeps failing is given up once the event is older than WEBHOOK_RETRY_FOR", async () => {
+    const { gateway, userId } = await setUp({ WEBHOOK_RETRY_FOR: "1s" });
+    const receiver = await startReceiver(() => 503);
+    const { id } = await registerEndpoint(gateway.url, receiver.url);
+    await submitInvert(gateway.url, userId);
+    await expect.poll(async () => (await deliveriesOf(gateway.url, id))[0]?.status, { timeout: 15_000 }).toBe("failed");
+    const [delivery] = await deliveriesOf(gateway.url, id);
+    expect(delivery).toMatchObject({ lastStatusCode: 503, lastError: "HTTP 503" });
+    expect(delivery!.attempts).toBeGreaterThanOrEqual(3);
+    expect(receiver.received).toHaveLength(delivery!.attempts);
   });
 
   it.skipIf(dialect.skip)("a disabled endpoint gets nothing, while an enabled one gets the event", async () => {
