@@ -35,3 +35,22 @@ describe.each(dialectCases)("webhooks across a gateway killed on $name", (dialec
     await expect.poll(async () => (await deliveriesOf(second.url, id))[0]).toMatchObject({ status: "delivered", attempts: 1, lastStatusCode: 204 });
   }, 120_000);
 });
+
+describe("webhooks from the gateway on Bun", () => {
+  const sqlite = dialectCases.find((dialect) => dialect.name === "sqlite")!;
+
+  it("a task's end reaches the receiver, signed", async () => {
+    const fake = await fakeForTest();
+    const receiver = await startReceiver();
+    const data = sqlite.env();
+    onTestFinished(data.cleanup);
+    const gateway = await spawnGateway("bun", { ...data.env, COMFY_SERVERS: `gpu1=${fake.url}`, WEBHOOK_ALLOWED_ADDRESSES: "127.0.0.1" });
+    await serverUp(gateway.url);
+    const userId = await createUser(gateway.url, "style", "bun-hooks");
+    const { secret } = await registerEndpoint(gateway.url, receiver.url);
+    const taskId = await submitInvert(gateway.url, userId);
+    await expect.poll(() => receiver.received.length, { timeout: 30_000 }).toBe(1);
+    const [{ headers, body }] = receiver.received as [{ headers: Record<string, string>; body: string }];
+    expect(new Webhook(secret).verify(body, headers)).toMatchObject({ type: "task.succeeded", data: { taskId } });
+  }, 120_000);
+});
