@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createFrontendKey } from "../../src/auth/key-admin.ts";
+import { webhookEndpointViewSchema } from "../../src/views/webhook-view.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createTestGateway, jsonRequest } from "../support/test-gateway.ts";
 
@@ -33,6 +34,7 @@ describe.each(dialectCases)("/api/webhooks on $name", (dialect) => {
     expect(list.status).toBe(200);
     const text = await list.text();
     expect(JSON.parse(text).endpoints).toEqual([endpoint]);
+    expect(webhookEndpointViewSchema.strict().parse(endpoint)).toEqual(endpoint);
     expect(text).not.toContain(secret);
     expect(await (await app.request(`/api/webhooks/${endpoint.id}?frontend=style`, as(styleKey))).text()).not.toContain(secret.slice(6));
   });

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { webhookDeliveryViewSchema } from "../../src/views/webhook-view.ts";
 import { apiFetch } from "../support/credentials.ts";
 import { pngBytes, submitTask } from "../support/task-client.ts";
 
@@ -38,7 +39,10 @@ export interface DeliveryView {
 export async function deliveriesOf(gatewayUrl: string, endpointId: string): Promise<DeliveryView[]> {
   const answer = await apiFetch(`${gatewayUrl}/api/webhooks/${endpointId}/deliveries?frontend=style`);
   expect(answer.status).toBe(200);
-  return ((await answer.json()) as { deliveries: DeliveryView[] }).deliveries;
+  const { deliveries } = (await answer.json()) as { deliveries: DeliveryView[] };
+  // Every answer the tests read is also held to the documented shape.
+  for (const delivery of deliveries) webhookDeliveryViewSchema.strict().parse(delivery);
+  return deliveries;
 }
 
 export async function endpointOf(gatewayUrl: string, endpointId: string): Promise<{ enabled: boolean; disabledReason: string | null }> {
