@@ -1,4 +1,3 @@
-import { Webhook } from "standardwebhooks";
 import type { BaseDBController } from "../controllers/base-db-controller.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { AttemptOutcome } from "../controllers/webhooks-db-controller.ts";
@@ -6,8 +5,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "../schema/index.ts";
-import { checkDestination, DestinationRefused, guardedLookup } from "./destination.ts";
-import { postOnce } from "./post.ts";
+import { sendSigned, type AttemptResult } from "./signed-post.ts";
 import { retryDelayMs, type RetrySchedule } from "./retry-schedule.ts";
 
 /** What the task life cycle tells the sender: outbox rows were just written for `frontend`. */
@@ -138,7 +136,8 @@ export class WebhookSender implements OutboxSignal {
         this.deps.metrics.webhookAttempts.inc({ frontend, outcome: "dropped" });
         return;
       }
-      const { status, error } = await this.send(frontend, endpoint, row);
+      const result = await this.send(frontend, endpoint, row);
+      const { status } = result;
       if (this.closed && status === null) return;
       if (status !== null && status >= 200 && status < 300) {
         await webhooks.recordAttempt(row.id, this.options.gatewayId, { ...this.outcome(row, "delivered", status, null), deliveredAt: this.deps.clock.now() });
@@ -154,14 +153,16 @@ export class WebhookSender implements OutboxSignal {
         this.deps.logger.warn("webhook endpoint answered 410 and is disabled", fields);
         return;
       }
-      await this.retryOrGiveUp(frontend, controller, row, status, error ?? `HTTP ${status}`);
+      await this.retryOrGiveUp(frontend, controller, row, result);
     } catch (error) {
       // The database went away mid-attempt: the lease lapses and the attempt is made again.
       this.deps.logger.warn("could not record a webhook attempt", { ...fields, error: String(error) });
     }
   }
 
-  private async retryOrGiveUp(frontend: Frontend, controller: BaseDBController, row: WebhookDeliveryRow, status: number | null, reason: string): Promise<void> {
+  private async retryOrGiveUp(frontend: Frontend, controller: BaseDBController, row: WebhookDeliveryRow, result: AttemptResult): Promise<void> {
+    const { status } = result;
+    const reason = result.status === null ? result.error : `HTTP ${result.status}`;
     const attempts = row.attempts + 1;
     const delay = retryDelayMs(this.options, attempts, this.options.random);
     const now = this.deps.clock.now().getTime();
@@ -175,7 +176,8 @@ export class WebhookSender implements OutboxSignal {
       deliveredAt: null,
     };
     await controller.webhooks.recordAttempt(row.id, this.options.gatewayId, outcome);
-    this.deps.metrics.webhookAttempts.inc({ frontend, outcome: givingUp ? "failed" : "retry" });
+    const refused = result.status === null && result.refused;
+    this.deps.metrics.webhookAttempts.inc({ frontend, outcome: givingUp ? "failed" : refused ? "refused" : "retry" });
     this.deps.logger.warn(givingUp ? "webhook given up" : "webhook attempt failed; retried", {
       frontend, endpointId: row.endpointId, deliveryId: row.id, attempts, status, reason: reason.slice(0, 64), ...(givingUp ? {} : { retryInMs: delay }),
     });
@@ -185,31 +187,14 @@ export class WebhookSender implements OutboxSignal {
     return { status, attempts: row.attempts + 1, nextAttemptAt: row.nextAttemptAt, lastStatusCode: code, lastError: error, deliveredAt: null };
   }
 
-  /** One signed POST; resolves the status, or null and why when no answer came. */
-  private async send(frontend: Frontend, endpoint: WebhookEndpointRow, row: WebhookDeliveryRow): Promise<{ status: number | null; error?: string }> {
-    const body = JSON.stringify(row.payload);
-    const timestamp = this.deps.clock.now();
-    const headers = {
-      "content-type": "application/json",
-      "user-agent": "aipack-webhooks/1",
-      "webhook-id": row.id,
-      "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-      "webhook-signature": new Webhook(endpoint.secret).sign(row.id, timestamp, body),
-    };
+  /** One attempt, abortable by close(), timed for the metrics. */
+  private async send(frontend: Frontend, endpoint: WebhookEndpointRow, row: WebhookDeliveryRow): Promise<AttemptResult> {
     const abort = new AbortController();
     this.inFlight.add(abort);
     const started = performance.now();
     try {
-      // Checked at every attempt, and again at connect time (guardedLookup): DNS may have changed.
-      await checkDestination(endpoint.url, this.options.allowed);
-      const status = await postOnce(new URL(endpoint.url), body, headers, { timeoutMs: this.options.timeoutMs, lookup: guardedLookup(this.options.allowed), signal: abort.signal });
-      return { status };
-    } catch (error) {
-      if (error instanceof DestinationRefused || (error as { cause?: unknown }).cause instanceof DestinationRefused) {
-        this.deps.metrics.webhookAttempts.inc({ frontend, outcome: "refused" });
-        return { status: null, error: "destination not allowed" };
-      }
-      return { status: null, error: error instanceof Error ? error.message : String(error) };
+      const { timeoutMs, allowed } = this.options;
+      return await sendSigned(endpoint, row, { at: this.deps.clock.now(), timeoutMs, allowed, signal: abort.signal });
     } finally {
       this.inFlight.delete(abort);
       this.deps.metrics.webhookAttemptDuration.observe({ frontend }, (performance.now() - started) / 1000);
