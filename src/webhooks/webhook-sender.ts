@@ -146,8 +146,9 @@ export class WebhookSender implements OutboxSignal {
         return;
       }
       if (status === 410) {
-        await webhooks.setEndpointStatus(endpoint.id, false, "410 Gone");
+        // Its own lane is busy until this returns, so nothing else goes to it meanwhile.
         await webhooks.recordAttempt(row.id, this.options.gatewayId, this.outcome(row, "failed", status, "410 Gone: endpoint disabled"));
+        await webhooks.setEndpointStatus(endpoint.id, false, "410 Gone");
         await webhooks.failPending(endpoint.id, "endpoint disabled (410 Gone)");
         this.deps.metrics.webhookAttempts.inc({ frontend, outcome: "gone" });
         this.deps.logger.warn("webhook endpoint answered 410 and is disabled", fields);

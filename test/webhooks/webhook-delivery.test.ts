@@ -36,6 +36,12 @@ describe.each(dialectCases)("webhooks delivered on $name", (dialect) => {
     expect(headers["webhook-id"]).toMatch(/^msg_/);
     expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString("base64")}`).verify(body, headers)).toThrow(WebhookVerificationError);
     expect(body).not.toContain(userId);
+    // Logged once the receiver's answer is recorded, a moment after the receiver has the request.
+    await expect
+      .poll(() => gateway.logger.entries.find((entry) => entry.message === "webhook delivered")?.fields)
+      .toMatchObject({ frontend: "style", deliveryId: headers["webhook-id"], event: "task.succeeded", status: 204 });
+    expect(JSON.stringify(gateway.logger.entries)).not.toContain(secret.slice(6));
+    expect(JSON.stringify(gateway.logger.entries)).not.toContain(receiver.url);
   });
 
   it.skipIf(dialect.skip)("a receiver answering 500 twice gets the event on the third try, with the same webhook-id", async () => {
