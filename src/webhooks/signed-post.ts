@@ -32,13 +32,24 @@ export async function sendSigned(
 ): Promise<AttemptResult> {
   const body = JSON.stringify(delivery.payload);
   const headers = signedHeaders(endpoint.secret, delivery.id, body, options.at);
+  const started = Date.now();
   try {
-    await checkDestination(endpoint.url, options.allowed);
+    // getaddrinfo cannot be cancelled: a stalled resolver is given up on within the attempt's bound.
+    await withDeadline(checkDestination(endpoint.url, options.allowed), options.timeoutMs, "DNS lookup timed out");
     const lookup = guardedLookup(options.allowed);
-    return { status: await postOnce(new URL(endpoint.url), body, headers, { timeoutMs: options.timeoutMs, lookup, signal: options.signal }) };
+    const timeoutMs = Math.max(1, options.timeoutMs - (Date.now() - started));
+    return { status: await postOnce(new URL(endpoint.url), body, headers, { timeoutMs, lookup, signal: options.signal }) };
   } catch (error) {
     const refused = error instanceof DestinationRefused || (error as { cause?: unknown }).cause instanceof DestinationRefused;
     if (refused) return { status: null, error: "destination not allowed", refused };
     return { status: null, error: error instanceof Error ? error.message : String(error), refused };
   }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
