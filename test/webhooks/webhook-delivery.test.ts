@@ -132,6 +132,17 @@ describe.each(dialectCases)("webhooks delivered on $name", (dialect) => {
     ]);
   });
 
+  it.skipIf(dialect.skip)("a failed task sends task.failed with ComfyUI's message", async () => {
+    const { gateway, userId } = await setUp({}, { failOnClass: "ImageInvert" });
+    const receiver = await startReceiver();
+    await registerEndpoint(gateway.url, receiver.url);
+    const taskId = await submitInvert(gateway.url, userId);
+    await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(1);
+    const [event] = receiver.received.map((entry) => JSON.parse(entry.body) as { type: string; data: Record<string, unknown> });
+    expect(event).toMatchObject({ type: "task.failed", data: { taskId, status: "failed", error: expect.any(String) } });
+    expect(event!.data.outputUrls).toBeUndefined();
+  });
+
   it.skipIf(dialect.skip)("a cancelled task sends task.cancelled", async () => {
     const { gateway, userId } = await setUp({}, { paused: true });
     const receiver = await startReceiver();
