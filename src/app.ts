@@ -18,6 +18,7 @@ import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
 import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
+import { createWebhooksRouter } from "./routes/webhooks.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
 import { createWsRouter } from "./routes/ws.ts";
 import { createLocalFilesRouter } from "./routes/files.ts";
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api/servers", createServersRouter());
   app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));
   app.route("/api/queue", createQueueRouter());
+  app.route("/api/webhooks", createWebhooksRouter());
   if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
   if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
   if (deps.demoKeys) app.route("/demo", createDemoLoginRouter((path, init) => app.request(path, init), deps.demoKeys));
