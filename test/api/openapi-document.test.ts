@@ -4,7 +4,8 @@ import { createFrontendKey } from "../../src/auth/key-admin.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { responseChecker, type OpenApiDocument } from "../support/openapi-responses.ts";
+import { responseChecker, schemaCheck, type OpenApiDocument } from "../support/openapi-responses.ts";
+import { openProgressClient } from "../support/ws-client.ts";
 import { pngBytes, submitTask } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 
@@ -98,5 +99,28 @@ describe("the response checker", () => {
     const wrong = new Response(JSON.stringify({ task: { id: 7 } }), { status: 200, headers: { "content-type": "application/json" } });
     const problems = await responseChecker(document)("GET", `${gateway.url}/api/tasks/abc`, wrong);
     expect(problems).toEqual(expect.arrayContaining([expect.stringContaining("GET /api/tasks/{id} 200: /task/id must be string")]));
+  });
+});
+
+describe("the WebSocket protocol in the document (x-websocket)", () => {
+  it("matches the messages a real socket sends and the ones a client sends", async () => {
+    const fake = await fakeForTest({ msPerStep: 1 });
+    const { gateway, document } = await servedDocument({ COMFY_SERVERS: fake.url });
+    const protocol = document.paths["/api/ws"]!.get!["x-websocket"] as { clientMessages: object; serverMessages: object; closeCodes: Record<string, string> };
+    const userId = (await (await apiFetch(`${gateway.url}/api/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style", externalId: "ws-doc" }) })).json()).user.id;
+    const submitted = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "a.png" } });
+    const { task } = await submitted.json();
+    const socket = await openProgressClient(`${gateway.url.replace("http", "ws")}/api/ws?frontend=style&taskId=${task.id}`);
+    await socket.waitFor((message) => message.type === "succeeded");
+    const sent = [{ type: "subscribe", taskId: task.id }, { type: "unsubscribe", taskId: task.id }];
+    socket.send({ type: "subscribe" });
+    await socket.waitFor((message) => message.type === "error");
+
+    const serverProblems = socket.messages.flatMap(schemaCheck(protocol.serverMessages));
+    const clientProblems = sent.flatMap(schemaCheck(protocol.clientMessages));
+    expect({ serverProblems, clientProblems }).toEqual({ serverProblems: [], clientProblems: [] });
+    expect(schemaCheck(protocol.clientMessages)({ type: "subscribe" })).not.toEqual([]);
+    expect(socket.messages.map((message) => message.type)).toEqual(expect.arrayContaining(["succeeded", "error"]));
+    expect(protocol.closeCodes).toMatchObject({ "4401": "token expired", "4404": "unknown task" });
   });
 });

@@ -2,6 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
 interface Operation {
+  [field: string]: unknown;
   responses: Record<string, { content?: Record<string, { schema?: object }> }>;
 }
 export interface OpenApiDocument {
@@ -44,4 +45,12 @@ export function responseChecker(document: OpenApiDocument) {
     const body: unknown = await response.clone().json();
     return validate(body) ? [] : (validate.errors ?? []).map((error) => `${method} ${template} ${response.status}: ${error.instancePath} ${error.message}`);
   };
+}
+
+/** A JSON Schema (2020-12) as a check: the ajv messages for `value`, [] when it matches. */
+export function schemaCheck(schema: object): (value: unknown) => string[] {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  const validate = ajv.compile(schema);
+  return (value) => (validate(value) ? [] : (validate.errors ?? []).map((error) => `${JSON.stringify(value)}: ${error.instancePath} ${error.message}`));
 }
