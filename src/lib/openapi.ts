@@ -9,7 +9,7 @@ import { validationError } from "./validate.ts";
 // repeats. The request schemas given there are the ones @hono/zod-validator checks the request
 // against, so the document and the validation cannot drift apart.
 
-/** Names of the security schemes (registered in routes/openapi.ts). All three travel as `Authorization: Bearer`. */
+/** Names of the security schemes (registered in routes/openapi.ts); every one travels as `Authorization: Bearer`. */
 export const securitySchemes = {
   frontendKey: "frontendKey",
   userToken: "userToken",
