@@ -18,7 +18,7 @@ import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
 import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
-import { createWebhooksRouter } from "./routes/webhooks.ts";
+import { createWebhooksRouter, webhookEventDocs } from "./routes/webhooks.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
 import { createWsRouter, wsRouteDoc } from "./routes/ws.ts";
 import { createLocalFilesRouter, filesRouteDoc } from "./routes/files.ts";
@@ -78,6 +78,7 @@ export function createApp(deps: AppDeps) {
     .route("/api/queue", createQueueRouter())
     .route("/api/webhooks", createWebhooksRouter());
   const describe = app.openAPIRegistry;
+  for (const doc of webhookEventDocs) describe.registerWebhook(doc);
   if (deps.upgradeWebSocket) {
     app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
     describe.registerPath(wsRouteDoc);

@@ -16,13 +16,14 @@ const documentConfig = {
     description:
       "A gateway between AI-image frontends and a pool of ComfyUI servers. Every `/api` call carries " +
       "`Authorization: Bearer <frontend key | user token | admin key>` and names its `frontend`. Every error is " +
-      "`{ error: { code, message, requestId, details? } }`. The progress WebSocket is described under `GET /api/ws` (`x-websocket`).",
+      "`{ error: { code, message, requestId, details? } }`. The progress WebSocket is described under `GET /api/ws` (`x-websocket`); the signed events the gateway POSTs to registered endpoints under `webhooks`.",
   },
   tags: [
     { name: "Users", description: "A frontend's users and their tokens" },
     { name: "Tasks", description: "Submit, poll, read and cancel tasks" },
     { name: "Workflows", description: "What a frontend can run" },
     { name: "Servers", description: "The ComfyUI pool" },
+    { name: "Webhooks", description: "Signed events when a task changes (Standard Webhooks): the endpoints, and the events under `webhooks`" },
     { name: "Realtime", description: "The progress WebSocket" },
     { name: "Health", description: "Liveness and readiness probes" },
     { name: "Operations", description: "For operators" },

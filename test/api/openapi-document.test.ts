@@ -5,6 +5,7 @@ import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { responseChecker, schemaCheck, type OpenApiDocument } from "../support/openapi-responses.ts";
+import { startReceiver } from "../support/webhook-receiver.ts";
 import { openProgressClient } from "../support/ws-client.ts";
 import { pngBytes, submitTask } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -48,7 +49,7 @@ describe("GET /openapi.json", () => {
 describe("the documented response schemas", () => {
   it("match a sample of real answers, successes and errors", async () => {
     const fake = await fakeForTest({ msPerStep: 1 });
-    const { gateway, document } = await servedDocument({ COMFY_SERVERS: fake.url });
+    const { gateway, document } = await servedDocument({ COMFY_SERVERS: fake.url, WEBHOOK_ALLOWED_ADDRESSES: "127.0.0.1" });
     const check = responseChecker(document);
     const problems: string[] = [];
     const seen: string[] = [];
@@ -70,7 +71,8 @@ describe("the documented response schemas", () => {
     await call("GET", "/api/workflows?frontend=style", asFrontend());
     const user = await (await call("POST", "/api/users", asFrontend(json({ frontend: "style", externalId: "sample-user" })))).json();
     await call("GET", `/api/users/${user.user.id}?frontend=style`, asFrontend());
-    await call("POST", "/api/tokens", asFrontend(json({ frontend: "style", externalId: "sample-user", ttlSeconds: 120 })));
+    const { token } = await (await call("POST", "/api/tokens", asFrontend(json({ frontend: "style", externalId: "sample-user", ttlSeconds: 120 })))).json();
+    const asUser = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
     const submitted = await submitTask(gateway.url, { frontend: "style", userId: user.user.id, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "a.png" } });
     problems.push(...(await check("POST", `${gateway.url}/api/tasks`, submitted)));
     const { task } = await submitted.json();
@@ -78,6 +80,18 @@ describe("the documented response schemas", () => {
     await call("GET", `/api/tasks/${task.id}?frontend=style`);
     await call("GET", `/api/tasks?frontend=style&userId=${user.user.id}&limit=5`);
     await call("DELETE", `/api/tasks/${task.id}?frontend=style`);
+    // Webhook endpoints (registered after the task ended, so nothing is sent to the closed port 9).
+    const hook = { frontend: "style", url: "http://127.0.0.1:9/hooks", events: ["task.succeeded"] };
+    const { endpoint } = await (await call("POST", "/api/webhooks", asFrontend(json(hook)))).json();
+    await call("GET", "/api/webhooks?frontend=style", asFrontend());
+    await call("GET", `/api/webhooks/${endpoint.id}?frontend=style`);
+    await call("PATCH", `/api/webhooks/${endpoint.id}`, asFrontend(json({ frontend: "style", enabled: false })));
+    await call("GET", `/api/webhooks/${endpoint.id}/deliveries?frontend=style&limit=5`, asFrontend());
+    await call("DELETE", `/api/webhooks/${endpoint.id}?frontend=style`, asFrontend());
+    await call("GET", `/api/webhooks/${endpoint.id}?frontend=style`, asFrontend());
+    await call("POST", "/api/webhooks", asUser(json(hook)), fetch);
+    await call("POST", "/api/webhooks", asFrontend(json({ ...hook, url: "http://10.0.0.5/hooks" })));
+    await call("PATCH", `/api/webhooks/${endpoint.id}`, asFrontend(json({ frontend: "style" })));
     // Errors: each in the envelope, with a code the route documents for that status.
     await call("GET", "/api/tasks/no-such-task?frontend=style");
     await call("GET", "/api/tasks?frontend=style&userId=x&limit=1000");
@@ -90,6 +104,40 @@ describe("the documented response schemas", () => {
 
     expect(problems).toEqual([]);
     expect(seen).toEqual(expect.arrayContaining(["GET /api/tasks/no-such-task 404", "GET /api/workflows 400", "GET /api/workflows 401", "POST /api/tokens 400", "GET /metrics 401"]));
+    expect(seen.filter((line) => line.startsWith("POST /api/webhooks ") || line.startsWith("DELETE /api/webhooks/") || line.endsWith("/deliveries 200"))).toEqual([
+      "POST /api/webhooks 201",
+      `GET /api/webhooks/${endpoint.id}/deliveries 200`,
+      `DELETE /api/webhooks/${endpoint.id} 204`,
+      "POST /api/webhooks 403",
+      "POST /api/webhooks 400",
+    ]);
+  });
+});
+
+describe("the outgoing webhooks in the document (OpenAPI 3.1 `webhooks`)", () => {
+  it("describe each task.* event, and a real receiver gets bodies and Standard Webhooks headers as documented", async () => {
+    const fake = await fakeForTest({ msPerStep: 1 });
+    const { gateway, document } = await servedDocument({ COMFY_SERVERS: fake.url, WEBHOOK_ALLOWED_ADDRESSES: "127.0.0.1" });
+    const webhooks = document.webhooks as Record<string, { post: { requestBody: { content: { "application/json": { schema: object } } }; parameters: Array<{ in: string; name: string; required?: boolean }> } }>;
+    expect(Object.keys(webhooks).sort()).toEqual(["task.cancelled", "task.failed", "task.running", "task.succeeded"]);
+    const receiver = await startReceiver();
+    const events = ["task.running", "task.succeeded"];
+    const registered = await apiFetch(`${gateway.url}/api/webhooks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style", url: receiver.url, events }) });
+    expect(registered.status).toBe(201);
+    const userId = (await (await apiFetch(`${gateway.url}/api/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ frontend: "style", externalId: "hook-doc" }) })).json()).user.id;
+    await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "a.png" } });
+    await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(2);
+
+    const problems = receiver.received.flatMap(({ headers, body }) => {
+      const payload = JSON.parse(body) as { type: string };
+      const event = webhooks[payload.type]?.post;
+      if (!event) return [`${payload.type} is not documented`];
+      const missing = event.parameters.filter((parameter) => parameter.in === "header" && parameter.required && headers[parameter.name] === undefined);
+      return [...schemaCheck({ ...event.requestBody.content["application/json"].schema, components: document.components })(payload), ...missing.map((parameter) => `no ${parameter.name} header`)];
+    });
+    expect(problems).toEqual([]);
+    expect(receiver.received.map(({ body }) => (JSON.parse(body) as { type: string }).type).sort()).toEqual(events);
+    expect(webhooks["task.succeeded"]!.post.parameters.map((parameter) => parameter.name)).toEqual(["webhook-id", "webhook-timestamp", "webhook-signature"]);
   });
 });
 

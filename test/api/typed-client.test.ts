@@ -26,6 +26,12 @@ describe("the type of hc<AppType>", () => {
     expectTypeOf(client.api.tasks[":id"].$get).parameter(0).toExtend<{ param: { id: string } }>();
     expectTypeOf(client.api.tasks[":id"].$delete).parameter(0).toExtend<{ param: { id: string } }>();
     expectTypeOf(client.api.queue.$get).parameter(0).toExtend<{ query: { frontend: string; taskId: string } }>();
+    expectTypeOf(client.api.webhooks.$post).parameter(0).toExtend<{ json: { frontend: string; url: string; events: Array<"task.running" | "task.succeeded" | "task.failed" | "task.cancelled"> } }>();
+    expectTypeOf(client.api.webhooks.$get).parameter(0).toExtend<{ query: { frontend: string } }>();
+    expectTypeOf(client.api.webhooks[":id"].$get).parameter(0).toExtend<{ param: { id: string }; query: { frontend: string } }>();
+    expectTypeOf(client.api.webhooks[":id"].$patch).parameter(0).toExtend<{ param: { id: string }; json: { frontend: string } }>();
+    expectTypeOf(client.api.webhooks[":id"].$delete).parameter(0).toExtend<{ param: { id: string }; query: { frontend: string } }>();
+    expectTypeOf(client.api.webhooks[":id"].deliveries.$get).parameter(0).toExtend<{ param: { id: string }; query: { frontend: string } }>();
     expect(client.api.tasks.$url().pathname).toBe("/api/tasks");
   });
 });
@@ -77,6 +83,27 @@ describe.each(dialectCases)("the typed client on $name", (dialect) => {
     expectTypeOf(task.outputUrls).toEqualTypeOf<string[]>();
     expect(task).toMatchObject({ id: queued.id, userId: user.id, status: "succeeded", workflow: "invert", error: null });
     expect(task.outputUrls).toHaveLength(1);
+  });
+
+  it.skipIf(dialect.skip)("registers a webhook endpoint with the frontend key and lists it", async () => {
+    const gateway = await startTestServer(dialect, { WEBHOOK_ALLOWED_ADDRESSES: "127.0.0.1" });
+    const { key } = await createFrontendKey(gateway.deps.controllers.get("style")!, "typed-client-hooks");
+    const backend = hc<AppType>(gateway.url, { headers: { authorization: `Bearer ${key}` } });
+
+    const registered = await backend.api.webhooks.$post({ json: { frontend: "style", url: "http://127.0.0.1:9/hooks", events: ["task.succeeded", "task.failed"], description: "billing" } });
+    expect(registered.status).toBe(201);
+    if (registered.status !== 201) return;
+    const { endpoint, secret } = await registered.json();
+    expectTypeOf(secret).toEqualTypeOf<string>();
+    expectTypeOf(endpoint.enabled).toEqualTypeOf<boolean>();
+    expect(secret).toMatch(/^whsec_/);
+
+    const listed = await backend.api.webhooks.$get({ query: { frontend: "style" } });
+    expect(listed.status).toBe(200);
+    if (listed.status !== 200) return;
+    const { endpoints } = await listed.json();
+    expectTypeOf<(typeof endpoints)[number]["events"]>().toEqualTypeOf<Array<"task.running" | "task.succeeded" | "task.failed" | "task.cancelled">>();
+    expect(endpoints).toEqual([expect.objectContaining({ id: endpoint.id, url: "http://127.0.0.1:9/hooks", events: ["task.succeeded", "task.failed"], description: "billing", enabled: true })]);
   });
 
   it.skipIf(dialect.skip)("types an error answer as the error envelope", async () => {

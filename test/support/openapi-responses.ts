@@ -37,6 +37,8 @@ export function responseChecker(document: OpenApiDocument) {
     if (!operation) return [`${method} ${template} is not documented`];
     const documented = operation.responses[String(response.status)];
     if (!documented) return [`${method} ${template} answered ${response.status}, which is not documented`];
+    // A documented answer without content (204): there must be none.
+    if (!documented.content) return (await response.clone().text()) === "" ? [] : [`${method} ${template} ${response.status} has a body, which is not documented`];
     const type = (response.headers.get("content-type") ?? "").split(";")[0]!;
     const schema = documented.content?.[type]?.schema;
     if (!schema) return [`${method} ${template} ${response.status} answered ${type}, which is not documented`];
