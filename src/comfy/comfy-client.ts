@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { CapabilityCache, fetchFeatures, fetchJob, learnCapabilities, type Capabilities } from "./capabilities.ts";
-import { ComfyNotFoundError } from "./errors.ts";
-import { multipartBody } from "./multipart-body.ts";
+import { ComfyNotFoundError, ComfyUnavailableError } from "./errors.ts";
+import { multipartBody, multipartFrame } from "./multipart-body.ts";
+import { postPieces, type PieceAnswer } from "./piece-post.ts";
 import { ensureOk, parseWith, readBounded, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
   historyResponseSchema,
@@ -41,6 +42,12 @@ export interface ComfyClientOptions {
   basicAuth?: string;
   /** Largest file `view` downloads; default 64 MB. */
   maxViewBytes?: number;
+  /**
+   * How `uploadImage` sends its body. Default: node:http with the image written as it is, never
+   * copied (see piece-post.ts) on Node; `fetch` on Bun (its native fetch sends a buffer without the
+   * copies undici makes) or when a `fetch` is injected (tests that watch the calls).
+   */
+  uploadTransport?: "node-http" | "fetch";
 }
 
 /** What `queuePrompt` sends. */
@@ -74,11 +81,13 @@ export class ComfyClient {
   private readonly onQueued: ComfyClientOptions["onQueued"];
   private readonly now: () => number;
   private readonly maxViewBytes: number;
+  private readonly uploadTransport: "node-http" | "fetch";
 
   constructor(options: ComfyClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.ctx = { baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10_000, fetch: options.fetch ?? fetch, basicAuth: options.basicAuth };
     this.maxViewBytes = options.maxViewBytes ?? 64 * 1024 * 1024;
+    this.uploadTransport = options.uploadTransport ?? (options.fetch !== undefined || typeof Bun !== "undefined" ? "fetch" : "node-http");
     this.onQueued = options.onQueued;
     this.now = options.now ?? Date.now;
   }
@@ -139,12 +148,14 @@ export class ComfyClient {
 
   /** `POST /upload/image`. Use the answered `name` in LoadImage: ComfyUI may rename duplicates. */
   async uploadImage(input: UploadImageInput): Promise<UploadResult> {
-    const { body, contentType } = multipartBody(input.overwrite === true ? { overwrite: "true" } : {}, {
-      name: "image",
-      filename: input.filename,
-      contentType: input.contentType,
-      bytes: input.bytes,
-    });
+    const fields: Record<string, string> = input.overwrite === true ? { overwrite: "true" } : {};
+    const file = { name: "image", filename: input.filename, contentType: input.contentType };
+    if (this.uploadTransport === "node-http") {
+      const frame = multipartFrame(fields, { ...file, byteLength: input.bytes.byteLength });
+      const answer = await postPieces(this.ctx, "upload/image", [frame.head, input.bytes, frame.tail], frame.contentType);
+      return parseWith(this.ctx, uploadResponseSchema, pieceJson(this.ctx, answer, "/upload/image"), "/upload/image");
+    }
+    const { body, contentType } = multipartBody(fields, { ...file, bytes: input.bytes });
     const res = await send(this.ctx, "upload/image", { method: "POST", body, headers: { "content-type": contentType } });
     await ensureOk(this.ctx, res, "/upload/image");
     return parseWith(this.ctx, uploadResponseSchema, await readJson(this.ctx, res, "/upload/image"), "/upload/image");
@@ -213,5 +224,17 @@ export class ComfyClient {
     if (body === undefined) return send(this.ctx, path, { method: "POST" });
     const headers = { "content-type": "application/json" };
     return send(this.ctx, path, { method: "POST", headers, body: JSON.stringify(body) });
+  }
+}
+
+/** The JSON of a node:http answer, with the same errors as ensureOk and readJson give a fetch Response. */
+function pieceJson(ctx: HttpContext, answer: PieceAnswer, path: string): unknown {
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new ComfyUnavailableError(`ComfyUI ${path}: HTTP ${answer.status}`, ctx.baseUrl, { httpStatus: answer.status, cause: answer.body.toString("utf8").slice(0, 500) });
+  }
+  try {
+    return JSON.parse(answer.body.toString("utf8"));
+  } catch (cause) {
+    throw new ComfyUnavailableError(`ComfyUI ${path}: unreadable JSON answer`, ctx.baseUrl, { cause, httpStatus: answer.status });
   }
 }
