@@ -36,7 +36,7 @@ describe("ComfyClient.uploadImage transports", () => {
     const bytes = megabyte();
     expect(await client.uploadImage({ bytes, filename: name, contentType: "image/png" })).toEqual({ name, subfolder: "", type: "input" });
     expect((await client.uploadImage({ bytes: megabyte(), filename: name, contentType: "image/png" })).name).toBe(name);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
     expect((await client.uploadImage({ bytes, filename: name, contentType: "image/png" })).name).toBe(name.replace(".png", " (1).png"));
   });
 

@@ -1,5 +1,4 @@
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { endTime, startTime, timing, wrapTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
@@ -7,6 +6,7 @@ import { AppError } from "../errors/app-error.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { validate } from "../lib/validate.ts";
 import { parseBoundedForm } from "../middleware/bounded-form.ts";
+import { boundUploadBody } from "../middleware/body-bounds.ts";
 import { assertOwner, tokenUserId } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
@@ -67,8 +67,8 @@ export function createTasksRouter(maxUploadBytes: number) {
     .post(
       "/",
       // Refuse an oversized body before it is buffered and parsed.
-      bodyLimit({
-        maxSize: maxUploadBytes + formOverheadBytes,
+      boundUploadBody({
+        maxBytes: maxUploadBytes + formOverheadBytes,
         onError: () => {
           throw new AppError("file_too_large", `The upload is larger than ${maxUploadBytes} bytes`);
         },
