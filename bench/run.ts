@@ -10,10 +10,11 @@ import { progressScenario } from "./scenarios/progress.ts";
 import { queuePollScenario } from "./scenarios/queue-poll.ts";
 import type { Scenario } from "./scenarios/scenario.ts";
 import { submitScenario } from "./scenarios/submit.ts";
+import { schedulingScenario } from "./scenarios/scheduling.ts";
 import { submitLimitsScenario } from "./scenarios/submit-limits.ts";
 
-const usage = `npm run bench -- [--quick] [--db=sqlite|mysql] [--runtime=node|bun|both] [--only=submit,poll,progress,memory]`;
-const scenarios: Scenario[] = [submitScenario, submitLimitsScenario, queuePollScenario, progressScenario, memoryScenario];
+const usage = `npm run bench -- [--quick] [--db=sqlite|mysql] [--runtime=node|bun|both] [--only=submit,submit-limits,poll,progress,memory,scheduling]`;
+const scenarios: Scenario[] = [submitScenario, submitLimitsScenario, queuePollScenario, progressScenario, memoryScenario, schedulingScenario];
 
 interface Args {
   quick: boolean;

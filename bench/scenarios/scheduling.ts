@@ -1,0 +1,276 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createUser, submitTask } from "../lib/api.ts";
+import { startFakes, type Fakes } from "../lib/fakes.ts";
+import { benchAuth, root, startGateway, type Gateway } from "../lib/gateway.ts";
+import { smallPng } from "../lib/images.ts";
+import { sleep } from "../lib/processes.ts";
+import { fmt, percentile } from "../lib/stats.ts";
+import type { Scenario, ScenarioContext } from "./scenario.ts";
+
+const title = "scheduling: early vs late binding";
+/** The two ways a task reaches a server, as the gateway's SCHEDULING setting names them. */
+const modes = ["early", "late"] as const;
+type Mode = (typeof modes)[number];
+
+/** Job lengths scaled down 5× from the product's (a swatch ~1 s, a many-step img2img ~10 s). */
+const shortMs = 200;
+const longMs = 2_000;
+const longShare = 0.3;
+const servers = 3;
+/** Mean service time and the pool's capacity in tasks per second. */
+const meanServiceMs = (1 - longShare) * shortMs + longShare * longMs;
+const capacityPerSec = (servers * 1000) / meanServiceMs;
+const load = 0.8;
+
+/** What one task looked like at the end, from GET /api/tasks. */
+interface TaskEnd {
+  id: string;
+  status: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A task the scenario submitted: who, what kind, and its id once the gateway answered. */
+interface Submitted {
+  user: string;
+  kind: "short" | "long";
+  id: string | null;
+  error?: string;
+}
+
+/** mulberry32: a seeded generator, so every run submits the same workload at the same times. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Three fake ComfyUI servers; short (0.2 s) and long (2 s) tasks arriving at random (seeded Poisson)
+ * at 80% of the pool's capacity, run against a gateway with SCHEDULING=early (a task is bound to a
+ * server at submit: today's behaviour) and SCHEDULING=late (it waits in the gateway until a server
+ * has room, issue 16). Three runs per mode, each on a fresh gateway and fresh fakes:
+ * - mixed: mean and p95 wait (task createdAt → startedAt, from GET /api/tasks);
+ * - kill: the same workload with one server killed (`kill()`, sockets destroyed) halfway: tasks failed;
+ * - fairness: one user submits 100 short tasks, then ten users 3 each: the light users' p95 wait.
+ * A gateway without the SCHEDULING setting runs today's early binding in both columns (noted).
+ */
+export const schedulingScenario: Scenario = {
+  key: "scheduling",
+  title,
+  once: true,
+  run: async (ctx) => {
+    const arrivalsSec = ctx.quick ? 12 : 30;
+    if (!knowsScheduling()) ctx.note(`${title}: this gateway has no SCHEDULING setting yet; the "late" column runs today's early binding too`);
+    const results = new Map<Mode, Map<string, number>>();
+    for (const mode of modes) {
+      const figures = new Map<string, number>();
+      results.set(mode, figures);
+      ctx.log(`  ${mode}: mixed workload, ${arrivalsSec} s of arrivals at ${(load * capacityPerSec).toFixed(2)}/s`);
+      const mixed = await withPool(ctx, mode, (pool) => mixedRun(ctx, pool, arrivalsSec, null));
+      figures.set("tasks", mixed.ends.length);
+      figures.set("mean wait (s)", mean(mixed.waits) / 1000);
+      figures.set("p95 wait (s)", percentile(sorted(mixed.waits), 95) / 1000);
+      figures.set("p95 wait, short tasks (s)", percentile(sorted(mixed.shortWaits), 95) / 1000);
+      figures.set("tasks failed", mixed.failed);
+      figures.set("tasks with no start time", mixed.unstarted);
+
+      ctx.log(`  ${mode}: one server killed halfway`);
+      const killed = await withPool(ctx, mode, (pool) => mixedRun(ctx, pool, Math.round(arrivalsSec * 0.67), 0.5));
+      figures.set("kill: tasks", killed.ends.length);
+      figures.set("kill: running on the killed server", killed.runningOnKilled);
+      figures.set("kill: tasks failed", killed.failed);
+      figures.set("kill: tasks not ended after the drain", killed.unfinished);
+
+      ctx.log(`  ${mode}: one heavy user (100 tasks) and ten light users (3 each)`);
+      const fair = await withPool(ctx, mode, (pool) => fairnessRun(ctx, pool));
+      figures.set("fairness: light users' mean wait (s)", mean(fair.light) / 1000);
+      figures.set("fairness: light users' p95 wait (s)", percentile(sorted(fair.light), 95) / 1000);
+      figures.set("fairness: heavy user's p95 wait (s)", percentile(sorted(fair.heavy), 95) / 1000);
+    }
+    ctx.table(renderTable(results, arrivalsSec));
+    return [];
+  },
+};
+
+function knowsScheduling(): boolean {
+  const env = path.join(root, "src/config/env.ts");
+  return existsSync(env) && readFileSync(env, "utf8").includes("SCHEDULING");
+}
+
+/** Fresh fakes (short and long jobs) and a fresh gateway in `mode`, stopped whatever happens. */
+async function withPool<T>(ctx: ScenarioContext, mode: Mode, work: (pool: { fakes: Fakes; gateway: Gateway }) => Promise<T>): Promise<T> {
+  const fakes = await startFakes(servers, { nodeDelayMs: { ImageInvert: shortMs, ImageBlur: longMs } });
+  try {
+    // A lost server is declared lost after 3 s instead of 30 s, so the kill run ends within the drain.
+    const gateway = await startGateway({ runtime: ctx.runtime, db: ctx.db, comfyUrls: fakes.urls, env: { SCHEDULING: mode, COMFY_LOST_AFTER_MS: "3000" } });
+    try {
+      return await work({ fakes, gateway });
+    } finally {
+      const problems = gateway.problems();
+      if (problems.count > 0) ctx.note(`${title} (${mode}): the gateway logged ${problems.count} warn/error lines; last: ${problems.last.at(-1) ?? ""}`);
+      await gateway.stop();
+    }
+  } finally {
+    await fakes.stop();
+  }
+}
+
+/**
+ * Submits a seeded Poisson stream (`arrivalsSec` long, 20 users) and waits for every task to end.
+ * With `killAt` (a share of the arrival window) the first server is killed then.
+ */
+async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }, arrivalsSec: number, killAt: number | null) {
+  const { fakes, gateway } = pool;
+  const random = seeded(16);
+  const users = await Promise.all(Array.from({ length: 20 }, (_, i) => createUser(gateway.url, `bench-sched-${Date.now()}-${i}`)));
+  const png = smallPng();
+  const rate = load * capacityPerSec;
+  const plan: Array<{ at: number; user: string; kind: "short" | "long" }> = [];
+  for (let at = 0; ; ) {
+    at += (-Math.log(1 - random()) / rate) * 1000;
+    if (at >= arrivalsSec * 1000) break;
+    plan.push({ at, user: users[Math.floor(random() * users.length)]!, kind: random() < longShare ? "long" : "short" });
+  }
+  const submitted: Array<Promise<Submitted>> = [];
+  let runningOnKilled = 0;
+  const started = performance.now();
+  let killed = killAt === null;
+  for (const item of plan) {
+    if (!killed && item.at >= killAt! * arrivalsSec * 1000) {
+      killed = true;
+      // The fake runs one prompt at a time: that one (if any) is what a kill may rightly fail.
+      runningOnKilled = await runningCount(fakes.urls[0]!);
+      fakes.list[0]!.setOptions({ paused: true });
+      await fakes.list[0]!.kill();
+      ctx.log(`    killed server a at ${((performance.now() - started) / 1000).toFixed(1)} s (running there: ${runningOnKilled})`);
+    }
+    const wait = item.at - (performance.now() - started);
+    if (wait > 0) await sleep(wait);
+    submitted.push(submit(gateway.url, item.user, item.kind, png));
+  }
+  const tasks = await Promise.all(submitted);
+  const ends = await drain(gateway.url, users, tasks, killAt === null ? 90_000 : 60_000);
+  const kinds = new Map(tasks.filter((t) => t.id !== null).map((t) => [t.id!, t.kind]));
+  const waits: number[] = [];
+  const shortWaits: number[] = [];
+  let unstarted = 0;
+  for (const end of ends) {
+    if (end.startedAt === null) {
+      if (end.status === "succeeded") unstarted += 1;
+      continue;
+    }
+    const wait = Date.parse(end.startedAt) - Date.parse(end.createdAt);
+    waits.push(wait);
+    if (kinds.get(end.id) === "short") shortWaits.push(wait);
+  }
+  const refused = tasks.filter((t) => t.id === null).length;
+  if (refused > 0) ctx.note(`${title}: ${refused} submits refused; first: ${tasks.find((t) => t.error)?.error ?? ""}`);
+  return {
+    ends,
+    waits,
+    shortWaits,
+    unstarted,
+    runningOnKilled,
+    // A submit refused because its server was gone counts as failed too: the user lost that task.
+    failed: ends.filter((e) => e.status === "failed").length + refused,
+    unfinished: ends.filter((e) => !terminal(e.status)).length,
+  };
+}
+
+/** One user submits 100 short tasks, then ten users 3 each; every task's wait once all ended. */
+async function fairnessRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }) {
+  const { gateway } = pool;
+  const stamp = Date.now();
+  const heavy = await createUser(gateway.url, `bench-heavy-${stamp}`);
+  const light = await Promise.all(Array.from({ length: 10 }, (_, i) => createUser(gateway.url, `bench-light-${stamp}-${i}`)));
+  const png = smallPng();
+  // The heavy user's 100 submits, 8 at a time (a client with a connection pool), then the others.
+  const heavyTasks: Submitted[] = [];
+  for (let i = 0; i < 100; i += 8) {
+    heavyTasks.push(...(await Promise.all(Array.from({ length: Math.min(8, 100 - i) }, () => submit(gateway.url, heavy, "short", png)))));
+  }
+  const lightTasks = await Promise.all(light.flatMap((user) => [0, 1, 2].map(() => submit(gateway.url, user, "short", png))));
+  const ends = await drain(gateway.url, [heavy, ...light], [...heavyTasks, ...lightTasks], 90_000);
+  const lightIds = new Set(lightTasks.map((t) => t.id));
+  const wait = (e: TaskEnd) => (e.startedAt === null ? Number.NaN : Date.parse(e.startedAt) - Date.parse(e.createdAt));
+  const refused = [...heavyTasks, ...lightTasks].filter((t) => t.id === null).length;
+  if (refused > 0) ctx.note(`${title} fairness: ${refused} submits refused`);
+  return {
+    light: ends.filter((e) => lightIds.has(e.id)).map(wait).filter(Number.isFinite),
+    heavy: ends.filter((e) => !lightIds.has(e.id)).map(wait).filter(Number.isFinite),
+  };
+}
+
+async function submit(base: string, user: string, kind: "short" | "long", png: Uint8Array): Promise<Submitted> {
+  try {
+    return { user, kind, id: await submitTask(base, user, kind === "short" ? "invert" : "blur", png) };
+  } catch (error) {
+    return { user, kind, id: null, error: error instanceof Error ? error.message.slice(0, 200) : String(error) };
+  }
+}
+
+const terminal = (status: string) => status === "succeeded" || status === "failed" || status === "cancelled";
+
+/** Polls each user's task list (once a second) until every submitted task ended or `timeoutMs` passed. */
+async function drain(base: string, users: string[], tasks: Submitted[], timeoutMs: number): Promise<TaskEnd[]> {
+  const ids = new Set(tasks.filter((t) => t.id !== null).map((t) => t.id!));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ends = (await Promise.all(users.map((user) => listTasks(base, user)))).flat().filter((t) => ids.has(t.id));
+    if ((ends.length === ids.size && ends.every((e) => terminal(e.status))) || Date.now() > deadline) return ends;
+    await sleep(1_000);
+  }
+}
+
+async function listTasks(base: string, userId: string): Promise<TaskEnd[]> {
+  const out: TaskEnd[] = [];
+  let cursor: string | undefined;
+  do {
+    const query = new URLSearchParams({ frontend: "style", userId, limit: "100", ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${base}/api/tasks?${query.toString()}`, { headers: benchAuth });
+    const body = (await res.json()) as { items?: TaskEnd[]; nextCursor?: string | null };
+    if (!res.ok || !body.items) throw new Error(`GET /api/tasks answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    out.push(...body.items);
+    cursor = body.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+/** How many prompts a ComfyUI is running right now (0 or 1), from its /queue. */
+async function runningCount(url: string): Promise<number> {
+  const res = await fetch(`${url}/queue`);
+  const body = (await res.json()) as { queue_running?: unknown[] };
+  return body.queue_running?.length ?? 0;
+}
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
+
+function renderTable(results: Map<Mode, Map<string, number>>, arrivalsSec: number): string {
+  const early = results.get("early")!;
+  const late = results.get("late")!;
+  const rows = [...early.keys()].map((name) => {
+    const a = early.get(name)!;
+    const b = late.get(name)!;
+    const ratio = name.includes("wait") && a > 0 ? `${(b / a).toFixed(2)}×` : "";
+    return `| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`;
+  });
+  return [
+    "### Scheduling: early binding (bound at submit) vs late binding (queued in the gateway)",
+    "",
+    `${servers} fake ComfyUI servers; ${Math.round((1 - longShare) * 100)}% short tasks (${shortMs / 1000} s) and ${Math.round(longShare * 100)}% long (${longMs / 1000} s); seeded Poisson arrivals at ${Math.round(load * 100)}% of the pool's capacity (${(load * capacityPerSec).toFixed(2)} tasks/s) for ${arrivalsSec} s (the kill run: two thirds of that, server a killed halfway). Wait = createdAt → startedAt of GET /api/tasks. Targets (issue 16): p95 wait late ≤ 0.6× early; a kill fails only what the killed server was running; a light user's p95 wait within a few task lengths.`,
+    "",
+    "| measure | early | late | late ÷ early |",
+    "|---|--:|--:|--:|",
+    ...rows,
+    "",
+  ].join("\n");
+}
