@@ -86,6 +86,7 @@ export const schedulingScenario: Scenario = {
       const killed = await withPool(ctx, mode, (pool) => mixedRun(ctx, pool, Math.round(arrivalsSec * 0.67), 0.5));
       figures.set("kill: tasks", killed.ends.length);
       figures.set("kill: running on the killed server", killed.runningOnKilled);
+      figures.set("kill: waiting on the killed server", killed.pendingOnKilled);
       figures.set("kill: tasks failed", killed.failed);
       figures.set("kill: tasks not ended after the drain", killed.unfinished);
 
@@ -141,16 +142,22 @@ async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gat
   }
   const submitted: Array<Promise<Submitted>> = [];
   let runningOnKilled = 0;
+  let pendingOnKilled = 0;
   const started = performance.now();
   let killed = killAt === null;
   for (const item of plan) {
+    // Killed once past `killAt` at a moment when tasks wait on it (at most by 90% of the window),
+    // so that the run shows what happens to tasks a server had queued but not started.
     if (!killed && item.at >= killAt! * arrivalsSec * 1000) {
-      killed = true;
-      // The fake runs one prompt at a time: that one (if any) is what a kill may rightly fail.
-      runningOnKilled = await runningCount(fakes.urls[0]!);
-      fakes.list[0]!.setOptions({ paused: true });
-      await fakes.list[0]!.kill();
-      ctx.log(`    killed server a at ${((performance.now() - started) / 1000).toFixed(1)} s (running there: ${runningOnKilled})`);
+      const queue = await queueOf(fakes.urls[0]!);
+      if (queue.pending >= 2 || item.at >= 0.9 * arrivalsSec * 1000) {
+        killed = true;
+        runningOnKilled = queue.running;
+        pendingOnKilled = queue.pending;
+        fakes.list[0]!.setOptions({ paused: true });
+        await fakes.list[0]!.kill();
+        ctx.log(`    killed server a at ${((performance.now() - started) / 1000).toFixed(1)} s (running there: ${queue.running}, waiting there: ${queue.pending})`);
+      }
     }
     const wait = item.at - (performance.now() - started);
     if (wait > 0) await sleep(wait);
@@ -179,6 +186,7 @@ async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gat
     shortWaits,
     unstarted,
     runningOnKilled,
+    pendingOnKilled,
     // A submit refused because its server was gone counts as failed too: the user lost that task.
     failed: ends.filter((e) => e.status === "failed").length + refused,
     unfinished: ends.filter((e) => !terminal(e.status)).length,
@@ -244,11 +252,11 @@ async function listTasks(base: string, userId: string): Promise<TaskEnd[]> {
   return out;
 }
 
-/** How many prompts a ComfyUI is running right now (0 or 1), from its /queue. */
-async function runningCount(url: string): Promise<number> {
+/** How many prompts a ComfyUI is running (0 or 1) and holds waiting, from its /queue. */
+async function queueOf(url: string): Promise<{ running: number; pending: number }> {
   const res = await fetch(`${url}/queue`);
-  const body = (await res.json()) as { queue_running?: unknown[] };
-  return body.queue_running?.length ?? 0;
+  const body = (await res.json()) as { queue_running?: unknown[]; queue_pending?: unknown[] };
+  return { running: body.queue_running?.length ?? 0, pending: body.queue_pending?.length ?? 0 };
 }
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -261,7 +269,8 @@ function renderTable(results: Map<Mode, Map<string, number>>, arrivalsSec: numbe
     const a = early.get(name)!;
     const b = late.get(name)!;
     const ratio = name.includes("wait") && a > 0 ? `${(b / a).toFixed(2)}×` : "";
-    return `| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`;
+    const cell = (v: number) => (Number.isInteger(v) ? String(v) : fmt(v));
+    return `| ${name} | ${cell(a)} | ${cell(b)} | ${ratio} |`;
   });
   return [
     "### Scheduling: early binding (bound at submit) vs late binding (queued in the gateway)",
