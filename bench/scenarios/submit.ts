@@ -49,7 +49,8 @@ export const submitScenario: Scenario = {
     const levels = ctx.quick ? [1, 16] : [1, 16, 64];
     ensurePeerInstalled(ctx.log);
     const dir = mkdtempSync(path.join(tmpdir(), "aipack-bench-body-"));
-    const fakes = await startFakes(2, { paused: true });
+    // Paused (no job runs) and forgetting uploads: a full run sends thousands of 1 MB images.
+    const fakes = await startFakes(2, { paused: true, keepUploads: false });
     const stops: Array<() => Promise<void>> = [fakes.stop];
     try {
       const png = largePng();

@@ -32,6 +32,17 @@ describe("fake ComfyUI HTTP answers match the traces", () => {
     expect(res.json).toEqual(readTrace("prompt-400-bad-input.json"));
   });
 
+  it("with keepUploads off answers an upload as usual but keeps no bytes for LoadImage", async () => {
+    const fake = await fakeForTest({ keepUploads: false });
+    const form = new FormData();
+    form.set("image", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "dropped.png");
+    const res = await fetch(`${fake.url}/upload/image`, { method: "POST", body: form });
+    expect(await res.json()).toEqual({ name: "dropped.png", subfolder: "", type: "input" });
+    expect(fake.counters.uploads).toBe(1);
+    const prompt = { ...workflows.invert, "1": { class_type: "LoadImage", inputs: { image: "dropped.png" } } };
+    expect((await postPrompt(fake, { prompt, client_id: "x" })).status).toBe(400);
+  });
+
   it("offers its checkpoints as CheckpointLoaderSimple's combo and refuses any other file", async () => {
     const fake = await fakeForTest({ checkpoints: ["b.safetensors", "a.safetensors"] });
     const info = (await (await fetch(`${fake.url}/object_info/CheckpointLoaderSimple`)).json()) as Json;

@@ -174,7 +174,7 @@ async function upload(store: FakeStore, form: FormData | null, res: ServerRespon
     const [stem, ext] = dot > 0 ? [original.slice(0, dot), original.slice(dot)] : [original, ""];
     for (let i = 1; store.inputs.has(name) && !Buffer.from(store.inputs.get(name) ?? []).equals(bytes); i++) name = `${stem} (${i})${ext}`;
   }
-  store.inputs.set(name, bytes);
+  if (store.options.keepUploads) store.inputs.set(name, bytes);
   json(res, 200, { name, subfolder: "", type: "input" });
 }
 

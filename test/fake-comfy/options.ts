@@ -51,6 +51,11 @@ export interface FakeComfyOptions {
    * list: a test decides exactly when the gateway's call returns, with no timing involved.
    */
   holdRoutes: string[];
+  /**
+   * Keep the bytes of every upload for LoadImage (default). Off, uploads are answered as usual but
+   * their bytes dropped: for benchmarks that upload thousands of 1 MB images to a paused fake.
+   */
+  keepUploads: boolean;
 }
 
 /** Defaults suited to fast tests. */
@@ -75,6 +80,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   failRoutes: [],
   promptAnswerDelayMs: 0,
   holdRoutes: [],
+  keepUploads: true,
 };
 
 /** Request counters, for tests asserting how often the gateway hits ComfyUI. */
