@@ -9,14 +9,15 @@ export interface PieceAnswer {
   body: Buffer;
 }
 
-/** Upload answers are a few dozen bytes of JSON; anything past this is not ComfyUI talking. */
-const maxAnswerBytes = 64 * 1024;
+/** Answers to an upload or a prompt are small JSON (a refused prompt lists its node errors). */
+const maxAnswerBytes = 4 * 1024 * 1024;
 
 /**
- * POSTs a body given as pieces (a multipart head, the image, the tail) over node:http(s), corked
- * and never joined: the image is not copied on its way to the socket, where
+ * POSTs a body given as pieces (a multipart head, the image, the tail; or one JSON buffer) over
+ * node:http(s), never joined: the image is not copied on its way to the socket, where
  * `fetch` (undici) copied it and streamed it in small chunks (2.5–3.4 ms of CPU per 1 MB image
- * against about 0.4 ms here, bench/RESULTS.md). Uses the runtime's keep-alive global agent.
+ * against about 0.4 ms here, bench/RESULTS.md), and even a small JSON POST through undici's fetch
+ * cost the gateway a few ms of CPU under the submit load (profile in bench/README.md). Uses the runtime's keep-alive global agent.
  * Failures and timeouts (covering the whole exchange) become ComfyUnavailableError, like `send`.
  */
 export function postPieces(ctx: HttpContext, path: string, pieces: Uint8Array[], contentType: string): Promise<PieceAnswer> {

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { fakeForTest } from "../../test/fake-comfy/helpers.ts";
+import { fakeForTest, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
 import { ComfyClient } from "./comfy-client.ts";
-import { ComfyUnavailableError } from "./errors.ts";
+import { ComfyUnavailableError, ComfyValidationError } from "./errors.ts";
 
 /** 1 MB of bytes that differ everywhere, so a byte lost or moved shows. */
 const megabyte = () => new Uint8Array(1024 * 1024).map((_, i) => (i * 7919 + (i >> 8)) % 256);
@@ -28,10 +28,10 @@ async function uploadServer(status: number, body: string) {
 
 const upload = (client: ComfyClient, bytes = new Uint8Array([1, 2, 3])) => client.uploadImage({ bytes, filename: "in.png", contentType: "image/png" });
 
-describe("ComfyClient.uploadImage transports", () => {
-  it.each(["node-http", "fetch"] as const)("%s: a 1 MB image arrives byte for byte (the fake keeps the name for identical bytes)", async (uploadTransport) => {
+describe("ComfyClient POST transports (uploadImage, queuePrompt)", () => {
+  it.each(["node-http", "fetch"] as const)("%s: a 1 MB image arrives byte for byte (the fake keeps the name for identical bytes)", async (transport) => {
     const fake = await fakeForTest();
-    const client = new ComfyClient({ baseUrl: fake.url, uploadTransport });
+    const client = new ComfyClient({ baseUrl: fake.url, transport });
     const name = `big-${randomUUID()}.png`;
     const bytes = megabyte();
     expect(await client.uploadImage({ bytes, filename: name, contentType: "image/png" })).toEqual({ name, subfolder: "", type: "input" });
@@ -50,16 +50,16 @@ describe("ComfyClient.uploadImage transports", () => {
     expect(headers["transfer-encoding"]).toBeUndefined();
   });
 
-  it.each(["node-http", "fetch"] as const)("%s: an HTTP 500 is ComfyUnavailableError with the status", async (uploadTransport) => {
+  it.each(["node-http", "fetch"] as const)("%s: an HTTP 500 is ComfyUnavailableError with the status", async (transport) => {
     const server = await uploadServer(500, "boom");
-    const error = await upload(new ComfyClient({ baseUrl: server.url, uploadTransport })).catch((e: unknown) => e);
+    const error = await upload(new ComfyClient({ baseUrl: server.url, transport })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComfyUnavailableError);
     expect(error).toMatchObject({ message: "ComfyUI /upload/image: HTTP 500", httpStatus: 500 });
   });
 
-  it.each(["node-http", "fetch"] as const)("%s: an answer that is not JSON is ComfyUnavailableError", async (uploadTransport) => {
+  it.each(["node-http", "fetch"] as const)("%s: an answer that is not JSON is ComfyUnavailableError", async (transport) => {
     const server = await uploadServer(200, "<html>");
-    const error = await upload(new ComfyClient({ baseUrl: server.url, uploadTransport })).catch((e: unknown) => e);
+    const error = await upload(new ComfyClient({ baseUrl: server.url, transport })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI /upload/image: unreadable JSON answer" });
   });
 
@@ -71,7 +71,7 @@ describe("ComfyClient.uploadImage transports", () => {
       for (const socket of held) socket.destroy();
       silent.close();
     });
-    const client = new ComfyClient({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 150, uploadTransport: "node-http" });
+    const client = new ComfyClient({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 150, transport: "node-http" });
     const error = await upload(client).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI POST /upload/image: timed out after 150 ms", httpStatus: null });
   });
@@ -79,8 +79,23 @@ describe("ComfyClient.uploadImage transports", () => {
   it("node-http: a closed port is ComfyUnavailableError with the network failure as cause", async () => {
     const fake = await fakeForTest();
     await fake.kill();
-    const error = await upload(new ComfyClient({ baseUrl: fake.url, uploadTransport: "node-http" })).catch((e: unknown) => e);
+    const error = await upload(new ComfyClient({ baseUrl: fake.url, transport: "node-http" })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI POST /upload/image: network error", httpStatus: null });
     expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it.each(["node-http", "fetch"] as const)("%s: queues a prompt, and a refused one is ComfyValidationError", async (transport) => {
+    const fake = await fakeForTest({ paused: true });
+    const client = new ComfyClient({ baseUrl: fake.url, transport });
+    const queued = await client.queuePrompt({ prompt: tracedWorkflows().empty as never, clientId: "c" });
+    expect((await client.getQueue()).pending.map((item) => item.promptId)).toEqual([queued.promptId]);
+    const refused = await client.queuePrompt({ prompt: { "1": { class_type: "NoSuchNode", inputs: {} } } as never, clientId: "c" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ComfyValidationError);
+  });
+
+  it("node-http: a /prompt answering 500 is ComfyUnavailableError with the status", async () => {
+    const fake = await fakeForTest({ failRoutes: ["/prompt"] });
+    const error = await new ComfyClient({ baseUrl: fake.url, transport: "node-http" }).queuePrompt({ prompt: tracedWorkflows().empty as never, clientId: "c" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI /prompt: HTTP 500", httpStatus: 500 });
   });
 });
