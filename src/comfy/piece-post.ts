@@ -1,5 +1,5 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { ComfyUnavailableError } from "./errors.ts";
 import type { HttpContext } from "./http.ts";
 
@@ -9,6 +9,14 @@ export interface PieceAnswer {
   body: Buffer;
 }
 
+/**
+ * Kept-alive connections, closed after 4 s idle: before a server drops them (Node's http server
+ * after 5 s, aiohttp after 75 s), so a POST is never written into a socket the server is closing.
+ * LIFO reuses the most recent one.
+ */
+const agentOptions = { keepAlive: true, scheduling: "lifo" as const, timeout: 4_000 };
+const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+
 /** Answers to an upload or a prompt are small JSON (a refused prompt lists its node errors). */
 const maxAnswerBytes = 4 * 1024 * 1024;
 
@@ -17,7 +25,7 @@ const maxAnswerBytes = 4 * 1024 * 1024;
  * node:http(s), never joined: the image is not copied on its way to the socket, where
  * `fetch` (undici) copied it and streamed it in small chunks (2.5–3.4 ms of CPU per 1 MB image
  * against about 0.4 ms here, bench/RESULTS.md), and even a small JSON POST through undici's fetch
- * cost the gateway a few ms of CPU under the submit load (profile in bench/README.md). Uses the runtime's keep-alive global agent.
+ * cost the gateway a few ms of CPU under the submit load (profile in bench/README.md).
  * Failures and timeouts (covering the whole exchange) become ComfyUnavailableError, like `send`.
  */
 export function postPieces(ctx: HttpContext, path: string, pieces: Uint8Array[], contentType: string): Promise<PieceAnswer> {
@@ -25,7 +33,8 @@ export function postPieces(ctx: HttpContext, path: string, pieces: Uint8Array[],
   const length = pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
   const headers: Record<string, string | number> = { "content-type": contentType, "content-length": length };
   if (ctx.basicAuth) headers.authorization = `Basic ${ctx.basicAuth}`;
-  const options: RequestOptions = { method: "POST", headers };
+  const https = url.protocol === "https:";
+  const options: RequestOptions = { method: "POST", headers, agent: https ? agents.https : agents.http };
   const unavailable = (what: string, cause: unknown) => new ComfyUnavailableError(`ComfyUI POST ${url.pathname}: ${what}`, ctx.baseUrl, { cause });
 
   return new Promise<PieceAnswer>((resolve, reject) => {
@@ -52,7 +61,7 @@ export function postPieces(ctx: HttpContext, path: string, pieces: Uint8Array[],
       res.on("error", (cause) => finish(unavailable("network error", cause)));
       res.on("aborted", () => finish(unavailable("network error", new Error("the answer was cut"))));
     };
-    const req: ClientRequest = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, onAnswer);
+    const req: ClientRequest = (https ? httpsRequest : httpRequest)(url, options, onAnswer);
     const timer = setTimeout(() => {
       const cause = Object.assign(new Error(`timed out after ${ctx.timeoutMs} ms`), { name: "TimeoutError" });
       finish(unavailable(`timed out after ${ctx.timeoutMs} ms`, cause));
