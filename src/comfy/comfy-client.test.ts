@@ -28,7 +28,8 @@ function recordingFetch(rewrite: (body: Record<string, unknown>) => void = () =>
 
 describe("ComfyClient against the fake", () => {
   it("queues a prompt, sees it in the queue, then reads its history and output PNG", async () => {
-    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 100 } });
+    // Long enough that the queue and history reads below happen while it runs, even on a loaded machine.
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 1_500 } });
     const ws = await socketForTest(fake);
     const client = new ComfyClient({ baseUrl: `${fake.url}/`, timeoutMs: 2_000 });
     const pixels = encodePng(solidRaster(3, 2, 0x0a141e));

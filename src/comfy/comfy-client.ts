@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { CapabilityCache, fetchFeatures, fetchJob, learnCapabilities, type Capabilities } from "./capabilities.ts";
-import { ComfyNotFoundError, ComfyUnavailableError } from "./errors.ts";
+import { ComfyNotFoundError } from "./errors.ts";
 import { multipartBody, multipartFrame } from "./multipart-body.ts";
-import { postPieces, type PieceAnswer } from "./piece-post.ts";
+import { ensurePieceOk, pieceJson, postPieces } from "./piece-post.ts";
 import { ensureOk, parseWith, readBounded, readJson, send, type FetchLike, type HttpContext } from "./http.ts";
 import {
   historyResponseSchema,
@@ -241,17 +241,3 @@ export class ComfyClient {
   }
 }
 
-/** Throws ComfyUnavailableError for a non-2xx node:http answer, as ensureOk does for a Response. */
-function ensurePieceOk(ctx: HttpContext, answer: PieceAnswer, path: string): PieceAnswer {
-  if (answer.status >= 200 && answer.status < 300) return answer;
-  throw new ComfyUnavailableError(`ComfyUI ${path}: HTTP ${answer.status}`, ctx.baseUrl, { httpStatus: answer.status, cause: answer.body.toString("utf8").slice(0, 500) });
-}
-
-/** The JSON of a node:http answer; an unreadable body is ComfyUnavailableError, as readJson says. */
-function pieceJson(ctx: HttpContext, answer: PieceAnswer, path: string): unknown {
-  try {
-    return JSON.parse(answer.body.toString("utf8"));
-  } catch (cause) {
-    throw new ComfyUnavailableError(`ComfyUI ${path}: unreadable JSON answer`, ctx.baseUrl, { cause, httpStatus: answer.status });
-  }
-}

@@ -74,3 +74,18 @@ export function postPieces(ctx: HttpContext, path: string, pieces: Uint8Array[],
     req.end();
   });
 }
+
+/** Throws ComfyUnavailableError for a non-2xx node:http answer, as ensureOk does for a Response. */
+export function ensurePieceOk(ctx: HttpContext, answer: PieceAnswer, path: string): PieceAnswer {
+  if (answer.status >= 200 && answer.status < 300) return answer;
+  throw new ComfyUnavailableError(`ComfyUI ${path}: HTTP ${answer.status}`, ctx.baseUrl, { httpStatus: answer.status, cause: answer.body.toString("utf8").slice(0, 500) });
+}
+
+/** The JSON of a node:http answer; an unreadable body is ComfyUnavailableError, as readJson says. */
+export function pieceJson(ctx: HttpContext, answer: PieceAnswer, path: string): unknown {
+  try {
+    return JSON.parse(answer.body.toString("utf8"));
+  } catch (cause) {
+    throw new ComfyUnavailableError(`ComfyUI ${path}: unreadable JSON answer`, ctx.baseUrl, { cause, httpStatus: answer.status });
+  }
+}
