@@ -32,15 +32,17 @@ describe("fake ComfyUI HTTP answers match the traces", () => {
     expect(res.json).toEqual(readTrace("prompt-400-bad-input.json"));
   });
 
-  it("with keepUploads off answers an upload as usual but keeps no bytes for LoadImage", async () => {
+  it("with keepUploads off keeps an upload's name (the prompt validates) but not its bytes (the run fails)", async () => {
     const fake = await fakeForTest({ keepUploads: false });
     const form = new FormData();
     form.set("image", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "dropped.png");
     const res = await fetch(`${fake.url}/upload/image`, { method: "POST", body: form });
     expect(await res.json()).toEqual({ name: "dropped.png", subfolder: "", type: "input" });
-    expect(fake.counters.uploads).toBe(1);
     const prompt = { ...workflows.invert, "1": { class_type: "LoadImage", inputs: { image: "dropped.png" } } };
-    expect((await postPrompt(fake, { prompt, client_id: "x" })).status).toBe(400);
+    const queued = await postPrompt(fake, { prompt, client_id: "x" });
+    expect(queued.status).toBe(200);
+    const id = String(queued.json.prompt_id);
+    await expect.poll(async () => (((await get(`${fake.url}/history/${id}`)).json as Record<string, { status?: Json }>)[id]?.status?.status_str)).toBe("error");
   });
 
   it("offers its checkpoints as CheckpointLoaderSimple's combo and refuses any other file", async () => {

@@ -52,8 +52,9 @@ export interface FakeComfyOptions {
    */
   holdRoutes: string[];
   /**
-   * Keep the bytes of every upload for LoadImage (default). Off, uploads are answered as usual but
-   * their bytes dropped: for benchmarks that upload thousands of 1 MB images to a paused fake.
+   * Keep the bytes of every upload for LoadImage (default). Off, uploads are answered as usual and
+   * their names kept (a prompt naming one validates) but their bytes dropped, so running it fails:
+   * for benchmarks that upload thousands of 1 MB images to a paused fake.
    */
   keepUploads: boolean;
 }
