@@ -38,10 +38,11 @@ function pooled(rounds: MeasuredLoad[]): Pooled {
   const mean = (f: (r: MeasuredLoad) => number) => rounds.reduce((s, r) => s + f(r), 0) / Math.max(1, rounds.length);
   return {
     reqPerSec: mean((r) => r.reqPerSec),
-    p50: mean((r) => r.latency.p50),
+    // A target that answered nothing in a window has no latency or CPU per request to compare.
+    p50: requests === 0 ? Number.NaN : mean((r) => r.latency.p50),
     p99: mean((r) => r.latency.p99),
     errors: rounds.reduce((s, r) => s + r.errors + r.timeouts + r.non2xx, 0),
-    cpuPerRequest: rounds.reduce((s, r) => s + r.serverCpuPerRequest * r.requests, 0) / Math.max(1, requests),
+    cpuPerRequest: requests === 0 ? Number.NaN : rounds.reduce((s, r) => s + r.serverCpuPerRequest * r.requests, 0) / requests,
     fakesCpuPerRequest: rounds.reduce((s, r) => s + r.fakesCpuPerRequest * r.requests, 0) / Math.max(1, requests),
     rounds,
   };
@@ -104,7 +105,12 @@ export function renderTargets(targets: Target[], runs: Runs, levels: number[]): 
     "",
     "| measure | value | target | met |",
     "|---|--:|--:|:-:|",
-    ...rows.map(([name, value, target, met]) => `| ${name} | ${name.endsWith("errors") ? String(value) : `${value.toFixed(2)}×`} | ${target} | ${met ? "yes" : "no"} |`),
+    ...rows.map(([name, value, target, met]) => {
+      if (name.endsWith("errors")) return `| ${name} | ${value} | ${target} | ${met ? "yes" : "no"} |`;
+      // A ratio with a side that answered nothing (0 req/s, no CPU per request) is not a measurement.
+      if (!Number.isFinite(value)) return `| ${name} | – | ${target} | no data |`;
+      return `| ${name} | ${value.toFixed(2)}× | ${target} | ${met ? "yes" : "no"} |`;
+    }),
     "",
   ].join("\n");
 }
