@@ -28,7 +28,7 @@ export const submitScenario: Scenario = {
   title,
   once: true,
   run: async (ctx) => {
-    const durationSec = ctx.quick ? 2 : 5;
+    const durationSec = ctx.quick ? 3 : 5;
     const rounds = 2;
     const levels = ctx.quick ? [1, 16] : [1, 16, 64];
     ensurePeerInstalled(ctx.log);
