@@ -100,7 +100,7 @@ export function renderTable(results: Map<Mode, Map<string, number>>, arrivalsSec
   const rows = [...early.keys()].map((name) => {
     const a = early.get(name)!;
     const b = late.get(name)!;
-    const ratio = name.includes("wait (s)") && a > 0 ? `${(b / a).toFixed(2)}×` : "";
+    const ratio = name.includes("wait") && name.endsWith("(s)") && a > 0 ? `${(b / a).toFixed(2)}×` : "";
     const cell = (v: number) => (Number.isInteger(v) ? String(v) : fmt(v));
     return `| ${name} | ${cell(a)} | ${cell(b)} | ${ratio} |`;
   });
