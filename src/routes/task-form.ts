@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { endTime, startTime, timing } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
@@ -8,6 +7,7 @@ import { AppError } from "../errors/app-error.ts";
 import { anyCaller, apiErrors, errorResponses, frontendErrors, json } from "../lib/openapi.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { parseBoundedForm } from "../middleware/bounded-form.ts";
+import { boundUploadBody } from "../middleware/body-bounds.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { submittedTaskViewSchema } from "../views/task-view.ts";
 import { lengths } from "../schema/columns.ts";
@@ -60,8 +60,8 @@ const formOverheadBytes = 256 * 1024;
 function submitMiddleware(maxUploadBytes: number) {
   return [
     // Refuse an oversized body before it is buffered and parsed.
-    bodyLimit({
-      maxSize: maxUploadBytes + formOverheadBytes,
+    boundUploadBody({
+      maxBytes: maxUploadBytes + formOverheadBytes,
       onError: () => {
         throw new AppError("file_too_large", `The upload is larger than ${maxUploadBytes} bytes`);
       },

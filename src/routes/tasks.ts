@@ -105,9 +105,15 @@ export function createTasksRouter(maxUploadBytes: number) {
     .openapi(submitTaskRoute(maxUploadBytes), async (c) => {
       const form = c.req.valid("form");
       const userId = submitterId(tokenUserId(c), form.userId);
-      const checked = await wrapTime(c, "check", checkTask(c, form));
       const db = c.get("db");
-      if (!(await wrapTime(c, "user", db.getUser(userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+      // The user lookup (a database round trip) runs while the upload is checked (CPU); a refused
+      // upload is still reported before an unknown user, as when they ran one after the other.
+      // Both are awaited before either failure is thrown, so no timer ends after the answer.
+      const [found, check] = await Promise.allSettled([wrapTime(c, "user", db.getUser(userId)), wrapTime(c, "check", checkTask(c, form))]);
+      if (check.status === "rejected") throw check.reason;
+      if (found.status === "rejected") throw found.reason;
+      if (!found.value) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+      const checked = check.value;
       const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
       const { tasks, admission } = c.get("deps");
       const submit = () => tasks.submit({ frontend: c.get("frontend"), userId, ...checked, time });
