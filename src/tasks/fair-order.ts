@@ -1,0 +1,92 @@
+/** What the fair order needs to know of one task waiting in the gateway. */
+export interface WaitingTask {
+  frontend: string;
+  userId: string;
+  /** Set by a frontend key; higher first, within its own frontend only. */
+  priority: number;
+  /** Submit sequence: FIFO within a user, and every tie. */
+  seq: number;
+  id: string;
+}
+
+/** Ascending by submit sequence, then id: the one tie-break, so the order is deterministic. */
+function bySubmit(a: WaitingTask, b: WaitingTask): number {
+  return a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * One frontend's tasks: priority levels from the highest; within a level, round-robin across its
+ * users (a user's first task in round one, its second in round two...), users in the order of
+ * their oldest task, each user's own tasks FIFO. A user who queued a hundred tasks thus delays
+ * another user's first task by at most one task per user, whatever the hundred.
+ */
+function withinFrontend<T extends WaitingTask>(tasks: readonly T[]): T[] {
+  const levels = new Map<number, T[]>();
+  for (const task of tasks) levels.set(task.priority, [...(levels.get(task.priority) ?? []), task]);
+  const order: T[] = [];
+  for (const priority of [...levels.keys()].sort((a, b) => b - a)) {
+    const byUser = new Map<string, T[]>();
+    for (const task of [...levels.get(priority)!].sort(bySubmit)) byUser.set(task.userId, [...(byUser.get(task.userId) ?? []), task]);
+    // Map keeps insertion order: users come in the order of their oldest task.
+    const queues = [...byUser.values()];
+    for (let round = 0; order.length < tasks.length; round++) {
+      let took = false;
+      for (const queue of queues) {
+        const task = queue[round];
+        if (task) {
+          order.push(task);
+          took = true;
+        }
+      }
+      if (!took) break;
+    }
+  }
+  return order;
+}
+
+/**
+ * The gateway's queue order, fair share: each frontend's tasks as `withinFrontend` orders them,
+ * interleaved across frontends by weight (stride scheduling: the next task comes from the
+ * frontend with the least (served + 1) / weight, so `style:2,logo:1` takes two style tasks per
+ * logo task while both wait). A frontend without a weight weighs 1. Ties go to the older head
+ * task, then the frontend's name. Pure and deterministic: the same waiting set gives the same order.
+ */
+export function fairOrder<T extends WaitingTask>(tasks: readonly T[], weights: Readonly<Record<string, number>> = {}): T[] {
+  const byFrontend = new Map<string, T[]>();
+  for (const task of tasks) byFrontend.set(task.frontend, [...(byFrontend.get(task.frontend) ?? []), task]);
+  const lanes = [...byFrontend].map(([frontend, list]) => ({ frontend, list: withinFrontend(list), next: 0, weight: weights[frontend] ?? 1 }));
+  const order: T[] = [];
+  while (order.length < tasks.length) {
+    let best: (typeof lanes)[number] | null = null;
+    let bestPass = Infinity;
+    for (const lane of lanes) {
+      const head = lane.list[lane.next];
+      if (!head) continue;
+      const pass = (lane.next + 1) / lane.weight;
+      const better =
+        best === null ||
+        pass < bestPass ||
+        (pass === bestPass && (bySubmit(head, best.list[best.next]!) < 0 || (bySubmit(head, best.list[best.next]!) === 0 && lane.frontend < best.frontend)));
+      if (better) {
+        best = lane;
+        bestPass = pass;
+      }
+    }
+    if (!best) break;
+    order.push(best.list[best.next]!);
+    best.next += 1;
+  }
+  return order;
+}
+
+/** Parses `style:2,logo:1` (FRONTEND_WEIGHTS); throws on a malformed entry. */
+export function parseFrontendWeights(value: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const entry of value.split(",").map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([a-z0-9_-]+):(\d+(?:\.\d+)?)$/i.exec(entry);
+    const weight = match ? Number(match[2]) : NaN;
+    if (!match || !(weight > 0)) throw new Error(`"${entry}" is not frontend:weight with a weight above 0`);
+    weights[match[1]!.toLowerCase()] = weight;
+  }
+  return weights;
+}
