@@ -256,10 +256,11 @@ export abstract class BaseDBController {
    * background reconciler looks at (it adopts those of replicas whose lease lapsed).
    */
   async listUnfinishedTasksOfAll(limit: number): Promise<TaskRow[]> {
+    // A queued row without a prompt waits in the gateway's queue: the dispatcher's, not followed.
     return this.db
       .select()
       .from(this.photos)
-      .where(inArray(this.photos.status, ["queued", "running"]))
+      .where(or(eq(this.photos.status, "running"), and(eq(this.photos.status, "queued"), isNotNull(this.photos.promptId))))
       .orderBy(asc(this.photos.updatedAt))
       .limit(limit);
   }

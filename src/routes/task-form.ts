@@ -15,6 +15,8 @@ export const taskFormSchema = z.object({
   workflow: z.string().min(1).max(lengths.workflow),
   params: z.string().max(64 * 1024).optional(),
   image: z.unknown().optional(),
+  /** Orders this frontend's own waiting tasks (higher first); a frontend key's, never a user token's. */
+  priority: z.coerce.number().int().min(-100).max(100).optional(),
 });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "1-128 letters, digits or _.:-").optional();
@@ -24,6 +26,7 @@ export interface CheckedTask {
   params: WorkflowParams;
   image: ImageUpload | null;
   idempotencyKey?: string;
+  priority: number;
 }
 
 /** Everything about a submit that can be checked before touching ComfyUI, storage or the database. */
@@ -43,5 +46,5 @@ export async function checkTask(c: Context<AppEnv>, form: z.infer<typeof taskFor
   if (!template.image && given) throw new AppError("validation_failed", `image: workflow "${template.name}" takes no image`);
   if (template.image?.required && !given) throw new AppError("validation_failed", `image: workflow "${template.name}" needs an image file`);
   const image = given ? await parseImageUpload(form.image, { maxBytes: maxUploadBytes, maxPixels: limits.maxImagePixels, field: "image" }) : null;
-  return { template, params: params.data, image, idempotencyKey: key.data };
+  return { template, params: params.data, image, idempotencyKey: key.data, priority: form.priority ?? 0 };
 }

@@ -87,6 +87,8 @@ export function createTasksRouter(maxUploadBytes: number) {
       async (c) => {
         const form = c.req.valid("form");
         const userId = submitterId(tokenUserId(c), form.userId);
+        // A priority is the frontend's decision about its users, so a user token may not set one.
+        if (form.priority !== undefined && tokenUserId(c) !== undefined) throw new AppError("forbidden", "priority: set by the frontend's key, not by a user token");
         const checked = await wrapTime(c, "check", checkTask(c, form));
         const db = c.get("db");
         if (!(await wrapTime(c, "user", db.getUser(userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "../lib/logger.ts";
 import { Metrics } from "../lib/metrics.ts";
 import { collectLiveGauges, poolEventObserver } from "./observe.ts";
 import { redisOwnerLeases, soleReplica } from "../realtime/owner-leases.ts";
+import { inProcessLease, redisDispatchLease } from "../realtime/dispatch-lease.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketQuota } from "../realtime/socket-quota.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
@@ -77,6 +78,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const urlSecret = urlSigningSecret(config.dataDir, config.auth.urlSigningSecret);
   const storage = createStorage(config.storage, { urlSecret });
   const gatewayId = instanceId(config.dataDir, config.instanceId);
+  const observePool = poolEventObserver(logger, metrics);
   const pool = new ComfyPool({
     clientId: () => `aipack-${gatewayId}`,
     servers: config.comfyServers,
@@ -84,7 +86,11 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     intervalMs: config.poolCheckIntervalMs,
     downAfter: config.poolFailuresBeforeDown,
     maxViewBytes: config.limits.maxViewBytes,
-    onEvent: poolEventObserver(logger, metrics),
+    onEvent: (event) => {
+      observePool(event);
+      // A server that comes up may take waiting tasks.
+      if (event.type === "server-up") tasks.queueChanged();
+    },
   });
   const hub = new TaskHub();
   const relay = config.redis
@@ -97,7 +103,19 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     : soleReplica;
   const tasks = new TaskService(
     { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics },
-    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs, reconcileIntervalMs: config.reconcileIntervalMs, leases },
+    {
+      lostAfterMs: config.comfyLostAfterMs,
+      queueReadWindowMs: config.queueReadWindowMs,
+      reconcileIntervalMs: config.reconcileIntervalMs,
+      leases,
+      scheduling: {
+        ...config.scheduling,
+        // Several replicas (they share Redis): one dispatches at a time. One process: this one.
+        lease: config.redis
+          ? redisDispatchLease({ url: config.redis.url, namespace: config.redis.channel, gatewayId, ttlMs: config.scheduling.leaseMs, logger })
+          : inProcessLease,
+      },
+    },
   );
   const sockets = new SocketRegistry();
   collectLiveGauges(metrics, pool, sockets);
@@ -140,7 +158,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       return tasks.resume();
     },
     close: async () => {
-      tasks.close();
+      await tasks.close();
       await leases.close();
       pool.close();
       await relay?.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fairOrder, parseFrontendWeights, type WaitingTask } from "./fair-order.ts";
+import { parseFrontendWeights } from "../lib/frontend-weights.ts";
+import { fairOrder, type WaitingTask } from "./fair-order.ts";
 
 let seq = 0;
 /** Tasks submitted in the order given: `style/ann` is one task of user ann on style. */

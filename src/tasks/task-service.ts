@@ -14,6 +14,11 @@ import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackgroundReconciler } from "./background-reconciler.ts";
 import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
+import { inProcessLease, type DispatchLease } from "../realtime/dispatch-lease.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { QueueOrder } from "./queue-order.ts";
+import { StaleClaims } from "./stale-claims.ts";
+import { TaskHandover } from "./task-handover.ts";
 
 export interface TaskServiceOptions {
   /** How long one upstream /queue answer serves every poll of that server. */
@@ -24,6 +29,17 @@ export interface TaskServiceOptions {
   reconcileIntervalMs?: number;
   /** Which replicas are alive, to adopt the tasks of those that are gone; a sole replica by default. */
   leases?: OwnerLeases;
+  /** How tasks reach servers; late (waiting in the gateway) by default. */
+  scheduling?: {
+    policy: "late" | "early";
+    depth?: number;
+    weights?: Record<string, number>;
+    maxWaitMs?: number;
+    rescanMs?: number;
+    leaseMs?: number;
+    /** Who dispatches among replicas; this process alone by default. */
+    lease?: DispatchLease;
+  };
 }
 
 /** The answer to a client's poll (GET /api/queue): where a task stands, in its own terms. */
@@ -44,19 +60,39 @@ export class TaskService {
   private readonly queues: QueueReads;
   private readonly announcer: QueueAnnouncer;
   private readonly lifecycle: TaskLifecycle;
+  private readonly order: QueueOrder;
+  /** Late scheduling only: hands waiting tasks to servers (on the replica holding the lease). */
+  private readonly dispatcher: Dispatcher | null;
 
   constructor(
     private readonly ctx: TaskContext,
     options: TaskServiceOptions = {},
   ) {
+    const scheduling = options.scheduling ?? { policy: "late" };
+    const late = scheduling.policy === "late";
     this.queues = new QueueReads(ctx.servers, options.queueReadWindowMs ?? 500);
+    this.order = new QueueOrder(ctx, scheduling.weights ?? {}, options.queueReadWindowMs ?? 500);
     this.announcer = new QueueAnnouncer(ctx.hub);
-    this.lifecycle = new TaskLifecycle(ctx);
+    this.lifecycle = new TaskLifecycle(ctx, () => this.queueChanged());
     this.finisher = new TaskFinisher(ctx, this.lifecycle, (task) => this.announcer.forget(taskKey(task.frontend, task.taskId)));
     const reconciler = new Reconciler(ctx, this.finisher, this.queues);
     const lostAfterMs = options.lostAfterMs ?? 30_000;
-    this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs);
-    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher);
+    this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs, {
+      requeueUnstarted: late,
+      onServerBack: () => this.queueChanged(),
+    });
+    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? () => this.queueChanged() : null);
+    if (late) {
+      const stale = new StaleClaims(ctx);
+      const handover = new TaskHandover(ctx, this.watch, this.queues, this.finisher, stale.inFlight);
+      this.dispatcher = new Dispatcher(
+        ctx,
+        { order: this.order, handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale },
+        { depth: scheduling.depth ?? 1, maxWaitMs: scheduling.maxWaitMs ?? 600_000, rescanMs: scheduling.rescanMs ?? 2_000, leaseMs: scheduling.leaseMs ?? 6_000 },
+      );
+    } else {
+      this.dispatcher = null;
+    }
     this.resumer = new TaskResumer(ctx, this.watch, this.finisher);
     this.background = new BackgroundReconciler(
       ctx,
@@ -73,14 +109,30 @@ export class TaskService {
    * Starts the background reconciler: a first sweep now re-follows what a previous run left
    * unfinished, and later sweeps settle whatever an outage left behind.
    */
-  resume(): Promise<void> {
-    return this.background.start();
+  async resume(): Promise<void> {
+    await this.background.start();
+    if (!this.dispatcher) return;
+    // Every server's stream is opened up front: a server is given tasks only while its stream is.
+    for (const serverId of this.ctx.servers.ids()) void this.watch.attach(serverId).catch(() => undefined);
+    await this.dispatcher.start();
+  }
+
+  /** Something that changes the gateway's queue happened here: fresh positions, and a dispatch pass. */
+  queueChanged(): void {
+    this.order.invalidate();
+    this.dispatcher?.wake();
+  }
+
+  /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */
+  dispatchIdle(): Promise<void> {
+    return this.dispatcher?.idle() ?? Promise.resolve();
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
   async position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
     const key = taskKey(frontend, row.id);
     const running: TaskPosition = { taskId: row.id, status: "running", running: true, ahead: 0 };
+    if (row.status === "queued" && row.promptId === null) return this.waitingPosition(frontend, row);
     if (finishedStatuses.includes(row.status) || !followable(this.ctx, row)) {
       this.announcer.forget(key);
       return { taskId: row.id, status: row.status, running: false, ahead: 0 };
@@ -104,6 +156,22 @@ export class TaskService {
       return { taskId: row.id, status: "queued", running: false, ahead: place.ahead };
     }
     return this.leftQueue(frontend, row, live);
+  }
+
+  /**
+   * A task waiting in the gateway (or being handed to a server): the tasks prepared on servers
+   * start before it, then those ahead of it in the fair order. One snapshot serves every poller.
+   */
+  private async waitingPosition(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
+    const key = taskKey(frontend, row.id);
+    let snapshot = await this.order.read();
+    // Submitted (or put back) after this snapshot was computed: one read computed after that.
+    if (!snapshot.position.has(key) && row.serverId === null) snapshot = await this.order.read(Date.now() - 1);
+    const index = snapshot.position.get(key);
+    const handing = row.serverId !== null || index === undefined;
+    const ahead = handing ? 0 : snapshot.prepared.length + index;
+    if (!handing) this.announcer.announce(key, row.id, ahead);
+    return { taskId: row.id, status: "queued", running: false, ahead };
   }
 
   /**
@@ -145,6 +213,7 @@ export class TaskService {
     }
     // Waits for, instead of overriding, an end already recorded or under way.
     await this.finisher.cancel(live);
+    this.queueChanged();
     return (await db.getTask(row.id)) ?? row;
   }
 
@@ -153,8 +222,9 @@ export class TaskService {
     return this.ctx.live.size;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.background.close();
+    await this.dispatcher?.close();
     this.watch.close();
   }
 }

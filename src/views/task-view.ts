@@ -30,6 +30,8 @@ export function taskView(task: TaskRow, progress: ProgressEvent | undefined, ref
     inputUrl: task.inputUrl ? refs.inputUrl(task.inputUrl) : null,
     outputUrls: task.outputUrls,
     error: task.error,
+    /** Why a task waiting in the gateway cannot go to any live server now; null otherwise. */
+    waitReason: task.status === "queued" ? task.waitReason : null,
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     startedAt: task.startedAt?.toISOString() ?? null,

@@ -1,0 +1,181 @@
+import { JitteredLoop } from "../lib/jittered-loop.ts";
+import type { DispatchLease } from "../realtime/dispatch-lease.ts";
+import type { WorkflowTemplate } from "../workflows/index.ts";
+import { controllerOf, type TaskContext } from "./task-context.ts";
+import type { TaskFinisher } from "./task-finisher.ts";
+import { endings } from "./task-lifecycle.ts";
+import type { TaskHandover } from "./task-handover.ts";
+import type { QueueOrder, WaitingRow } from "./queue-order.ts";
+import type { StaleClaims } from "./stale-claims.ts";
+
+export interface DispatcherOptions {
+  /** Tasks handed to a server beyond the one it runs. */
+  depth: number;
+  /** A task no live server can take fails after waiting this long (ms, on the context's clock). */
+  maxWaitMs: number;
+  /** The safety rescan of the database, for changes made on other replicas. */
+  rescanMs: number;
+  /** The lease's TTL: it is renewed (or tried for) every third of it. */
+  leaseMs: number;
+}
+
+/** A server that failed a handover is left alone this long (its health check may not know yet). */
+const failedServerPauseMs = 1_000;
+
+/**
+ * Hands the tasks waiting in the gateway to servers, in the fair order, only to a server with
+ * room: its running task plus at most `depth` prepared ones, counted from the rows of every
+ * replica. Only the replica holding the dispatch lease dispatches. A pass runs when something
+ * changes (a submit, an ending, a cancel, a server or its stream coming up; `wake`), and on a slow
+ * rescan that catches what other replicas changed; one pass at a time, and a wake during a pass
+ * runs one more. No ComfyUI is polled: room is counted from the database.
+ */
+export class Dispatcher {
+  private readonly rescan: JitteredLoop;
+  private leaseTimer: ReturnType<typeof setInterval> | null = null;
+  private leader = false;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private readonly pausedUntil = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: TaskContext,
+    private readonly parts: { order: QueueOrder; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims },
+    private readonly options: DispatcherOptions,
+  ) {
+    this.rescan = new JitteredLoop(async () => this.wake(), { intervalMs: options.rescanMs, onError: () => undefined });
+  }
+
+  /** Tries for the lease now and on its timer, and dispatches while it holds it. */
+  async start(): Promise<void> {
+    const tryLease = async () => {
+      const held = await this.parts.lease.acquire();
+      if (held !== this.leader) this.ctx.logger.info(held ? "this replica dispatches the queue" : "this replica no longer dispatches", {});
+      this.leader = held;
+      if (held) this.wake();
+    };
+    this.leaseTimer = setInterval(() => void tryLease(), Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    this.leaseTimer.unref?.();
+    this.rescan.start();
+    await tryLease();
+    await this.running;
+  }
+
+  /** Something changed: dispatch soon (joins a pass under way by running one more after it). */
+  wake(): void {
+    if (!this.leader || this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((error: unknown) => this.ctx.logger.error("dispatch pass failed", { error: String(error) }))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Resolves once no pass is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.rescan.stop();
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.idle();
+    await this.parts.lease.release();
+  }
+
+  private async pass(): Promise<void> {
+    this.parts.order.invalidate();
+    const snapshot = await this.parts.order.read();
+    await this.parts.stale.recover(snapshot.prepared);
+    const room = await this.roomByServer();
+    const eligibleCache = new Map<string, Promise<string[]>>();
+    const handovers: Array<Promise<unknown>> = [];
+    for (const waiting of snapshot.waiting) {
+      if (![...room.values()].some((free) => free > 0)) break;
+      const template = this.ctx.workflows.get(waiting.frontend, waiting.row.workflow);
+      if (!template) {
+        handovers.push(this.end(waiting, `Its workflow "${waiting.row.workflow}" is no longer configured`));
+        continue;
+      }
+      const cacheKey = `${waiting.frontend}/${template.name}`;
+      if (!eligibleCache.has(cacheKey)) eligibleCache.set(cacheKey, this.ctx.servers.eligibleFor(requirements(template)));
+      const eligible = (await eligibleCache.get(cacheKey)!).filter((id) => this.dispatchable(id));
+      if (eligible.length === 0) {
+        handovers.push(this.noServer(waiting, template));
+        continue;
+      }
+      // The eligible server with the most room per weight: work goes where it starts soonest.
+      const withRoom = eligible.filter((id) => (room.get(id) ?? 0) > 0);
+      const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
+      if (!serverId) continue; // it waits at its place; a later task may fit a server with room
+      room.set(serverId, (room.get(serverId) ?? 0) - 1);
+      handovers.push(
+        this.parts.handover.handOver(waiting.frontend, waiting.row, template, serverId).then((outcome) => {
+          if (outcome === "released") this.pausedUntil.set(serverId, Date.now() + failedServerPauseMs);
+          if (outcome !== "lost_claim") this.again = true;
+        }),
+      );
+    }
+    await Promise.all(handovers);
+    this.parts.order.invalidate();
+  }
+
+  /** Free slots per server: depth + 1 less what the rows say is queued there or running. */
+  private async roomByServer(): Promise<Map<string, number>> {
+    const active = new Map<string, number>();
+    for (const db of this.ctx.controllers.values()) {
+      // A frontend whose database is away counts as full everywhere: never overfill a server.
+      const counts = await db.countActiveByServer().catch(() => null);
+      if (!counts) return new Map();
+      for (const [serverId, total] of counts) active.set(serverId, (active.get(serverId) ?? 0) + total);
+    }
+    return new Map(this.ctx.servers.ids().map((id) => [id, this.options.depth + 1 - (active.get(id) ?? 0)]));
+  }
+
+  /** Up (by its health check), its event stream open, and not paused after a failed handover. */
+  private dispatchable(serverId: string): boolean {
+    if ((this.pausedUntil.get(serverId) ?? 0) > Date.now()) return false;
+    const stream = this.ctx.servers.streamFor(serverId);
+    return stream.connected;
+  }
+
+  /** No live server can take the task: say why on its row, and fail it once it waited too long. */
+  private async noServer(waiting: WaitingRow, template: WorkflowTemplate): Promise<void> {
+    const reason = await this.whyNone(template);
+    const waited = this.ctx.clock.now().getTime() - waiting.row.createdAt.getTime();
+    if (waited >= this.options.maxWaitMs) {
+      return this.end(waiting, `No ComfyUI server could take this task within ${Math.round(this.options.maxWaitMs / 1000)} s: ${reason}`);
+    }
+    if (waiting.row.waitReason !== reason) await controllerOf(this.ctx, waiting.frontend).setWaitReason(waiting.row.id, reason).catch(() => undefined);
+  }
+
+  private async whyNone(template: WorkflowTemplate): Promise<string> {
+    const up = (await this.ctx.servers.eligibleFor({})).filter((id) => this.dispatchable(id));
+    if (up.length === 0) return "no ComfyUI server is up";
+    const needs = [
+      template.requiredTags.length ? `tags ${template.requiredTags.join(", ")}` : "",
+      template.requiresModels.length ? `model files ${template.requiresModels.join(", ")}` : "",
+      template.requiredNodes.length ? "its node classes" : "",
+    ].filter(Boolean);
+    return `no server that is up has the ${needs.join(" and ") || "capabilities"} this workflow needs`;
+  }
+
+  private async end(waiting: WaitingRow, message: string): Promise<void> {
+    const ending = endings.failed(waiting.row.id, message, null);
+    await this.parts.finisher.endUnfollowed(waiting.frontend, waiting.row.id, ending).catch(() => false);
+  }
+}
+
+function requirements(template: WorkflowTemplate) {
+  return { requiredTags: [...template.requiredTags], requiredNodes: [...template.requiredNodes], requiredModels: [...template.requiresModels] };
+}
