@@ -133,10 +133,13 @@ export class Dispatcher {
   /** Free slots per server: depth + 1 less what the rows say is queued there or running. */
   private async roomByServer(): Promise<Map<string, number>> {
     const active = new Map<string, number>();
-    for (const db of this.ctx.controllers.values()) {
-      // A frontend whose database is away counts as full everywhere: never overfill a server.
-      const counts = await db.countActiveByServer().catch(() => null);
-      if (!counts) return new Map();
+    for (const [frontend, db] of this.ctx.controllers) {
+      // A frontend whose database is away cannot be counted: the others' tasks still go out (at
+      // worst a server gets that frontend's few tasks more than its depth).
+      const counts = await db.ready().then(() => db.countActiveByServer()).catch((error: unknown) => {
+        this.ctx.logger.warn("dispatcher: cannot count a frontend's tasks on servers", { frontend, error: String(error) });
+        return new Map<string, number>();
+      });
       for (const [serverId, total] of counts) active.set(serverId, (active.get(serverId) ?? 0) + total);
     }
     return new Map(this.ctx.servers.ids().map((id) => [id, this.options.depth + 1 - (active.get(id) ?? 0)]));

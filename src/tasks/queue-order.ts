@@ -60,6 +60,7 @@ export class QueueOrder {
     await Promise.all(
       [...this.ctx.controllers].map(async ([frontend, db]) => {
         try {
+          await db.ready();
           for (const row of await db.listQueuedTasks(queueReadLimit)) {
             if (row.serverId === null) waiting.push({ frontend, row });
             else prepared.push({ frontend, row });

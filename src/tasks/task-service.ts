@@ -63,6 +63,7 @@ export class TaskService {
   private readonly order: QueueOrder;
   /** Late scheduling only: hands waiting tasks to servers (on the replica holding the lease). */
   private readonly dispatcher: Dispatcher | null;
+  private readonly late: boolean;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -70,6 +71,7 @@ export class TaskService {
   ) {
     const scheduling = options.scheduling ?? { policy: "late" };
     const late = scheduling.policy === "late";
+    this.late = late;
     this.queues = new QueueReads(ctx.servers, options.queueReadWindowMs ?? 500);
     this.order = new QueueOrder(ctx, scheduling.weights ?? {}, options.queueReadWindowMs ?? 500);
     this.announcer = new QueueAnnouncer(ctx.hub);
@@ -150,10 +152,13 @@ export class TaskService {
     }
     if (place?.running) return running;
     if (place) {
+      // Late scheduling counts the tasks that will start before this one (the gateway's waiting
+      // ones count the same way); early binding keeps ComfyUI's count, running ones included.
+      const ahead = this.late ? place.pendingAhead : place.ahead;
       // A task this replica follows and no longer holds has ended: its followers heard the end.
       const endedHere = row.gatewayId === this.ctx.gatewayId && (!live || live.ending !== null);
-      if (!endedHere) this.announcer.announce(key, row.id, place.ahead);
-      return { taskId: row.id, status: "queued", running: false, ahead: place.ahead };
+      if (!endedHere) this.announcer.announce(key, row.id, ahead);
+      return { taskId: row.id, status: "queued", running: false, ahead };
     }
     return this.leftQueue(frontend, row, live);
   }
