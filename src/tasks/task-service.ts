@@ -173,9 +173,14 @@ export class TaskService {
     // Submitted (or put back) after this snapshot was computed: one read computed after that.
     if (!snapshot.position.has(key) && row.serverId === null) snapshot = await this.order.read(Date.now() - 1);
     const index = snapshot.position.get(key);
-    const handing = row.serverId !== null || index === undefined;
-    const ahead = handing ? 0 : snapshot.prepared.length + index;
-    if (!handing) this.announcer.announce(key, row.id, ahead);
+    let ahead: number;
+    if (index !== undefined) ahead = snapshot.prepared.length + index;
+    else {
+      // Being handed to a server: behind the ones prepared there before it.
+      const serverId = snapshot.prepared.find((entry) => entry.row.id === row.id)?.row.serverId ?? row.serverId;
+      ahead = snapshot.prepared.filter((entry) => entry.row.serverId === serverId && entry.row.id !== row.id).length;
+    }
+    this.announcer.announce(key, row.id, ahead);
     return { taskId: row.id, status: "queued", running: false, ahead };
   }
 
