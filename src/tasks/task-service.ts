@@ -77,7 +77,7 @@ export class TaskService {
     this.announcer = new QueueAnnouncer(ctx.hub);
     this.lifecycle = new TaskLifecycle(ctx, () => this.queueChanged());
     this.finisher = new TaskFinisher(ctx, this.lifecycle, (task) => this.announcer.forget(taskKey(task.frontend, task.taskId)));
-    const reconciler = new Reconciler(ctx, this.finisher, this.queues);
+    const reconciler = new Reconciler(ctx, this.finisher, this.queues, late ? (task) => this.requeueForgotten(task) : undefined);
     const lostAfterMs = options.lostAfterMs ?? 30_000;
     this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs, {
       requeueUnstarted: late,
@@ -123,6 +123,16 @@ export class TaskService {
   queueChanged(): void {
     this.order.invalidate();
     this.dispatcher?.wake();
+  }
+
+  /** A task its (restarted) server forgot before it started goes back to the queue at its place. */
+  private async requeueForgotten(task: LiveTask): Promise<boolean> {
+    const moved = await controllerOf(this.ctx, task.frontend).releaseTask(task.taskId, task.serverId).catch(() => false);
+    if (!moved) return false;
+    this.ctx.live.remove(task);
+    this.ctx.logger.info("task back in the queue: its server no longer knew it and it had not started", { taskId: task.taskId, server: task.serverId });
+    this.queueChanged();
+    return true;
   }
 
   /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */

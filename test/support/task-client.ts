@@ -63,3 +63,16 @@ export interface QueueAnswer {
 }
 
 export const isFinalStatus = (answer: { status: string }) => ["succeeded", "failed", "cancelled"].includes(answer.status);
+
+/**
+ * Waits until the gateway has handed a task to a ComfyUI server (late scheduling: a task waits in
+ * the gateway first), as GET /api/tasks/:id shows it; returns the server's public name.
+ */
+export async function untilDispatched(baseUrl: string, frontend: string, taskId: string, limit = 1_000): Promise<string> {
+  for (let i = 0; i < limit; i++) {
+    const { task } = (await (await apiFetch(`${baseUrl}/api/tasks/${taskId}?frontend=${frontend}`)).json()) as { task: { server: string | null; status: string } };
+    if (task.server !== null || task.status !== "queued") return task.server ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`task ${taskId} was never dispatched`);
+}
