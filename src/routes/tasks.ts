@@ -99,7 +99,7 @@ export function createTasksRouter(maxUploadBytes: number) {
         const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, checked.idempotencyKey) : undefined;
         const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId, db }, submit);
         if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps"))) }, 202);
+        return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps")), tasks.bindsAtSubmit) }, 202);
       },
     )
     .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {

@@ -103,6 +103,11 @@ export class TaskService {
     );
   }
 
+  /** Early binding: a task has its server when the submit answers. */
+  get bindsAtSubmit(): boolean {
+    return !this.late;
+  }
+
   submit(input: SubmitInput) {
     return this.submitter.submit(input);
   }

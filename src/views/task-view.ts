@@ -6,8 +6,10 @@ import type { PublicRefs } from "./public-refs.ts";
  * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
  * answer did, so a replay under the same Idempotency-Key answers the very same body.
  */
-export function submittedTaskView(task: TaskRow, refs: PublicRefs) {
-  return { id: task.id, status: "queued" as const, workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
+export function submittedTaskView(task: TaskRow, refs: PublicRefs, boundAtSubmit: boolean) {
+  // Late scheduling names no server at submit, and a replay (read after the dispatch) must not either.
+  const server = boundAtSubmit ? refs.serverName(task.serverId) : null;
+  return { id: task.id, status: "queued" as const, workflow: task.workflow, server, createdAt: task.createdAt.toISOString() };
 }
 
 /**
@@ -22,7 +24,8 @@ export function taskView(task: TaskRow, progress: ProgressEvent | undefined, ref
     status: task.status,
     workflow: task.workflow,
     params: task.params,
-    server: refs.serverName(task.serverId),
+    // Named once its prompt is on the server (a task being handed over is not there yet).
+    server: task.promptId === null ? null : refs.serverName(task.serverId),
     progress:
       progress && task.status === "running"
         ? { node: progress.node, value: progress.value, max: progress.max, percent: progress.percent }

@@ -13,6 +13,8 @@ export interface SubmitFields {
   workflow: string;
   params?: string;
   image?: { bytes: Uint8Array; type: string; name: string } | null;
+  /** A frontend key's ordering of its own waiting tasks. */
+  priority?: number;
 }
 
 /** POST /api/tasks over real HTTP as a frontend app would send it. */
@@ -22,6 +24,7 @@ export async function submitTask(baseUrl: string, fields: SubmitFields, headers:
   if (fields.userId !== undefined) form.set("userId", fields.userId);
   form.set("workflow", fields.workflow);
   if (fields.params !== undefined) form.set("params", fields.params);
+  if (fields.priority !== undefined) form.set("priority", String(fields.priority));
   if (fields.image) form.set("image", new File([new Uint8Array(fields.image.bytes)], fields.image.name, { type: fields.image.type }));
   return apiFetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
 }
