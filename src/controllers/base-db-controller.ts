@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, max, min, or, sql } from "drizzle-orm";
 import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
@@ -179,6 +179,7 @@ export abstract class BaseDBController {
       inputKey: input.inputKey ?? null,
       priority: input.priority ?? 0,
       queueSeq: input.queueSeq ?? 0,
+      queueRound: input.queueRound ?? 0,
       dispatchedAt: input.dispatchedAt ?? null,
       waitReason: input.waitReason ?? null,
       createdAt: now,
@@ -289,6 +290,26 @@ export abstract class BaseDBController {
       .where(eq(this.photos.status, "queued"))
       .orderBy(asc(this.photos.queueSeq), asc(this.photos.id))
       .limit(limit);
+  }
+
+  /**
+   * The round-robin round of a user's next task: one after the user's latest unfinished task, and
+   * never before the round the queue is serving now (the oldest round still waiting, else the
+   * latest one on servers). A user with a backlog thus takes one task per round, and a newcomer
+   * joins the round being served instead of going behind the whole backlog. Stored on the row,
+   * so the order survives restarts and is the same on every replica.
+   */
+  async nextQueueRound(userId: string): Promise<number> {
+    const unfinished = inArray(this.photos.status, ["queued", "running"]);
+    const [own] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(and(eq(this.photos.userId, userId), unfinished));
+    const [waiting] = await this.db
+      .select({ round: min(this.photos.queueRound) })
+      .from(this.photos)
+      .where(and(eq(this.photos.status, "queued"), isNull(this.photos.serverId)));
+    const [active] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(unfinished);
+    const serving = waiting?.round ?? active?.round ?? 0;
+    const next = own?.round === null || own?.round === undefined ? serving : Number(own.round) + 1;
+    return Math.max(Number(serving), next);
   }
 
   /** Unfinished tasks per server (queued there or running): a server's room is counted from these. */

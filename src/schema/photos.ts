@@ -34,6 +34,8 @@ export const mysqlPhotos = mysqlTable(
     priority: int("priority").notNull().default(0),
     /** The submit sequence: FIFO within a user and the deterministic tie-break of the gateway's queue. */
     queueSeq: bigint("queue_seq", { mode: "number" }).notNull().default(0),
+    /** The user's round in the frontend's round-robin, fixed at submit (see queue-rounds in the controller). */
+    queueRound: bigint("queue_round", { mode: "number" }).notNull().default(0),
     /** When the dispatcher handed the task to its server (null while it waits in the gateway). */
     dispatchedAt: datetime("dispatched_at", { mode: "date", fsp: 3 }),
     /** Why a waiting task cannot go to any live server now (null when it can). */
@@ -69,6 +71,7 @@ export const sqlitePhotos = sqliteTable(
     inputKey: text("input_key", { length: lengths.fileName }),
     priority: integer("priority").notNull().default(0),
     queueSeq: integer("queue_seq").notNull().default(0),
+    queueRound: integer("queue_round").notNull().default(0),
     dispatchedAt: integer("dispatched_at", { mode: "timestamp_ms" }),
     waitReason: text("wait_reason", { length: lengths.waitReason }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),

@@ -162,15 +162,17 @@ export class Dispatcher {
     if (waiting.row.waitReason !== reason) await controllerOf(this.ctx, waiting.frontend).setWaitReason(waiting.row.id, reason).catch(() => undefined);
   }
 
+  /** The first requirement no live server meets, in words a client can act on. */
   private async whyNone(template: WorkflowTemplate): Promise<string> {
-    const up = (await this.ctx.servers.eligibleFor({})).filter((id) => this.dispatchable(id));
-    if (up.length === 0) return "no ComfyUI server is up";
-    const needs = [
-      template.requiredTags.length ? `tags ${template.requiredTags.join(", ")}` : "",
-      template.requiresModels.length ? `model files ${template.requiresModels.join(", ")}` : "",
-      template.requiredNodes.length ? "its node classes" : "",
-    ].filter(Boolean);
-    return `no server that is up has the ${needs.join(" and ") || "capabilities"} this workflow needs`;
+    const live = async (request: Parameters<TaskContext["servers"]["eligibleFor"]>[0]) =>
+      (await this.ctx.servers.eligibleFor(request)).filter((id) => this.dispatchable(id)).length > 0;
+    const tags = [...template.requiredTags];
+    if (!(await live({}))) return "no ComfyUI server is up";
+    if (!(await live({ requiredTags: tags }))) return `no server that is up has the tags ${tags.join(", ")} this workflow needs`;
+    if (!(await live({ requiredTags: tags, requiredModels: [...template.requiresModels] }))) {
+      return `no server that is up has the model files ${[...template.requiresModels].join(", ")} this workflow needs`;
+    }
+    return "no server that is up has the node classes this workflow needs";
   }
 
   private async end(waiting: WaitingRow, message: string): Promise<void> {

@@ -3,17 +3,30 @@ import { parseFrontendWeights } from "../lib/frontend-weights.ts";
 import { fairOrder, type WaitingTask } from "./fair-order.ts";
 
 let seq = 0;
-/** Tasks submitted in the order given: `style/ann` is one task of user ann on style. */
+const rounds = new Map<string, number>();
+/**
+ * Tasks submitted in the order given, none dispatched yet: `style/ann` is one task of user ann on
+ * style; each of a user's tasks takes the next round, as the controller gives it.
+ */
 function submitted(...specs: string[]): WaitingTask[] {
   return specs.map((spec) => {
     const [frontend, userId, priority] = spec.split("/");
     seq += 1;
-    return { frontend: frontend!, userId: userId!, priority: Number(priority ?? 0), seq, id: `t${seq}` };
+    const round = rounds.get(`${frontend}/${userId}`) ?? 0;
+    rounds.set(`${frontend}/${userId}`, round + 1);
+    return { frontend: frontend!, userId: userId!, priority: Number(priority ?? 0), seq, round, id: `t${seq}` };
   });
 }
 const names = (tasks: WaitingTask[]) => tasks.map((t) => `${t.frontend}/${t.userId}`);
 
 describe("the gateway's fair queue order", () => {
+  it("keeps a user's rounds: a light user's task joins the round being served, ahead of the heavy user's later rounds", () => {
+    const heavy = [0, 1, 2, 3].map((round) => ({ frontend: "style", userId: "heavy2", priority: 0, seq: 100 + round, round, id: `h${round}` }));
+    // heavy's round 0 left for a server; light submits later and joins round 1, the one now waiting.
+    const light = { frontend: "style", userId: "light2", priority: 0, seq: 200, round: 1, id: "l" };
+    expect(fairOrder([...heavy.slice(1), light]).map((t) => t.id)).toEqual(["h1", "l", "h2", "h3"]);
+  });
+
   it("round-robins across the users of one frontend, FIFO within each user", () => {
     const tasks = submitted("style/heavy", "style/heavy", "style/heavy", "style/light", "style/other");
     expect(names(fairOrder(tasks))).toEqual(["style/heavy", "style/light", "style/other", "style/heavy", "style/heavy"]);
@@ -22,8 +35,8 @@ describe("the gateway's fair queue order", () => {
   });
 
   it("puts a light user's first task within one round of a heavy user's hundred", () => {
-    const tasks = [...submitted(...Array.from({ length: 100 }, () => "style/heavy")), ...submitted("style/light")];
-    expect(fairOrder(tasks).findIndex((t) => t.userId === "light")).toBe(1);
+    const tasks = [...submitted(...Array.from({ length: 100 }, () => "style/heavy100")), ...submitted("style/light100")];
+    expect(fairOrder(tasks).findIndex((t) => t.userId === "light100")).toBe(1);
   });
 
   it("interleaves frontends by their weights", () => {

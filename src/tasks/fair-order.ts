@@ -6,6 +6,8 @@ export interface WaitingTask {
   priority: number;
   /** Submit sequence: FIFO within a user, and every tie. */
   seq: number;
+  /** The user's round-robin round within its frontend (see BaseDBController.nextQueueRound). */
+  round: number;
   id: string;
 }
 
@@ -15,33 +17,13 @@ function bySubmit(a: WaitingTask, b: WaitingTask): number {
 }
 
 /**
- * One frontend's tasks: priority levels from the highest; within a level, round-robin across its
- * users (a user's first task in round one, its second in round two...), users in the order of
- * their oldest task, each user's own tasks FIFO. A user who queued a hundred tasks thus delays
- * another user's first task by at most one task per user, whatever the hundred.
+ * One frontend's tasks: priority levels from the highest; within a level, by round (a user's
+ * round-robin round, fixed at submit: one after that user's latest unfinished task), then by
+ * submit sequence. A user who queued a hundred tasks holds rounds 0..99; another user's task
+ * joins the round being served, so it waits for at most one task of each other user.
  */
 function withinFrontend<T extends WaitingTask>(tasks: readonly T[]): T[] {
-  const levels = new Map<number, T[]>();
-  for (const task of tasks) levels.set(task.priority, [...(levels.get(task.priority) ?? []), task]);
-  const order: T[] = [];
-  for (const priority of [...levels.keys()].sort((a, b) => b - a)) {
-    const byUser = new Map<string, T[]>();
-    for (const task of [...levels.get(priority)!].sort(bySubmit)) byUser.set(task.userId, [...(byUser.get(task.userId) ?? []), task]);
-    // Map keeps insertion order: users come in the order of their oldest task.
-    const queues = [...byUser.values()];
-    for (let round = 0; order.length < tasks.length; round++) {
-      let took = false;
-      for (const queue of queues) {
-        const task = queue[round];
-        if (task) {
-          order.push(task);
-          took = true;
-        }
-      }
-      if (!took) break;
-    }
-  }
-  return order;
+  return [...tasks].sort((a, b) => b.priority - a.priority || a.round - b.round || bySubmit(a, b));
 }
 
 /**

@@ -77,6 +77,7 @@ export class QueueOrder {
       userId: entry.row.userId,
       priority: entry.row.priority,
       seq: entry.row.queueSeq,
+      round: entry.row.queueRound,
       id: entry.row.id,
     }));
     const ordered = fairOrder(keyed, this.weights).map((item) => item.entry);

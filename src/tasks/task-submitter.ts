@@ -89,6 +89,7 @@ export class TaskSubmitter {
     const stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
     const taskId = randomId();
     try {
+      const queueRound = await time("round", () => db.nextQueueRound(input.userId));
       const row = await time("db", () => db.createTask({
         id: taskId,
         userId: input.userId,
@@ -102,6 +103,7 @@ export class TaskSubmitter {
         gatewayId: this.ctx.gatewayId,
         priority: input.priority ?? 0,
         queueSeq: this.nextSeq(),
+        queueRound,
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
       onWaiting(input.frontend);
