@@ -148,7 +148,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     limits: config.limits,
     rateLimits: createRateLimits(config.limits, { redisUrl: config.redis?.url, logger }),
     getConnInfo: options.getConnInfo,
-    admission: new Admission(config.limits, pool, clock),
+    admission: new Admission(config.limits, pool, clock, config.scheduling.policy === "late" ? () => tasks.queuedCount() : null),
   };
   return {
     deps,

@@ -140,6 +140,12 @@ export class TaskService {
     return true;
   }
 
+  /** Tasks queued now (waiting in the gateway or prepared on a server), from the shared snapshot. */
+  async queuedCount(): Promise<number> {
+    const snapshot = await this.order.read();
+    return snapshot.waiting.length + snapshot.prepared.length;
+  }
+
   /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */
   dispatchIdle(): Promise<void> {
     return this.dispatcher?.idle() ?? Promise.resolve();
