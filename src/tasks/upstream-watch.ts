@@ -104,10 +104,15 @@ export class UpstreamWatch {
       this.lostTimers.delete(serverId);
       const lost = this.ctx.live.onServer(serverId);
       if (lost.length === 0) return;
-      // One line for the whole batch: an operator sees what a server's loss cost at a glance.
-      this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: lost.length });
-      this.ctx.metrics.tasksLost.inc({ server: serverId }, lost.length);
-      void Promise.all(lost.map((task) => this.loseTask(serverId, task))).finally(() => this.options.onServerBack?.(serverId));
+      void Promise.all(lost.map((task) => this.loseTask(serverId, task))).then((outcomes) => {
+        const failed = outcomes.filter((outcome) => outcome === "failed").length;
+        // One line for the whole batch: an operator sees what a server's loss cost at a glance.
+        if (failed > 0) this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: failed });
+        if (failed > 0) this.ctx.metrics.tasksLost.inc({ server: serverId }, failed);
+        const requeued = outcomes.length - failed;
+        if (requeued > 0) this.ctx.logger.info("tasks back in the queue: comfy server lost before they started", { server: serverId, count: requeued });
+        this.options.onServerBack?.(serverId);
+      });
     }, this.lostAfterMs);
     timer.unref?.();
     this.lostTimers.set(serverId, timer);
@@ -117,17 +122,17 @@ export class UpstreamWatch {
    * A task of a lost server: one that had not started there goes back to the gateway's queue at its
    * place (late scheduling; the row's guard says whether it started), one that had is failed.
    */
-  private async loseTask(serverId: string, task: LiveTask): Promise<void> {
+  private async loseTask(serverId: string, task: LiveTask): Promise<"requeued" | "failed"> {
     if (this.options.requeueUnstarted) {
       const db = this.ctx.controllers.get(task.frontend);
       if (await db?.releaseTask(task.taskId, serverId).catch(() => false)) {
         this.ctx.live.remove(task);
         this.released.set(serverId, (this.released.get(serverId) ?? new Set()).add(task.promptId));
-        this.ctx.logger.info("task back in the queue: its server was lost before it started", { taskId: task.taskId, server: serverId });
-        return;
+        return "requeued";
       }
     }
     await this.finisher.fail(task, `The ComfyUI server ${this.ctx.servers.publicName(serverId)} went away while this task was queued or running`, null);
+    return "failed";
   }
 
   /**
