@@ -38,6 +38,8 @@ export class Dispatcher {
   private again = false;
   private closed = false;
   private readonly pausedUntil = new Map<string, number>();
+  /** Since when (the context's clock, ms) each waiting task has had no live server able to take it. */
+  private readonly unservableSince = new Map<string, number>();
 
   constructor(
     private readonly ctx: TaskContext,
@@ -114,6 +116,7 @@ export class Dispatcher {
         handovers.push(this.noServer(waiting, template));
         continue;
       }
+      this.unservableSince.delete(waiting.row.id);
       // The eligible server with the most room per weight: work goes where it starts soonest.
       const withRoom = eligible.filter((id) => (room.get(id) ?? 0) > 0);
       const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
@@ -127,6 +130,9 @@ export class Dispatcher {
       );
     }
     await Promise.all(handovers);
+    // Forget tasks that left the queue (cancelled, ended) while no server could take them.
+    const waitingIds = new Set(snapshot.waiting.map((entry) => entry.row.id));
+    for (const id of this.unservableSince.keys()) if (!waitingIds.has(id)) this.unservableSince.delete(id);
     this.parts.order.invalidate();
   }
 
@@ -155,8 +161,14 @@ export class Dispatcher {
   /** No live server can take the task: say why on its row, and fail it once it waited too long. */
   private async noServer(waiting: WaitingRow, template: WorkflowTemplate): Promise<void> {
     const reason = await this.whyNone(template);
-    const waited = this.ctx.clock.now().getTime() - waiting.row.createdAt.getTime();
+    // The wait counts from when no server could take it, not from the submit: a task that queued
+    // behind others for long is not failed by a short outage.
+    const now = this.ctx.clock.now().getTime();
+    const since = this.unservableSince.get(waiting.row.id) ?? now;
+    this.unservableSince.set(waiting.row.id, since);
+    const waited = now - since;
     if (waited >= this.options.maxWaitMs) {
+      this.unservableSince.delete(waiting.row.id);
       return this.end(waiting, `No ComfyUI server could take this task within ${Math.round(this.options.maxWaitMs / 1000)} s: ${reason}`);
     }
     if (waiting.row.waitReason !== reason) await controllerOf(this.ctx, waiting.frontend).setWaitReason(waiting.row.id, reason).catch(() => undefined);

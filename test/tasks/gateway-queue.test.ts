@@ -93,6 +93,22 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     expect((await refused.json()).error.code).toBe("forbidden");
   });
 
+  it.skipIf(dialect.skip)("a task cancelled while it waits in the gateway ends cancelled and never reaches ComfyUI; the one behind moves up", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await oneAtATime(fake);
+    const userId = await createUser(gateway.url, "style", "cancel-waiting");
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    await untilDispatched(gateway.url, "style", ids[0]!);
+    expect((await placeOf(gateway.url, "style", ids[2]!)).ahead).toBe(2);
+    const cancelled = await apiFetch(`${gateway.url}/api/tasks/${ids[1]}?frontend=style`, { method: "DELETE" });
+    expect((await cancelled.json()).task.status).toBe("cancelled");
+    expect((await placeOf(gateway.url, "style", ids[2]!)).ahead).toBe(1);
+    fake.setOptions({ paused: false });
+    expect((await pollQueue(gateway.url, "style", ids[2]!, isFinalStatus)).at(-1)?.status).toBe("succeeded");
+    expect(fake.counters.promptPosts).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("a task goes only to a server with its tag; a full tagged server leaves it waiting, not sent elsewhere", async () => {
     const plain = await fakeForTest({ paused: true });
     const tagged = await fakeForTest({ paused: true });
