@@ -83,7 +83,11 @@ export class TaskHandover {
     }
     // Cancelled (or ended) while it was being handed over: it must not run.
     this.ctx.live.remove(task);
-    await this.ctx.servers.clientFor(serverId).deleteFromQueue([promptId]).catch(() => undefined);
+    const client = this.ctx.servers.clientFor(serverId);
+    await client.deleteFromQueue([promptId]).catch(() => undefined);
+    // An idle server may have started it already: stop it rather than run it for nobody.
+    const queue = await this.queues.read(serverId, Date.now()).catch(() => null);
+    if (queue?.running.some((item) => item.promptId === promptId)) await client.interrupt(promptId).catch(() => undefined);
     this.queues.invalidate(serverId);
     return "ended";
   }

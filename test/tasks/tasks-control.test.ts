@@ -106,6 +106,8 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const running = await submit();
     const pending = withPending ? await submit() : null;
     await pollQueue(gateway.url, "style", running.id, (a) => a.running);
+    // The pending one on ComfyUI's queue too (it waits in the gateway until handed over).
+    if (pending) await untilDispatched(gateway.url, "style", pending.id);
     const cancel = async (taskId: string) => apiFetch(`${gateway.url}/api/tasks/${taskId}?frontend=style`, { method: "DELETE" });
     return { fake, gateway, submit, running, pending, cancel };
   }
