@@ -6,6 +6,8 @@ export interface PromptPlace {
   running: boolean;
   /** Prompts that will run before it: running ones + pending ones with a lower `number`. */
   ahead: number;
+  /** Pending prompts that start before it (the running ones left out: they have started). */
+  pendingAhead: number;
 }
 
 /**
@@ -13,9 +15,9 @@ export interface PromptPlace {
  * Returns null when the prompt is in neither list (finished, deleted, or never queued).
  */
 export function aheadOf(queue: QueueState, promptId: string): PromptPlace | null {
-  if (queue.running.some((item) => item.promptId === promptId)) return { running: true, ahead: 0 };
+  if (queue.running.some((item) => item.promptId === promptId)) return { running: true, ahead: 0, pendingAhead: 0 };
   const mine = queue.pending.find((item) => item.promptId === promptId);
   if (mine === undefined) return null;
   const lower = queue.pending.filter((item) => item.number < mine.number).length;
-  return { running: false, ahead: queue.running.length + lower };
+  return { running: false, ahead: queue.running.length + lower, pendingAhead: lower };
 }

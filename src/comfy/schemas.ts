@@ -34,7 +34,12 @@ export const queueItemSchema = z
       typeof extra === "object" && extra !== null && "client_id" in extra && typeof extra.client_id === "string"
         ? extra.client_id
         : undefined;
-    return { number: t[0], promptId: t[1], ...(clientId === undefined ? {} : { clientId }) };
+    // The gateway's own marker in extra_data: which task a prompt is, whoever queued it.
+    const taskId =
+      typeof extra === "object" && extra !== null && "aipack_task" in extra && typeof extra.aipack_task === "string"
+        ? extra.aipack_task
+        : undefined;
+    return { number: t[0], promptId: t[1], ...(clientId === undefined ? {} : { clientId }), ...(taskId === undefined ? {} : { taskId }) };
   });
 export type QueueItem = z.output<typeof queueItemSchema>;
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseKey } from "../lib/key-format.ts";
+import { parseFrontendWeights } from "../lib/frontend-weights.ts";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { limitsFrom, type Limits } from "./limits.ts";
@@ -40,9 +41,20 @@ export interface Config {
   metricsToken?: string;
   reconcileIntervalMs: number;
   leaseTtlMs: number;
+  scheduling: SchedulingConfig;
   logLevel: "debug" | "info" | "warn" | "error";
   auth: AuthConfig;
   webhooks: WebhookConfig;
+}
+
+/** How tasks reach servers (README: "How tasks wait and move"). */
+export interface SchedulingConfig {
+  policy: "late" | "early";
+  depth: number;
+  weights: Record<string, number>;
+  maxWaitMs: number;
+  rescanMs: number;
+  leaseMs: number;
 }
 
 export interface AuthConfig {
@@ -79,6 +91,25 @@ function authConfig(env: z.infer<typeof envSchema>, frontends: string[]): AuthCo
     envKeys,
     urlSigningSecret: env.URL_SIGNING_SECRET,
     inputUrlTtlSeconds: env.INPUT_URL_TTL_SECONDS,
+  };
+}
+
+function schedulingConfig(env: z.infer<typeof envSchema>, frontends: string[]): SchedulingConfig {
+  let weights: Record<string, number>;
+  try {
+    weights = parseFrontendWeights(env.FRONTEND_WEIGHTS);
+  } catch (error) {
+    throw new ConfigError(`FRONTEND_WEIGHTS: ${(error as Error).message}`);
+  }
+  const unknown = Object.keys(weights).find((name) => !frontends.includes(name));
+  if (unknown) throw new ConfigError(`FRONTEND_WEIGHTS: "${unknown}" is not an enabled frontend`);
+  return {
+    policy: env.SCHEDULING,
+    depth: env.DISPATCH_DEPTH,
+    weights,
+    maxWaitMs: env.QUEUE_MAX_WAIT_MS,
+    rescanMs: env.DISPATCH_RESCAN_MS,
+    leaseMs: env.DISPATCH_LEASE_MS,
   };
 }
 
@@ -184,6 +215,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     metricsToken: env.METRICS_TOKEN,
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     leaseTtlMs: env.LEASE_TTL_MS,
+    scheduling: schedulingConfig(env, frontends),
     logLevel: env.LOG_LEVEL,
     auth: authConfig(env, frontends),
     webhooks: webhookConfig(env),

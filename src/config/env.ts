@@ -41,6 +41,18 @@ export const envSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
   /** Several replicas: a replica whose lease (renewed in Redis) is older than this is taken for gone, and its tasks adopted. */
   LEASE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
+  /** `late` (default): tasks wait in the gateway and go to a server when it has room; `early`: bound to a server at submit. */
+  SCHEDULING: z.enum(["late", "early"]).default("late"),
+  /** Late scheduling: tasks handed to a server beyond its running one (the next upload overlaps the run). */
+  DISPATCH_DEPTH: z.coerce.number().int().min(0).max(20).default(1),
+  /** Late scheduling: `frontend:weight,...`, the share of the GPUs each frontend gets while several wait; unset: 1 each. */
+  FRONTEND_WEIGHTS: z.string().default(""),
+  /** Late scheduling: a task no live server can take fails after waiting this long. */
+  QUEUE_MAX_WAIT_MS: z.coerce.number().int().min(1).default(600_000),
+  /** Late scheduling: the dispatcher's safety rescan of the database (wakes on events in between). */
+  DISPATCH_RESCAN_MS: z.coerce.number().int().min(20).default(2_000),
+  /** Several replicas: the dispatcher lease's TTL in Redis (renewed every third of it); another replica takes over within it. */
+  DISPATCH_LEASE_MS: z.coerce.number().int().min(300).default(6_000),
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),
   /** Node: how often progress sockets are pinged; one missed pong drops the socket. Bun: idle timeout is twice this. */
   WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, max, min, or, sql } from "drizzle-orm";
 import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
@@ -184,6 +184,12 @@ export abstract class BaseDBController {
       error: input.error ?? null,
       idempotencyKey: input.idempotencyKey ?? null,
       gatewayId: input.gatewayId ?? null,
+      inputKey: input.inputKey ?? null,
+      priority: input.priority ?? 0,
+      queueSeq: input.queueSeq ?? 0,
+      queueRound: input.queueRound ?? 0,
+      dispatchedAt: input.dispatchedAt ?? null,
+      waitReason: input.waitReason ?? null,
       createdAt: now,
       updatedAt: now,
       startedAt: input.startedAt ?? null,
@@ -282,10 +288,11 @@ export abstract class BaseDBController {
    * background reconciler looks at (it adopts those of replicas whose lease lapsed).
    */
   async listUnfinishedTasksOfAll(limit: number): Promise<TaskRow[]> {
+    // A queued row without a prompt waits in the gateway's queue: the dispatcher's, not followed.
     return this.db
       .select()
       .from(this.photos)
-      .where(inArray(this.photos.status, ["queued", "running"]))
+      .where(or(eq(this.photos.status, "running"), and(eq(this.photos.status, "queued"), isNotNull(this.photos.promptId))))
       .orderBy(asc(this.photos.updatedAt))
       .limit(limit);
   }
@@ -301,6 +308,91 @@ export abstract class BaseDBController {
       .set({ gatewayId: to, updatedAt: this.clock.now() })
       .where(and(eq(this.photos.id, id), inArray(this.photos.status, ["queued", "running"]), owner));
     return affectedRows(result) > 0;
+  }
+
+  /**
+   * Every task still queued (waiting in the gateway, or handed to a server and not started), in
+   * submit order, at most `limit`: what the dispatcher orders and what `ahead` is counted from.
+   */
+  async listQueuedTasks(limit: number): Promise<TaskRow[]> {
+    return this.db
+      .select()
+      .from(this.photos)
+      .where(eq(this.photos.status, "queued"))
+      .orderBy(asc(this.photos.queueSeq), asc(this.photos.id))
+      .limit(limit);
+  }
+
+  /**
+   * The round-robin round of a user's next task: one after the user's latest unfinished task, and
+   * never before the round the queue is serving now (the oldest round still waiting, else the
+   * latest one on servers). A user with a backlog thus takes one task per round, and a newcomer
+   * joins the round being served instead of going behind the whole backlog. Stored on the row,
+   * so the order survives restarts and is the same on every replica.
+   */
+  async nextQueueRound(userId: string): Promise<number> {
+    const unfinished = inArray(this.photos.status, ["queued", "running"]);
+    const [own] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(and(eq(this.photos.userId, userId), unfinished));
+    const [waiting] = await this.db
+      .select({ round: min(this.photos.queueRound) })
+      .from(this.photos)
+      .where(and(eq(this.photos.status, "queued"), isNull(this.photos.serverId)));
+    const [active] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(unfinished);
+    const serving = waiting?.round ?? active?.round ?? 0;
+    const next = own?.round === null || own?.round === undefined ? serving : Number(own.round) + 1;
+    return Math.max(Number(serving), next);
+  }
+
+  /** Unfinished tasks per server (queued there or running): a server's room is counted from these. */
+  async countActiveByServer(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .select({ serverId: this.photos.serverId, total: count(this.photos.id) })
+      .from(this.photos)
+      .where(and(inArray(this.photos.status, ["queued", "running"]), isNotNull(this.photos.serverId)))
+      .groupBy(this.photos.serverId);
+    return new Map(rows.map((row) => [row.serverId!, Number(row.total)]));
+  }
+
+  /**
+   * The dispatcher's claim: binds a task waiting in the gateway to a server, only if it is still
+   * waiting (queued, no server). Of two dispatchers (a lapsed lease) exactly one wins.
+   */
+  async claimTask(id: string, serverId: string, gatewayId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const result: unknown = await this.db
+      .update(this.photos)
+      .set({ serverId, gatewayId, dispatchedAt: now, waitReason: null, updatedAt: now })
+      .where(and(eq(this.photos.id, id), eq(this.photos.status, "queued"), isNull(this.photos.serverId)));
+    return affectedRows(result) > 0;
+  }
+
+  /** Records the prompt a claimed task became on its server; false when it moved on meanwhile (a cancel). */
+  async recordDispatch(id: string, serverId: string, promptId: string, inputName: string | null): Promise<boolean> {
+    const result: unknown = await this.db
+      .update(this.photos)
+      .set({ promptId, inputName, updatedAt: this.clock.now() })
+      .where(and(eq(this.photos.id, id), eq(this.photos.status, "queued"), eq(this.photos.serverId, serverId)));
+    return affectedRows(result) > 0;
+  }
+
+  /**
+   * Puts a task that did not start on `serverId` back in the gateway's queue. Its submit sequence
+   * is kept, so it goes back to its original place. False when it started or ended meanwhile.
+   */
+  async releaseTask(id: string, serverId: string): Promise<boolean> {
+    const result: unknown = await this.db
+      .update(this.photos)
+      .set({ serverId: null, promptId: null, inputName: null, dispatchedAt: null, updatedAt: this.clock.now() })
+      .where(and(eq(this.photos.id, id), eq(this.photos.status, "queued"), eq(this.photos.serverId, serverId)));
+    return affectedRows(result) > 0;
+  }
+
+  /** Why a waiting task cannot go anywhere now (null: it can). Only while it still waits. */
+  async setWaitReason(id: string, reason: string | null): Promise<void> {
+    await this.db
+      .update(this.photos)
+      .set({ waitReason: reason })
+      .where(and(eq(this.photos.id, id), eq(this.photos.status, "queued"), isNull(this.photos.serverId)));
   }
 
   /**

@@ -35,6 +35,11 @@ export class Admission {
     private readonly limits: Limits,
     private readonly pool: ComfyPool,
     private readonly clock: Clock,
+    /**
+     * Late scheduling: how many tasks are queued (waiting in the gateway or prepared on a server).
+     * The ceiling then bounds the gateway's queue: POOL_MAX_PENDING_PER_SERVER per healthy server.
+     */
+    private readonly gatewayQueued: (() => Promise<number>) | null = null,
   ) {}
 
   /** Runs `submit` if admitted, or throws AdmissionRefused (429 / 503). */
@@ -52,7 +57,8 @@ export class Admission {
   }
 
   private async check(request: AdmissionRequest, inFlight: number): Promise<void> {
-    this.checkPool();
+    if (this.gatewayQueued) await this.checkGatewayQueue(this.gatewayQueued);
+    else this.checkPool();
     const quota = await request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota });
     if (quota) {
       const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - this.clock.now().getTime()) / 1000));
@@ -62,6 +68,14 @@ export class Admission {
     const unfinished = (await request.db.countUnfinished(request.userId)) + inFlight;
     if (unfinished >= cap) {
       throw new AdmissionRefused("too_many_tasks", `At most ${cap} unfinished tasks per user; wait for one to finish`, tooManyTasksRetrySeconds, { limit: cap });
+    }
+  }
+
+  /** The gateway's queue holds the ceiling's worth per healthy server (at least one): 503 until some drain. */
+  private async checkGatewayQueue(queued: () => Promise<number>): Promise<void> {
+    const healthy = Math.max(1, this.pool.snapshot().servers.filter((server) => server.healthy).length);
+    if ((await queued()) >= this.limits.poolMaxPendingPerServer * healthy) {
+      throw new AdmissionRefused("queue_full", "The queue of tasks waiting for a GPU is full; try again shortly", queueFullRetrySeconds);
     }
   }
 

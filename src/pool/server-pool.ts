@@ -4,7 +4,7 @@ import { ComfyEventStream } from "../comfy/event-stream.ts";
 import { comboChoices } from "../comfy/object-info.ts";
 import { checkTimeoutFor, type ComfyPoolOptions, type PoolTimers } from "./pool-options.ts";
 import { probeApi, probeReach } from "./probes.ts";
-import { pickIndex, type PickRequest } from "./scheduler.ts";
+import { eligible, pickIndex, type PickRequest } from "./scheduler.ts";
 import type { PoolSnapshot } from "./schemas.ts";
 import { serverId, serverListSchema } from "./server-list.ts";
 import { ServerRecord } from "./server-record.ts";
@@ -136,6 +136,28 @@ export class ComfyPool {
     if (record === undefined) return null;
     this.cursor = index;
     return { id: record.id, url: record.entry.url, client: this.clientFor(record.id) };
+  }
+
+  /**
+   * Every healthy server that has the tags, node classes and model files asked for, least work
+   * per weight first (what the gateway's dispatcher chooses from). Unknown node lists are fetched
+   * on need, as for `pick`.
+   */
+  async eligibleFor(request: PickRequest = {}): Promise<string[]> {
+    if ((request.requiredNodes?.length ?? 0) > 0 || (request.requiredModels?.length ?? 0) > 0) {
+      const now = this.now();
+      await Promise.all(this.records.filter((r) => r.state === "up" && r.nodes.due(now)).map((r) => this.loadNodes(r)));
+    }
+    return this.records
+      .map((r) => ({ id: r.id, healthy: r.state === "up", tags: r.entry.tags, weight: r.entry.weight, work: r.load.work, nodes: r.nodes.classes, choices: r.nodes.choices }))
+      .filter((candidate) => eligible(candidate, request))
+      .sort((a, b) => a.work / a.weight - b.work / b.weight)
+      .map((candidate) => candidate.id);
+  }
+
+  /** A server's configured weight (1 when unknown). */
+  weightOf(id: string): number {
+    return this.records.find((r) => r.id === id)?.entry.weight ?? 1;
   }
 
   /** The task-facing client of a server. */

@@ -22,6 +22,8 @@ export const taskFormSchema = z.object({
   workflow: z.string().min(1).max(lengths.workflow),
   params: z.string().max(64 * 1024).optional(),
   image: z.unknown().optional(),
+  /** Orders this frontend's own waiting tasks (higher first); a frontend key's, never a user token's. */
+  priority: z.coerce.number().int().min(-100).max(100).optional().meta({ description: "Orders this frontend's own waiting tasks, higher first (-100..100, default 0); a frontend key's, never a user token's (403)" }),
 });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "1-128 letters, digits or _.:-").optional();
@@ -31,6 +33,7 @@ export interface CheckedTask {
   params: WorkflowParams;
   image: ImageUpload | null;
   idempotencyKey?: string;
+  priority: number;
 }
 
 /** Everything about a submit that can be checked before touching ComfyUI, storage or the database. */
@@ -50,7 +53,7 @@ export async function checkTask(c: Context<AppEnv>, form: z.infer<typeof taskFor
   if (!template.image && given) throw new AppError("validation_failed", `image: workflow "${template.name}" takes no image`);
   if (template.image?.required && !given) throw new AppError("validation_failed", `image: workflow "${template.name}" needs an image file`);
   const image = given ? await parseImageUpload(form.image, { maxBytes: maxUploadBytes, maxPixels: limits.maxImagePixels, field: "image" }) : null;
-  return { template, params: params.data, image, idempotencyKey: key.data };
+  return { template, params: params.data, image, idempotencyKey: key.data, priority: form.priority ?? 0 };
 }
 
 /** Room for the form's other fields around the image. */

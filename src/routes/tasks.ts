@@ -105,6 +105,8 @@ export function createTasksRouter(maxUploadBytes: number) {
     .openapi(submitTaskRoute(maxUploadBytes), async (c) => {
       const form = c.req.valid("form");
       const userId = submitterId(tokenUserId(c), form.userId);
+      // A priority is the frontend's decision about its users, so a user token may not set one.
+      if (form.priority !== undefined && tokenUserId(c) !== undefined) throw new AppError("forbidden", "priority: set by the frontend's key, not by a user token");
       const db = c.get("db");
       // The user lookup (a database round trip) runs while the upload is checked (CPU); a refused
       // upload is still reported before an unknown user, as when they ran one after the other.
@@ -121,7 +123,7 @@ export function createTasksRouter(maxUploadBytes: number) {
       const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, checked.idempotencyKey) : undefined;
       const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId, db }, submit);
       if (replayed) c.header("Idempotent-Replayed", "true");
-      return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps"))) }, 202);
+      return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps")), tasks.bindsAtSubmit) }, 202);
     })
     .openapi(getTask, async (c) => {
       const task = await ownTask(c, c.req.valid("param").id);

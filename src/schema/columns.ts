@@ -34,6 +34,7 @@ export const lengths = {
   fileName: 255,
   idempotencyKey: 128,
   gatewayId: 64,
+  waitReason: 255,
   keyId: 32,
   keyLabel: 64,
   webhookSecret: 64,

@@ -1,4 +1,4 @@
-import { datetime, index as mysqlIndex, mysqlTable, text as mysqlText, uniqueIndex as mysqlUnique, varchar } from "drizzle-orm/mysql-core";
+import { bigint, datetime, index as mysqlIndex, int, mysqlTable, text as mysqlText, uniqueIndex as mysqlUnique, varchar } from "drizzle-orm/mysql-core";
 import { index as sqliteIndex, integer, sqliteTable, text, uniqueIndex as sqliteUnique } from "drizzle-orm/sqlite-core";
 import { lengths, mysqlJson, sqliteJson } from "./columns.ts";
 
@@ -28,6 +28,18 @@ export const mysqlPhotos = mysqlTable(
     idempotencyKey: varchar("idempotency_key", { length: lengths.idempotencyKey }),
     /** The gateway replica that submitted the task and follows it (its INSTANCE_ID). */
     gatewayId: varchar("gateway_id", { length: lengths.gatewayId }),
+    /** Where the stored input lives in storage: a task waiting in the gateway is uploaded to its server from there. */
+    inputKey: varchar("input_key", { length: lengths.fileName }),
+    /** Set by a frontend key on submit: orders that frontend's own waiting tasks (higher first). */
+    priority: int("priority").notNull().default(0),
+    /** The submit sequence: FIFO within a user and the deterministic tie-break of the gateway's queue. */
+    queueSeq: bigint("queue_seq", { mode: "number" }).notNull().default(0),
+    /** The user's round in the frontend's round-robin, fixed at submit (see queue-rounds in the controller). */
+    queueRound: bigint("queue_round", { mode: "number" }).notNull().default(0),
+    /** When the dispatcher handed the task to its server (null while it waits in the gateway). */
+    dispatchedAt: datetime("dispatched_at", { mode: "date", fsp: 3 }),
+    /** Why a waiting task cannot go to any live server now (null when it can). */
+    waitReason: varchar("wait_reason", { length: lengths.waitReason }),
     createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
     updatedAt: datetime("updated_at", { mode: "date", fsp: 3 }).notNull(),
     startedAt: datetime("started_at", { mode: "date", fsp: 3 }),
@@ -56,6 +68,12 @@ export const sqlitePhotos = sqliteTable(
     error: text("error"),
     idempotencyKey: text("idempotency_key", { length: lengths.idempotencyKey }),
     gatewayId: text("gateway_id", { length: lengths.gatewayId }),
+    inputKey: text("input_key", { length: lengths.fileName }),
+    priority: integer("priority").notNull().default(0),
+    queueSeq: integer("queue_seq").notNull().default(0),
+    queueRound: integer("queue_round").notNull().default(0),
+    dispatchedAt: integer("dispatched_at", { mode: "timestamp_ms" }),
+    waitReason: text("wait_reason", { length: lengths.waitReason }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "../lib/logger.ts";
 import { Metrics } from "../lib/metrics.ts";
 import { collectLiveGauges, poolEventObserver } from "./observe.ts";
 import { redisOwnerLeases, soleReplica } from "../realtime/owner-leases.ts";
+import { inProcessLease, redisDispatchLease } from "../realtime/dispatch-lease.ts";
 import { ComfyPool } from "../pool/server-pool.ts";
 import { SocketQuota } from "../realtime/socket-quota.ts";
 import { SocketRegistry } from "../realtime/socket-registry.ts";
@@ -80,6 +81,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const storage = createStorage(config.storage, { urlSecret });
   const gatewayId = instanceId(config.dataDir, config.instanceId);
   const webhookAddresses = addressGuard({ allowPrivate: config.webhooks.allowPrivate, allowed: config.webhooks.allowedAddresses });
+  const observePool = poolEventObserver(logger, metrics);
   const pool = new ComfyPool({
     clientId: () => `aipack-${gatewayId}`,
     servers: config.comfyServers,
@@ -87,7 +89,11 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     intervalMs: config.poolCheckIntervalMs,
     downAfter: config.poolFailuresBeforeDown,
     maxViewBytes: config.limits.maxViewBytes,
-    onEvent: poolEventObserver(logger, metrics),
+    onEvent: (event) => {
+      observePool(event);
+      // A server that comes up may take waiting tasks.
+      if (event.type === "server-up") tasks.queueChanged();
+    },
   });
   const hub = new TaskHub();
   const relay = config.redis
@@ -105,7 +111,19 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   );
   const tasks = new TaskService(
     { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics, outbox: webhooks },
-    { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs, reconcileIntervalMs: config.reconcileIntervalMs, leases },
+    {
+      lostAfterMs: config.comfyLostAfterMs,
+      queueReadWindowMs: config.queueReadWindowMs,
+      reconcileIntervalMs: config.reconcileIntervalMs,
+      leases,
+      scheduling: {
+        ...config.scheduling,
+        // Several replicas (they share Redis): one dispatches at a time. One process: this one.
+        lease: config.redis
+          ? redisDispatchLease({ url: config.redis.url, namespace: config.redis.channel, gatewayId, ttlMs: config.scheduling.leaseMs, logger })
+          : inProcessLease,
+      },
+    },
   );
   const sockets = new SocketRegistry();
   collectLiveGauges(metrics, pool, sockets);
@@ -138,7 +156,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     limits: config.limits,
     rateLimits: createRateLimits(config.limits, { redisUrl: config.redis?.url, logger }),
     getConnInfo: options.getConnInfo,
-    admission: new Admission(config.limits, pool, clock),
+    admission: new Admission(config.limits, pool, clock, config.scheduling.policy === "late" ? () => tasks.queuedCount() : null),
     webhookAddresses,
   };
   return {
@@ -150,7 +168,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     },
     close: async () => {
       webhooks.close();
-      tasks.close();
+      await tasks.close();
       await leases.close();
       pool.close();
       await relay?.close();

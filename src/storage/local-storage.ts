@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, mkdir, rename, rm, statfs, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, rm, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomId } from "../lib/ids.ts";
 import { objectKeyFor } from "./keys.ts";
@@ -69,6 +69,16 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
       const key = url.slice(base.length);
       if (!isObjectKey(key)) return null;
       return `${url}?${signQuery(options.urlSecret, key, Math.floor(Date.now() / 1000) + ttlSeconds)}`;
+    },
+
+    async get(key) {
+      const file = path.resolve(root, ...key.split("/"));
+      if (!file.startsWith(root + path.sep)) throw new StorageUnavailableError("Not a key of this store");
+      try {
+        return new Uint8Array(await readFile(file));
+      } catch (error) {
+        throw new StorageUnavailableError(undefined, { cause: error });
+      }
     },
 
     async delete(key) {

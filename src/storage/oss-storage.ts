@@ -90,6 +90,15 @@ export function createOssStorage(options: OssStorageOptions): Storage {
       return { key, url: ossPublicUrl(options, key) };
     },
 
+    async get(key) {
+      try {
+        const result = await client.get(key);
+        return new Uint8Array(result.content as Buffer);
+      } catch (error) {
+        throw new StorageUnavailableError(undefined, { cause: error });
+      }
+    },
+
     privateUrl(url, ttlSeconds) {
       const base = ossPublicUrl(options, "");
       if (!url.startsWith(base)) return null;

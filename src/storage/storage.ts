@@ -36,6 +36,11 @@ export interface Storage {
    */
   delete?(key: string): Promise<void>;
   /**
+   * The bytes of a stored object: a task waiting in the gateway is uploaded to its server from
+   * here when it is dispatched. Rejects with StorageUnavailableError when it cannot be read.
+   */
+  get(key: string): Promise<Uint8Array>;
+  /**
    * An expiring URL for the holder of `url` (one this store returned from `put`), valid for
    * `ttlSeconds`; null when the URL is not this store's.
    */

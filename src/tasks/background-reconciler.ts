@@ -101,7 +101,8 @@ export class BackgroundReconciler {
       this.ctx.logger.warn("reconciler: cannot list unfinished tasks", { frontend, error: String(error) });
       return;
     }
-    const unfollowed = rows.filter((row) => !this.ctx.live.byTaskKey(frontend, row.id));
+    // A row queued without a prompt waits in the gateway (or is being handed over): the dispatcher's.
+    const unfollowed = rows.filter((row) => !this.ctx.live.byTaskKey(frontend, row.id) && !(row.status === "queued" && row.promptId === null));
     const mine = unfollowed.filter((row) => row.gatewayId === this.ctx.gatewayId);
     const adopted = await this.adopt(frontend, db, unfollowed.filter((row) => row.gatewayId !== this.ctx.gatewayId));
     const byServer = new Map<string, Array<{ row: TaskRow; adopted: boolean }>>();

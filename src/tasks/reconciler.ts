@@ -26,6 +26,11 @@ export class Reconciler {
     private readonly ctx: TaskContext,
     private readonly finisher: TaskFinisher,
     private readonly queues: QueueReads,
+    /**
+     * Late scheduling: a task its server no longer knows goes back to the gateway's queue if it had
+     * not started (true when it did); a started one fails as before.
+     */
+    private readonly requeue: (task: LiveTask) => Promise<boolean> = async () => false,
   ) {}
 
   reconcile(task: LiveTask): Promise<void> {
@@ -48,7 +53,7 @@ export class Reconciler {
     if (task.ending) return task.ending; // the event handler got there while we were reading
     if (entry) return this.finishFromHistory(task, entry);
     // Not finished, not queued: the server restarted or someone deleted it.
-    await this.finisher.fail(task, "The ComfyUI server no longer knows this task (it restarted or the task was removed)", null);
+    await this.forgotten(task);
   }
 
   private async checkTask(task: LiveTask): Promise<void> {
@@ -59,6 +64,11 @@ export class Reconciler {
     if (task.ending) return task.ending;
     if (state?.entry) return this.finishFromHistory(task, state.entry);
     if (state !== null) return; // pending or in progress: its messages will come
+    await this.forgotten(task);
+  }
+
+  private async forgotten(task: LiveTask): Promise<void> {
+    if (await this.requeue(task)) return;
     await this.finisher.fail(task, "The ComfyUI server no longer knows this task (it restarted or the task was removed)", null);
   }
 

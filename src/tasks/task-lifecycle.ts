@@ -49,7 +49,11 @@ export const endings = {
  * Other modules ask it to move a task; they do not set a LiveTask's life-cycle flags themselves.
  */
 export class TaskLifecycle {
-  constructor(private readonly ctx: TaskContext) {}
+  constructor(
+    private readonly ctx: TaskContext,
+    /** Told after every ending it wrote (a server's slot may be free: the dispatcher wakes). */
+    private readonly onEnded: () => void = () => undefined,
+  ) {}
 
   /** queued → running (ComfyUI started it); publishes `running` when this call moved it. */
   async start(frontend: Frontend, taskId: string): Promise<boolean> {
@@ -73,6 +77,7 @@ export class TaskLifecycle {
     if (enqueued > 0) this.ctx.outbox?.written(frontend, enqueued);
     if (moved) this.ctx.hub.publish(taskKey(frontend, taskId), event);
     if (moved) observeEnding(this.ctx, frontend, taskId, patch.status);
+    if (moved) this.onEnded();
     return moved;
   }
 

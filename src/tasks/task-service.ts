@@ -1,19 +1,25 @@
 import { aheadOf } from "../comfy/comfy-client.ts";
 import type { Frontend } from "../controllers/db-controller-map.ts";
-import { finishedStatuses, type TaskRow, type TaskStatus } from "../schema/index.ts";
+import { finishedStatuses, type TaskRow } from "../schema/index.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
 import { TaskFinisher } from "./task-finisher.ts";
 import { endings, TaskLifecycle } from "./task-lifecycle.ts";
-import { followable, TaskResumer } from "./task-resumer.ts";
+import { TaskResumer } from "./task-resumer.ts";
 import type { LiveTask } from "./live-task.ts";
 import { QueueAnnouncer } from "./queue-announcer.ts";
 import { QueueReads } from "./queue-reads.ts";
 import { Reconciler } from "./reconciler.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
+import { TaskPositions, type TaskPosition } from "./task-positions.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackgroundReconciler } from "./background-reconciler.ts";
 import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
+import { inProcessLease, type DispatchLease } from "../realtime/dispatch-lease.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { QueueOrder } from "./queue-order.ts";
+import { StaleClaims } from "./stale-claims.ts";
+import { TaskHandover } from "./task-handover.ts";
 
 export interface TaskServiceOptions {
   /** How long one upstream /queue answer serves every poll of that server. */
@@ -24,15 +30,20 @@ export interface TaskServiceOptions {
   reconcileIntervalMs?: number;
   /** Which replicas are alive, to adopt the tasks of those that are gone; a sole replica by default. */
   leases?: OwnerLeases;
+  /** How tasks reach servers; late (waiting in the gateway) by default. */
+  scheduling?: {
+    policy: "late" | "early";
+    depth?: number;
+    weights?: Record<string, number>;
+    maxWaitMs?: number;
+    rescanMs?: number;
+    leaseMs?: number;
+    /** Who dispatches among replicas; this process alone by default. */
+    lease?: DispatchLease;
+  };
 }
 
-/** The answer to a client's poll (GET /api/queue): where a task stands, in its own terms. */
-export interface TaskPosition {
-  taskId: string;
-  status: TaskStatus;
-  running: boolean;
-  ahead: number;
-}
+export type { TaskPosition } from "./task-positions.ts";
 
 /** Tasks end to end: submit, where a task stands, cancel, and following them on their servers. */
 export class TaskService {
@@ -44,25 +55,54 @@ export class TaskService {
   private readonly queues: QueueReads;
   private readonly announcer: QueueAnnouncer;
   private readonly lifecycle: TaskLifecycle;
+  private readonly order: QueueOrder;
+  /** Late scheduling only: hands waiting tasks to servers (on the replica holding the lease). */
+  private readonly dispatcher: Dispatcher | null;
+  private readonly late: boolean;
+  private readonly positions: TaskPositions;
 
   constructor(
     private readonly ctx: TaskContext,
     options: TaskServiceOptions = {},
   ) {
+    const scheduling = options.scheduling ?? { policy: "late" };
+    const late = scheduling.policy === "late";
+    this.late = late;
     this.queues = new QueueReads(ctx.servers, options.queueReadWindowMs ?? 500);
+    this.order = new QueueOrder(ctx, scheduling.weights ?? {}, options.queueReadWindowMs ?? 500);
     this.announcer = new QueueAnnouncer(ctx.hub);
-    this.lifecycle = new TaskLifecycle(ctx);
+    this.lifecycle = new TaskLifecycle(ctx, () => this.queueChanged());
     this.finisher = new TaskFinisher(ctx, this.lifecycle, (task) => this.announcer.forget(taskKey(task.frontend, task.taskId)));
-    const reconciler = new Reconciler(ctx, this.finisher, this.queues);
+    const reconciler = new Reconciler(ctx, this.finisher, this.queues, late ? (task) => this.requeueForgotten(task) : undefined);
     const lostAfterMs = options.lostAfterMs ?? 30_000;
-    this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs);
-    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher);
+    this.watch = new UpstreamWatch(ctx, this.lifecycle, this.finisher, reconciler, lostAfterMs, {
+      requeueUnstarted: late,
+      onServerBack: () => this.queueChanged(),
+    });
+    this.positions = new TaskPositions(ctx, { queues: this.queues, order: this.order, announcer: this.announcer, watch: this.watch }, late);
+    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? () => this.queueChanged() : null);
+    if (late) {
+      const stale = new StaleClaims(ctx);
+      const handover = new TaskHandover(ctx, this.watch, this.queues, this.finisher, stale.inFlight);
+      this.dispatcher = new Dispatcher(
+        ctx,
+        { order: this.order, handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale },
+        { depth: scheduling.depth ?? 1, maxWaitMs: scheduling.maxWaitMs ?? 600_000, rescanMs: scheduling.rescanMs ?? 2_000, leaseMs: scheduling.leaseMs ?? 6_000 },
+      );
+    } else {
+      this.dispatcher = null;
+    }
     this.resumer = new TaskResumer(ctx, this.watch, this.finisher);
     this.background = new BackgroundReconciler(
       ctx,
       { resumer: this.resumer, watch: this.watch, finisher: this.finisher, leases: options.leases ?? soleReplica },
       { intervalMs: options.reconcileIntervalMs ?? 5_000, batch: 500, lostAfterMs },
     );
+  }
+
+  /** Early binding: a task has its server when the submit answers. */
+  get bindsAtSubmit(): boolean {
+    return !this.late;
   }
 
   submit(input: SubmitInput) {
@@ -73,49 +113,44 @@ export class TaskService {
    * Starts the background reconciler: a first sweep now re-follows what a previous run left
    * unfinished, and later sweeps settle whatever an outage left behind.
    */
-  resume(): Promise<void> {
-    return this.background.start();
+  async resume(): Promise<void> {
+    await this.background.start();
+    if (!this.dispatcher) return;
+    // Every server's stream is opened up front: a server is given tasks only while its stream is.
+    for (const serverId of this.ctx.servers.ids()) void this.watch.attach(serverId).catch(() => undefined);
+    await this.dispatcher.start();
+  }
+
+  /** Something that changes the gateway's queue happened here: fresh positions, and a dispatch pass. */
+  queueChanged(): void {
+    this.order.invalidate();
+    this.dispatcher?.wake();
+  }
+
+  /** A task its (restarted) server forgot before it started goes back to the queue at its place. */
+  private async requeueForgotten(task: LiveTask): Promise<boolean> {
+    const moved = await controllerOf(this.ctx, task.frontend).releaseTask(task.taskId, task.serverId).catch(() => false);
+    if (!moved) return false;
+    this.ctx.live.remove(task);
+    this.ctx.logger.info("task back in the queue: its server no longer knew it and it had not started", { taskId: task.taskId, server: task.serverId });
+    this.queueChanged();
+    return true;
+  }
+
+  /** Tasks queued now (waiting in the gateway or prepared on a server), from the shared snapshot. */
+  async queuedCount(): Promise<number> {
+    const snapshot = await this.order.read();
+    return snapshot.waiting.length + snapshot.prepared.length;
+  }
+
+  /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */
+  dispatchIdle(): Promise<void> {
+    return this.dispatcher?.idle() ?? Promise.resolve();
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
-  async position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
-    const key = taskKey(frontend, row.id);
-    const running: TaskPosition = { taskId: row.id, status: "running", running: true, ahead: 0 };
-    if (finishedStatuses.includes(row.status) || !followable(this.ctx, row)) {
-      this.announcer.forget(key);
-      return { taskId: row.id, status: row.status, running: false, ahead: 0 };
-    }
-    const live = this.ctx.live.byTaskKey(frontend, row.id);
-    if (live?.endUnrecorded) return this.leftQueue(frontend, row, live);
-    // ComfyUI said it started: a queue answer from before that must not put it back in line.
-    if (row.status === "running") return running;
-    let place = aheadOf(await this.queues.read(row.serverId), row.promptId);
-    if (!place) {
-      // The shared answer may predate the task (another replica queued it): ask once more, with an
-      // answer from after the task was queued, which lists it if it still waits or runs.
-      const queuedAt = live?.queuedAt ?? row.createdAt.getTime();
-      place = aheadOf(await this.queues.read(row.serverId, queuedAt), row.promptId);
-    }
-    if (place?.running) return running;
-    if (place) {
-      // A task this replica follows and no longer holds has ended: its followers heard the end.
-      const endedHere = row.gatewayId === this.ctx.gatewayId && (!live || live.ending !== null);
-      if (!endedHere) this.announcer.announce(key, row.id, place.ahead);
-      return { taskId: row.id, status: "queued", running: false, ahead: place.ahead };
-    }
-    return this.leftQueue(frontend, row, live);
-  }
-
-  /**
-   * The task is in no queue of its server: ComfyUI is done with it. Its end is being recorded, or
-   * was missed (then its server is asked once). Until the row says how it ended, it is past
-   * waiting in line: running.
-   */
-  private async leftQueue(frontend: Frontend, row: TaskRow, live: LiveTask | undefined): Promise<TaskPosition> {
-    if (live && !live.ending) await this.watch.reconcile(live);
-    const now = (await controllerOf(this.ctx, frontend).getTask(row.id)) ?? row;
-    if (finishedStatuses.includes(now.status)) return { taskId: row.id, status: now.status, running: false, ahead: 0 };
-    return { taskId: row.id, status: "running", running: true, ahead: 0 };
+  position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
+    return this.positions.position(frontend, row);
   }
 
   /**
@@ -145,6 +180,7 @@ export class TaskService {
     }
     // Waits for, instead of overriding, an end already recorded or under way.
     await this.finisher.cancel(live);
+    this.queueChanged();
     return (await db.getTask(row.id)) ?? row;
   }
 
@@ -153,8 +189,9 @@ export class TaskService {
     return this.ctx.live.size;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.background.close();
+    await this.dispatcher?.close();
     this.watch.close();
   }
 }

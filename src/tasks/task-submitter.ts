@@ -27,6 +27,8 @@ export interface SubmitInput {
   params: WorkflowParams;
   image: ImageUpload | null;
   idempotencyKey?: string;
+  /** Orders this frontend's own waiting tasks (late scheduling). */
+  priority?: number;
   time?: StageTimer;
 }
 
@@ -46,11 +48,15 @@ interface Queued {
 export class TaskSubmitter {
   private readonly idempotent = new SingleFlight<{ row: TaskRow; replayed: boolean }>();
 
+  private lastSeq = 0;
+
   constructor(
     private readonly ctx: TaskContext,
     private readonly watch: UpstreamWatch,
     private readonly queues: QueueReads,
     private readonly finisher: TaskFinisher,
+    /** Late scheduling: told of each task recorded to wait in the gateway (the dispatcher wakes); null binds at submit. */
+    private readonly onWaiting: ((frontend: Frontend) => void) | null = null,
   ) {}
 
   async submit(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
@@ -69,6 +75,62 @@ export class TaskSubmitter {
   }
 
   private async submitOnce(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
+    return this.onWaiting ? this.recordWaiting(input, this.onWaiting) : this.bindNow(input);
+  }
+
+  /**
+   * Late scheduling: the input is stored and the row written `queued` with no server; nothing is
+   * asked of ComfyUI on the request path. The dispatcher hands it to a server when one has room.
+   */
+  private async recordWaiting(input: SubmitInput, onWaiting: (frontend: Frontend) => void): Promise<{ row: TaskRow; replayed: boolean }> {
+    const db = controllerOf(this.ctx, input.frontend);
+    const time = input.time ?? untimed;
+    const image = input.image;
+    const stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+    const taskId = randomId();
+    try {
+      const queueRound = await time("round", () => db.nextQueueRound(input.userId));
+      const row = await time("db", () => db.createTask({
+        id: taskId,
+        userId: input.userId,
+        workflow: input.template.name,
+        params: input.params,
+        status: "queued",
+        inputUrl: stored?.url ?? null,
+        inputKey: stored?.key ?? null,
+        outputUrls: [],
+        idempotencyKey: input.idempotencyKey ?? null,
+        gatewayId: this.ctx.gatewayId,
+        priority: input.priority ?? 0,
+        queueSeq: this.nextSeq(),
+        queueRound,
+      }));
+      this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
+      onWaiting(input.frontend);
+      return { row, replayed: false };
+    } catch (error) {
+      // The insert may have landed though its answer was lost: that row is failed (the client was
+      // told the submit failed) and the input removed, as a bound submit does.
+      await this.undoRecord(input.frontend, taskId, stored, "The task could not be recorded");
+      if (input.idempotencyKey && isDuplicateKey(error)) {
+        const winner = await db.findTaskByIdempotencyKey(input.userId, input.idempotencyKey);
+        if (winner) return { row: winner, replayed: true };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The submit sequence: milliseconds × 1000, made strictly increasing in this process, so replicas
+   * interleave by time and one replica's submits never tie.
+   */
+  private nextSeq(): number {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now() * 1000);
+    return this.lastSeq;
+  }
+
+  /** Early scheduling (SCHEDULING=early): a server is chosen and the prompt queued before the answer. */
+  private async bindNow(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
     const db = controllerOf(this.ctx, input.frontend);
     const taskId = randomId();
     const time = input.time ?? untimed;
@@ -105,6 +167,8 @@ export class TaskSubmitter {
         outputUrls: [],
         idempotencyKey: input.idempotencyKey ?? null,
         gatewayId: this.ctx.gatewayId,
+        queueSeq: this.nextSeq(),
+        dispatchedAt: this.ctx.clock.now(),
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
       return { row, replayed: false };
@@ -182,8 +246,7 @@ export class TaskSubmitter {
    * Undoes what a failed submit left behind (best effort). The insert may have landed even though
    * its answer did not reach us: such a row is failed, so it does not stay queued forever.
    */
-  private async undoRecord(frontend: Frontend, taskId: string, stored: StoredObject | null): Promise<void> {
-    const message = "The task could not be recorded; it was taken back off ComfyUI";
+  private async undoRecord(frontend: Frontend, taskId: string, stored: StoredObject | null, message = "The task could not be recorded; it was taken back off ComfyUI"): Promise<void> {
     await this.finisher.endUnfollowed(frontend, taskId, endings.failed(taskId, message, null)).catch(() => false);
     if (stored) await this.ctx.storage.delete?.(stored.key).catch(() => undefined);
   }

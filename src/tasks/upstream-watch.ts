@@ -15,6 +15,8 @@ export class UpstreamWatch {
   private readonly attached = new Map<string, () => void>();
   private readonly lostTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly doubtful = new Map<LiveTask, number>();
+  /** Prompts put back in the gateway's queue from a lost server: taken off it when it is back. */
+  private readonly released = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: TaskContext,
@@ -22,6 +24,12 @@ export class UpstreamWatch {
     private readonly finisher: TaskFinisher,
     private readonly reconciler: Reconciler,
     private readonly lostAfterMs: number,
+    private readonly options: {
+      /** Late scheduling: a lost server's tasks that did not start go back to the gateway's queue. */
+      requeueUnstarted?: boolean;
+      /** A server's stream (re)connected, or tasks went back to the queue: the dispatcher has work. */
+      onServerBack?: (serverId: string) => void;
+    } = {},
   ) {}
 
   /** Starts following a server's stream (once); resolves when it is connected. */
@@ -63,6 +71,7 @@ export class UpstreamWatch {
     if (event.type === "reconnected" || event.type === "connected") {
       this.clearLostTimer(serverId);
       if (event.type === "reconnected") for (const task of this.ctx.live.onServer(serverId)) void this.reconcile(task);
+      void this.takeBackReleased(serverId).finally(() => this.options.onServerBack?.(serverId));
       return;
     }
     const promptId = promptIdOf(event);
@@ -95,15 +104,56 @@ export class UpstreamWatch {
       this.lostTimers.delete(serverId);
       const lost = this.ctx.live.onServer(serverId);
       if (lost.length === 0) return;
-      // One line for the whole batch: an operator sees what a server's loss cost at a glance.
-      this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: lost.length });
-      this.ctx.metrics.tasksLost.inc({ server: serverId }, lost.length);
-      for (const task of lost) {
-        void this.finisher.fail(task, `The ComfyUI server ${this.ctx.servers.publicName(serverId)} went away while this task was queued or running`, null);
-      }
+      void Promise.all(lost.map((task) => this.loseTask(serverId, task))).then((outcomes) => {
+        const failed = outcomes.filter((outcome) => outcome === "failed").length;
+        // One line for the whole batch: an operator sees what a server's loss cost at a glance.
+        if (failed > 0) this.ctx.logger.warn("tasks failed: comfy server lost", { server: serverId, count: failed });
+        if (failed > 0) this.ctx.metrics.tasksLost.inc({ server: serverId }, failed);
+        const requeued = outcomes.length - failed;
+        if (requeued > 0) this.ctx.logger.info("tasks back in the queue: comfy server lost before they started", { server: serverId, count: requeued });
+        this.options.onServerBack?.(serverId);
+      });
     }, this.lostAfterMs);
     timer.unref?.();
     this.lostTimers.set(serverId, timer);
+  }
+
+  /**
+   * A task of a lost server: one that had not started there goes back to the gateway's queue at its
+   * place (late scheduling; the row's guard says whether it started), one that had is failed.
+   */
+  private async loseTask(serverId: string, task: LiveTask): Promise<"requeued" | "failed"> {
+    if (this.options.requeueUnstarted) {
+      const db = this.ctx.controllers.get(task.frontend);
+      if (await db?.releaseTask(task.taskId, serverId).catch(() => false)) {
+        this.ctx.live.remove(task);
+        this.released.set(serverId, (this.released.get(serverId) ?? new Set()).add(task.promptId));
+        return "requeued";
+      }
+    }
+    await this.finisher.fail(task, `The ComfyUI server ${this.ctx.servers.publicName(serverId)} went away while this task was queued or running`, null);
+    return "failed";
+  }
+
+  /**
+   * The server is back with what it had queued (a stream outage, not a restart): the prompts that
+   * went back to the gateway's queue meanwhile run elsewhere, so they are taken off this one (and
+   * interrupted should one have started), and nothing runs twice.
+   */
+  private async takeBackReleased(serverId: string): Promise<void> {
+    const prompts = this.released.get(serverId);
+    if (!prompts || prompts.size === 0) return;
+    const client = this.ctx.servers.clientFor(serverId);
+    try {
+      const queue = await client.getQueue();
+      const pending = queue.pending.filter((item) => prompts.has(item.promptId)).map((item) => item.promptId);
+      if (pending.length > 0) await client.deleteFromQueue(pending);
+      for (const item of queue.running.filter((running) => prompts.has(running.promptId))) await client.interrupt(item.promptId);
+      this.released.delete(serverId);
+      if (pending.length > 0) this.ctx.logger.info("took back prompts that run elsewhere", { server: serverId, count: pending.length });
+    } catch (error) {
+      this.ctx.logger.warn("could not take back prompts from a returning server", { server: serverId, error: String(error) });
+    }
   }
 
   private clearLostTimer(serverId: string): void {

@@ -11,7 +11,10 @@ export const submittedTaskViewSchema = z
     id: z.string(),
     status: z.literal("queued"),
     workflow: z.string(),
-    server: z.string().nullable().meta({ description: "The ComfyUI server's public name" }),
+    server: z
+      .string()
+      .nullable()
+      .meta({ description: "The ComfyUI server's public name when tasks bind at submit (SCHEDULING=early); null when they wait in the gateway" }),
     createdAt: isoTime,
   })
   .meta({ id: "SubmittedTask" });
@@ -32,6 +35,10 @@ export const taskViewSchema = z
     inputUrl: z.string().nullable().meta({ description: "The upload, as an expiring signed URL (local storage)" }),
     outputUrls: z.array(z.string()),
     error: z.string().nullable(),
+    waitReason: z
+      .string()
+      .nullable()
+      .meta({ description: "While queued in the gateway: why no live server can take it now (null otherwise)" }),
     createdAt: isoTime,
     updatedAt: isoTime,
     startedAt: isoTime.nullable(),
@@ -46,8 +53,10 @@ export type TaskView = z.infer<typeof taskViewSchema>;
  * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
  * answer did, so a replay under the same Idempotency-Key answers the very same body.
  */
-export function submittedTaskView(task: TaskRow, refs: PublicRefs): SubmittedTaskView {
-  return { id: task.id, status: "queued", workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
+export function submittedTaskView(task: TaskRow, refs: PublicRefs, boundAtSubmit: boolean): SubmittedTaskView {
+  // Late scheduling names no server at submit, and a replay (read after the dispatch) must not either.
+  const server = boundAtSubmit ? refs.serverName(task.serverId) : null;
+  return { id: task.id, status: "queued", workflow: task.workflow, server, createdAt: task.createdAt.toISOString() };
 }
 
 /**
@@ -62,7 +71,8 @@ export function taskView(task: TaskRow, progress: ProgressEvent | undefined, ref
     status: task.status,
     workflow: task.workflow,
     params: task.params,
-    server: refs.serverName(task.serverId),
+    // Named once its prompt is on the server (a task being handed over is not there yet).
+    server: task.promptId === null ? null : refs.serverName(task.serverId),
     progress:
       progress && task.status === "running"
         ? { node: progress.node, value: progress.value, max: progress.max, percent: progress.percent }
@@ -70,6 +80,7 @@ export function taskView(task: TaskRow, progress: ProgressEvent | undefined, ref
     inputUrl: task.inputUrl ? refs.inputUrl(task.inputUrl) : null,
     outputUrls: task.outputUrls,
     error: task.error,
+    waitReason: task.status === "queued" ? task.waitReason : null,
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     startedAt: task.startedAt?.toISOString() ?? null,

@@ -35,7 +35,7 @@ describe("the fake's pending queue is a heap like ComfyUI's", () => {
     expect(numbers(state.running)).toEqual([0]);
     expect(numbers(state.pending)).toEqual([1, 3, 2, 6, 4, 5]);
     for (const [n, id] of ids.entries()) {
-      expect(aheadOf(state, id), `number ${n}`).toEqual(n === 0 ? { running: true, ahead: 0 } : { running: false, ahead: n });
+      expect(aheadOf(state, id), `number ${n}`).toEqual(n === 0 ? { running: true, ahead: 0, pendingAhead: 0 } : { running: false, ahead: n, pendingAhead: n - 1 });
     }
     await ws.waitFor(isDone(ids[6] ?? ""), 10_000);
     const started = ws.frames.flatMap((f) => (f.kind === "json" && f.type === "execution_start" ? [String(f.data.prompt_id)] : []));

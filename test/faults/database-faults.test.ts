@@ -53,7 +53,8 @@ describe("database faults on mysql", () => {
   it.skipIf(mysqlUrl === null)("down during a submit: 503 database_unavailable, the prompt taken back off ComfyUI, no task left behind", async () => {
     const fake = await fakeForTest({ promptAnswerDelayMs: 1_000, nodeDelayMs: { ImageInvert: 5_000 } });
     const { proxy, data } = await mysqlBehindProxy();
-    const gw = await startTestServer(mysql, { COMFY_SERVERS: `gpu1=${fake.url}`, ...fast }, data);
+    // Early binding: the prompt is sent during the submit (late scheduling's lost insert: tasks-finishing.test.ts).
+    const gw = await startTestServer(mysql, { SCHEDULING: "early", COMFY_SERVERS: `gpu1=${fake.url}`, ...fast }, data);
     const userId = await createUser(gw.url, "style", "submit-cut");
     const answer = submitTask(gw.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await expect.poll(() => fake.counters.promptPosts, { timeout: 15_000 }).toBe(1);

@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases, mysqlUrl, tempDir, uniqueDatabasePrefix } from "../support/dialects.ts";
 import { spawnGateway } from "../support/spawn-gateway.ts";
+import { untilDispatched } from "../support/task-client.ts";
 import { expectCleanEnd, readTask, serverUp, settled, submitMany } from "./fault-support.ts";
 import { onTestFinished } from "vitest";
 
@@ -48,6 +49,8 @@ describe("a replica gone for good (two gateway processes on MySQL and Redis)", (
     const b = await spawnGateway("node", { ...shared, DATA_DIR: dirB.dir, INSTANCE_ID: "replica-live" });
     await serverUp(a.url);
     const { ids } = await submitMany(a.url, 2);
+    // Both on the server (handed over by a, the dispatcher) before it dies: its tasks there are adopted.
+    for (const id of ids) await untilDispatched(a.url, "style", id);
     await a.stop("SIGKILL");
     fake.setOptions({ paused: false });
 

@@ -17,10 +17,10 @@ const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const runtimes: Runtime[] = ["node", "bun"];
 
 /** A gateway process over `data` (fresh SQLite files by default; pass an earlier one's to restart). */
-async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env()) {
+async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env(), extra: Record<string, string> = {}) {
   const { env, cleanup } = data;
   const port = await freePort();
-  const gateway = await spawnGateway(runtime, { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
+  const gateway = await spawnGateway(runtime, { ...env, ...extra, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
   await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/servers`)).json()).summary.available, { timeout: 30_000 }).toBe(1);
   return { gateway, cleanup };
 }
@@ -117,7 +117,8 @@ describe.each(runtimes)("the real gateway process on %s with a fake ComfyUI", (r
 
   it("finishes a request in flight when told to stop", async () => {
     const fake = await fakeForTest();
-    const { gateway, cleanup } = await gatewayOn(runtime, fake.url);
+    // Early binding: the submit itself uploads to ComfyUI, a request that stays in flight (late scheduling answers first).
+    const { gateway, cleanup } = await gatewayOn(runtime, fake.url, sqlite.env(), { SCHEDULING: "early" });
     try {
       const userId = await createUser(gateway.url, "style", `drain-${runtime}`);
       fake.setOptions({ holdRoutes: ["/upload/image"] });

@@ -13,6 +13,8 @@ export interface SubmitFields {
   workflow: string;
   params?: string;
   image?: { bytes: Uint8Array; type: string; name: string } | null;
+  /** A frontend key's ordering of its own waiting tasks. */
+  priority?: number;
 }
 
 /** POST /api/tasks over real HTTP as a frontend app would send it. */
@@ -22,6 +24,7 @@ export async function submitTask(baseUrl: string, fields: SubmitFields, headers:
   if (fields.userId !== undefined) form.set("userId", fields.userId);
   form.set("workflow", fields.workflow);
   if (fields.params !== undefined) form.set("params", fields.params);
+  if (fields.priority !== undefined) form.set("priority", String(fields.priority));
   if (fields.image) form.set("image", new File([new Uint8Array(fields.image.bytes)], fields.image.name, { type: fields.image.type }));
   return apiFetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
 }
@@ -63,3 +66,16 @@ export interface QueueAnswer {
 }
 
 export const isFinalStatus = (answer: { status: string }) => ["succeeded", "failed", "cancelled"].includes(answer.status);
+
+/**
+ * Waits until the gateway has handed a task to a ComfyUI server (late scheduling: a task waits in
+ * the gateway first), as GET /api/tasks/:id shows it; returns the server's public name.
+ */
+export async function untilDispatched(baseUrl: string, frontend: string, taskId: string, limit = 1_000): Promise<string> {
+  for (let i = 0; i < limit; i++) {
+    const { task } = (await (await apiFetch(`${baseUrl}/api/tasks/${taskId}?frontend=${frontend}`)).json()) as { task: { server: string | null; status: string } };
+    if (task.server !== null || task.status !== "queued") return task.server ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`task ${taskId} was never dispatched`);
+}

@@ -7,6 +7,7 @@ import { WebSocketServer } from "ws";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
+import type { Clock } from "../../src/lib/clock.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
 import { nodeServerOptions } from "../../src/server/node-server-options.ts";
@@ -25,6 +26,8 @@ export async function startTestServer(
   data: { env: Record<string, string>; cleanup(): void } = dialect.env(),
   /** false: the caller closes it (for a server shared by several tests, from beforeAll). */
   closeWithTest = true,
+  /** A clock the test sets (rows' times, a queued task's wait). */
+  clock?: Clock,
 ) {
   // The server binds port 0 itself before the app exists (local storage URLs name the port), so
   // no other process can take the port between choosing and using it.
@@ -45,7 +48,7 @@ export async function startTestServer(
     knownFrontends,
   );
   const logger = memoryLogger();
-  const built = await buildDeps(config, { logger, upgradeWebSocket, getConnInfo });
+  const built = await buildDeps(config, { logger, upgradeWebSocket, getConnInfo, ...(clock ? { clock } : {}) });
   // The limits are known only now: the socket cap and Node's timeouts as the Node entry sets them.
   wss.options.maxPayload = config.limits.ws.maxPayload;
   Object.assign(server as Server, nodeServerOptions(config.limits));

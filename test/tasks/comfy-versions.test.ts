@@ -103,9 +103,10 @@ describe("reconciliation after a restart, by ComfyUI version", () => {
     expect(reads).toEqual(version === "current" ? { history: 0, jobs: 1 } : { history: 1, jobs: 0 });
   });
 
+  // Early binding: the task belongs to its server (late scheduling puts a forgotten, unstarted task back in the queue).
   it("current: a task the server no longer knows is failed after two /api/jobs/{id} answers of 404", async () => {
     const fake = await fakeForTest({ version: "current", paused: true });
-    const env = { COMFY_SERVERS: fake.url };
+    const env = { COMFY_SERVERS: fake.url, SCHEDULING: "early" };
     const first = await startTestServer(sqlite, env);
     const userId = await createUser(first.url, "logo", "reconcile-lost");
     const { task } = await (await submitTask(first.url, { frontend: "logo", userId, workflow: "swatch", params: "{}" })).json();

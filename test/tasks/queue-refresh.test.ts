@@ -12,7 +12,8 @@ describe("the shared /queue answer and submits", () => {
   it("a submit to a server refreshes the queue position its other pollers see", async () => {
     const fake = await fakeForTest({ paused: true });
     // A window far longer than the test: only the submit can make the pollers' answer fresh.
-    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "600000" });
+    // Early binding: the submit itself queues on ComfyUI (late scheduling's dispatch invalidates the same way).
+    const gateway = await startTestServer(sqlite, { SCHEDULING: "early", COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "600000" });
     const outsider = await queue(fake, tracedWorkflows().invert, "someone-else");
     const userId = await createUser(gateway.url, "style", "queue-refresh");
     const submit = async () => ((await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } }).task.id;

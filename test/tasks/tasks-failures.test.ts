@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithBroken } from "../support/workflow-fixtures.ts";
 
@@ -17,7 +17,8 @@ async function taskOf(url: string, frontend: string, id: string) {
 describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
   it.skipIf(dialect.skip)("ComfyUI's validation error comes back as 400 with its node messages, and no row", async () => {
     const fake = await fakeForTest();
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithBroken() });
+    // Early binding: ComfyUI is asked during the submit (late scheduling: gateway-queue.test.ts).
+    const gateway = await startTestServer(dialect, { SCHEDULING: "early", COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithBroken() });
     const userId = await createUser(gateway.url, "style", "validation");
     const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "broken" });
     expect(answer.status).toBe(400);
@@ -46,6 +47,8 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
       writeFileSync(filesDir, "not a folder");
     };
     const queued = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    // On its server (its input read back from storage) before storage breaks.
+    await untilDispatched(gateway.url, "style", queued.id);
 
     breakStorage();
     const refused = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
@@ -92,9 +95,10 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     const servers = await (await apiFetch(`${gateway.url}/api/servers?refresh=1`)).json();
     expect(servers.summary.available).toBe(0);
     expect(servers.servers[0]).toMatchObject({ id: "gpu1", state: "down", healthy: false });
-    const refused = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
-    expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe("comfy_unavailable");
+    // With no server up a new task waits in the gateway, saying why.
+    const waiting = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task;
+    await expect.poll(async () => (await taskOf(gateway.url, "style", waiting.id)).waitReason).toBe("no ComfyUI server is up");
+    expect((await taskOf(gateway.url, "style", waiting.id)).status).toBe("queued");
   });
 
   it.skipIf(dialect.skip)("a gateway restarted while a task runs still ends it succeeded with its URLs", async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases, mysqlUrl } from "../support/dialects.ts";
 import { startTcpProxy, targetOf, throughProxy } from "../support/tcp-proxy.ts";
-import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { isFinalMessage, openProgressClient } from "../support/ws-client.ts";
 
@@ -81,6 +81,7 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     const { fake, proxy, gateway } = await gatewayBehindProxy({ paused: true });
     const userId = await createUser(gateway.url, "style", "write-fails");
     const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    await untilDispatched(gateway.url, "style", task.id);
     proxy.cut();
     fake.setOptions({ paused: false });
     await expect.poll(() => gateway.logger.entries.some((e) => e.message.startsWith("could not record a task's end"))).toBe(true);
@@ -107,7 +108,8 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     await lost;
     const photos = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(photos.items).toHaveLength(1);
-    expect(photos.items[0]).toMatchObject({ status: "failed", error: "The task could not be recorded; it was taken back off ComfyUI" });
+    // Late scheduling: nothing had gone to ComfyUI yet; the row the client was told failed is failed.
+    expect(photos.items[0]).toMatchObject({ status: "failed", error: "The task could not be recorded" });
     const queue = await (await fetch(`${fake.url}/queue`)).json();
     expect([...queue.queue_pending, ...queue.queue_running]).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files", "style", "inputs"))).toEqual([]);

@@ -17,16 +17,21 @@ const sameAnswer = (a: QueueAnswer, b: QueueAnswer) => a.status === b.status && 
 
 /**
  * Drives three queued tasks through a paused fake one at a time, polling the last one, so every
- * place in line is held long enough to be seen: returns its distinct answers in order.
+ * place in line is held long enough to be seen: returns its distinct answers in order. `ahead`
+ * counts the tasks that will start before it: the first two are handed to the server (its running
+ * one and one prepared), the third waits in the gateway.
  */
-async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, last: string): Promise<QueueAnswer[]> {
+async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, ids: string[]): Promise<QueueAnswer[]> {
+  const last = ids[2]!;
   const answers: QueueAnswer[] = [];
   const until = async (done: (a: QueueAnswer) => boolean) => answers.push(...(await pollQueue(url, frontend, last, done)));
-  await until((a) => a.status === "queued");
-  runOne(fake); // first runs: still two ahead
-  await until((a) => a.ahead === 1); // first done, second waits: one ahead
-  runOne(fake); // second runs: still one ahead
-  await until((a) => a.ahead === 0); // second done: first in line, nothing running
+  await until((a) => a.status === "queued"); // two prepared on the server: two ahead
+  runOne(fake); // first runs: one will start before it
+  await until((a) => a.ahead === 1);
+  await pollQueue(url, frontend, ids[0]!, isFinalStatus); // first done: the third goes to the server, behind the second
+  await until((a) => a.ahead === 1);
+  runOne(fake); // second runs: first in line
+  await until((a) => a.ahead === 0);
   fake.setOptions({ paused: false });
   await until(isFinalStatus);
   return answers.filter((answer, i) => i === 0 || !sameAnswer(answer, answers[i - 1]!));
@@ -52,14 +57,16 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
       const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: input, type: "image/png", name: "me.png" } });
       expect(answer.status).toBe(202);
       const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
-      expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "pick", "upload", "prompt", "store", "db", "total"]));
+      // The task waits in the gateway: no server is chosen and nothing is sent to ComfyUI on the request path.
+      expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "store", "db", "total"]));
+      expect(stages).not.toContain("upload");
       const { task } = await answer.json();
-      expect(task).toMatchObject({ status: "queued", workflow: "invert", server: expect.any(String) });
+      expect(task).toMatchObject({ status: "queued", workflow: "invert", server: null });
       expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       ids.push(task.id);
     }
 
-    expect(await walkTheQueue(fake, gateway.url, "style", ids[2]!)).toEqual(expectedWalk(ids[2]!));
+    expect(await walkTheQueue(fake, gateway.url, "style", ids)).toEqual(expectedWalk(ids[2]!));
 
     for (const id of ids) {
       const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
@@ -88,7 +95,7 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
       expect(answer.status).toBe(202);
       ids.push((await answer.json()).task.id);
     }
-    expect(await walkTheQueue(fake, gateway.url, "logo", ids[2]!)).toEqual(expectedWalk(ids[2]!));
+    expect(await walkTheQueue(fake, gateway.url, "logo", ids)).toEqual(expectedWalk(ids[2]!));
     for (const id of ids) {
       const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=logo`)).json();
       expect(task.status).toBe("succeeded");

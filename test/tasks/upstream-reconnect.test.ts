@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { startFakeComfy } from "../fake-comfy/index.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createUser, pngBytes, submitTask } from "../support/task-client.ts";
+import { createUser, pngBytes, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { isFinalMessage, openProgressClient } from "../support/ws-client.ts";
 import { onTestFinished } from "vitest";
@@ -11,15 +11,16 @@ const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
 /** A gateway over a paused fake, one queued task, and a progress client following it (no polls). */
-async function queuedTaskWithFollower(name: string) {
+async function queuedTaskWithFollower(name: string, env: Record<string, string> = {}) {
   const fake = await fakeForTest({ paused: true });
-  const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+  const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url, ...env });
   const userId = await createUser(gateway.url, "style", name);
   const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
   expect(answer.status).toBe(202);
   const { task } = (await answer.json()) as { task: { id: string } };
   const client = await openProgressClient(`${gateway.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${task.id}`);
   await client.waitFor((m) => m.type === "subscribed");
+  await untilDispatched(gateway.url, "style", task.id);
   return { fake, gateway, client, taskId: task.id };
 }
 
@@ -36,13 +37,24 @@ describe("a ComfyUI server whose event stream comes back", () => {
     expect(final).toMatchObject({ type: "succeeded", taskId, outputUrls: [expect.stringContaining("/files/style/outputs/")] });
   });
 
+  // Early binding: the task belongs to its server, which forgot it.
   it("a job its restarted ComfyUI no longer knows is failed, saying so", async () => {
-    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-forgotten");
+    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-forgotten", { SCHEDULING: "early" });
     await fake.kill();
     // A restart: the same port, an empty queue and history.
     const restarted = await startFakeComfy({ port: fake.port });
     onTestFinished(() => restarted.kill());
     const final = await client.waitFor(isFinalMessage);
     expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
+  });
+
+  it("a task its restarted ComfyUI forgot before it started goes back to the gateway's queue and runs", async () => {
+    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-requeued");
+    await fake.kill();
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "succeeded", taskId });
+    expect(restarted.counters.promptsFinished).toBe(1);
   });
 });
