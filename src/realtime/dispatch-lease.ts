@@ -26,9 +26,11 @@ const releaseScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redi
 
 /**
  * The lease as one Redis key with an expiry (`<namespace>:dispatcher`), set with NX: the replicas
- * already share Redis for their events and owner leases. Redis unreachable: this replica stops
- * dispatching (a lease it cannot renew is not held), and so does every other, until it is back.
- * No task is dispatched twice meanwhile either way: the claim in the database is conditional.
+ * already share Redis for their events and owner leases. Redis unreachable: this replica
+ * dispatches anyway rather than leave every task waiting on a cache. That stays safe, because the
+ * lease only keeps dispatchers from wasting work: the claim in the database is conditional, so no
+ * task is dispatched twice, and at worst a server gets a few more prepared tasks than its depth
+ * while two replicas dispatch. Once Redis is back, the replicas contend for the key again.
  */
 export function redisDispatchLease(options: { url: string; namespace: string; gatewayId: string; ttlMs: number; logger: Logger }): DispatchLease {
   const client = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -37,13 +39,18 @@ export function redisDispatchLease(options: { url: string; namespace: string; ga
   // Unique per process: a restarted replica with the same INSTANCE_ID is a new holder.
   const holder = `${options.gatewayId}:${process.pid}:${Date.now()}`;
   let held = false;
+  let degraded = false;
   return {
     async acquire() {
       try {
-        if (held && Number(await client.eval(renewScript, 1, key, holder, String(options.ttlMs))) === 1) return true;
+        if (held && !degraded && Number(await client.eval(renewScript, 1, key, holder, String(options.ttlMs))) === 1) return true;
         held = (await client.set(key, holder, "PX", options.ttlMs, "NX")) === "OK";
-      } catch {
-        held = false;
+        if (degraded) options.logger.info("redis is back: the dispatcher lease is contended for again", {});
+        degraded = false;
+      } catch (error) {
+        if (!degraded) options.logger.warn("redis unreachable: dispatching without the lease (claims stay conditional)", { error: String(error) });
+        degraded = true;
+        held = true;
       }
       return held;
     },

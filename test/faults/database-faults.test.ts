@@ -2,7 +2,7 @@ import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases, mysqlUrl } from "../support/dialects.ts";
-import { createUser, submitTask } from "../support/task-client.ts";
+import { createUser, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { expectCleanEnd, image, settled, submitMany, userTasks } from "./fault-support.ts";
 import { drained, mysqlBehindProxy } from "./mysql-proxy.ts";
@@ -18,6 +18,8 @@ describe("database faults on mysql", () => {
     const { proxy, data } = await mysqlBehindProxy();
     const gw = await startTestServer(mysql, { COMFY_SERVERS: `gpu1=${fake.url}`, ...fast }, data);
     const { ids } = await submitMany(gw.url, 2);
+    // Both on ComfyUI before the cut: the fault under test is at their end, not at their dispatch.
+    for (const id of ids) await untilDispatched(gw.url, "style", id);
     proxy.cut();
     fake.setOptions({ paused: false });
     await drained(fake);
@@ -36,6 +38,7 @@ describe("database faults on mysql", () => {
     const env = { COMFY_SERVERS: `gpu1=${fake.url}`, INSTANCE_ID: "fault-db-at-start", ...fast };
     const first = await startTestServer(mysql, env, { env: data.env, cleanup: () => undefined });
     const { ids } = await submitMany(first.url, 2);
+    for (const id of ids) await untilDispatched(first.url, "style", id);
     await first.close();
     proxy.cut();
     fake.setOptions({ paused: false });

@@ -26,4 +26,19 @@ describe.each(dialectCases)("Redis faults on $name", (dialect) => {
     await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
     expect(gw.logger.entries.some((entry) => entry.message.startsWith("redis"))).toBe(true);
   });
+
+  it.skipIf(dialect.skip || redisUrl === null)("Redis down once the dispatcher lease could not be renewed: new tasks are still dispatched and run to their end", async () => {
+    const target = new URL(redisUrl!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const fake = await fakeForTest();
+    const gw = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, REDIS_URL: throughProxy(redisUrl!, proxy), REDIS_CHANNEL: `aipack-test:${randomUUID()}` });
+    proxy.cut();
+    // The lease's renewal has failed: from here a dispatcher that needed Redis would hand nothing over.
+    await expect.poll(() => gw.logger.entries.some((entry) => entry.message.startsWith("redis unreachable: dispatching without the lease")), { timeout: 15_000 }).toBe(true);
+    const { ids } = await submitMany(gw.url, 2);
+
+    const tasks = await settled(gw.url, "style", ids);
+    expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
+    expect(fake.counters.promptPosts).toBe(2);
+  });
 });
