@@ -32,6 +32,9 @@ export default {
     // realtime relay
     "src/realtime/redis-relay.ts",
     "src/realtime/task-hub.ts",
+    // auth and limits
+    "src/auth/*.ts",
+    "src/limits/*.ts",
   ],
   ignoreStatic: true,
   concurrency: 2,
