@@ -39,6 +39,8 @@ export default {
   ignoreStatic: true,
   concurrency: 2,
   timeoutMS: 20_000,
+  // The first run is the in-process suite with per-test coverage: minutes on two busy cores.
+  dryRunTimeoutMinutes: 45,
   timeoutFactor: 2,
   incremental: true,
   // Gitignored: it records results for this tree only, and would conflict on every merge.
