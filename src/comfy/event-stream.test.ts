@@ -113,8 +113,8 @@ describe("ComfyEventStream", () => {
 
   /** Cuts the socket while a node sends previews; returns the prompt id and the events after the reconnect. */
   async function reconnectMidNode(withQueueReader: boolean) {
-    // 6 s of previews: the reconnect lands inside the node even on a busy machine.
-    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 200 }, msPerStep: 30 });
+    // A node that runs until interrupted: the reconnect lands inside it however busy the machine.
+    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 1_000_000 }, msPerStep: 30 });
     const readQueue = () => new ComfyClient({ baseUrl: fake.url }).getQueue();
     const { stream, events, waitFor } = streamForTest(fake.url, withQueueReader ? { readQueue } : undefined);
     await stream.ready();
@@ -122,8 +122,12 @@ describe("ComfyEventStream", () => {
     await waitFor((e) => e.type === "preview");
     fake.dropConnections();
     const back = await waitFor((e) => e.type === "reconnected");
+    const stepsAfter = () => events.slice(events.indexOf(back)).filter((e) => e.type === "progress").length;
+    await expect.poll(stepsAfter, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    const after = events.slice(events.indexOf(back));
+    await fetch(`${fake.url}/interrupt`, { method: "POST" });
     await waitFor(finished(id));
-    return { id, after: events.slice(events.indexOf(back)) };
+    return { id, after };
   }
 
   it("previews of the node running across a reconnect keep their prompt (server.py re-announces `{ node }` only)", async () => {
