@@ -49,5 +49,7 @@ export default {
   htmlReporter: { fileName: "test-artifacts/stryker/mutation.html" },
   jsonReporter: { fileName: "test-artifacts/stryker/mutation.json" },
   tempDirName: ".stryker-tmp",
+  // Reports and build output are not copied into the sandbox (thousands of coverage files).
+  ignorePatterns: ["test-artifacts", "dist", "data", "bench/out", ".tmp-prof"],
   cleanTempDir: "always",
 };
