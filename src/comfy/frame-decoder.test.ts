@@ -46,7 +46,9 @@ function attributing() {
   let first!: () => void;
   const emitted = new Promise<void>((resolve) => (first = resolve));
   const frames = new FrameDecoder({ clientId: "c", readQueue: () => queue, emit: (event) => (events.push(event), first()) });
-  return { frames, events, answer, emitted };
+  let controlDone!: () => void;
+  const controlEmitted = new Promise<void>((resolve) => (controlDone = resolve));
+  return { frames, events, answer, emitted, queue, controlDone, controlEmitted };
 }
 
 const runningOf = (promptId: string, clientId: string) => ({ running: [{ number: 1, promptId, clientId }], pending: [] }) as unknown as QueueState;
@@ -78,6 +80,37 @@ describe("FrameDecoder: the executing re-sent without its prompt after a reconne
       { type: "executing", data: { node: "3" } },
       { type: "preview", promptId: null, format: "png", bytes: png },
     ]);
+  });
+});
+
+describe("FrameDecoder: what does not wait for /queue", () => {
+  it("a message other than executing is passed on at once, without reading /queue", () => {
+    let reads = 0;
+    const events: unknown[] = [];
+    const frames = new FrameDecoder({ clientId: "c", readQueue: () => (reads++, new Promise<QueueState>(() => undefined)), emit: (event) => events.push(event) });
+    frames.push(JSON.stringify({ type: "status", data: { status: { exec_info: { queue_remaining: 1 } } } }));
+    expect(events).toEqual([expect.objectContaining({ type: "status" })]);
+    expect(reads).toBe(0);
+  });
+
+  it("without a queue reader the re-sent executing is passed on at once, as it came", () => {
+    const events: unknown[] = [];
+    const frames = new FrameDecoder({ clientId: "c", emit: (event) => events.push(event) });
+    frames.push(reannounced);
+    expect(events).toEqual([{ type: "executing", data: { node: "3" } }]);
+  });
+
+  it("stopped while /queue is read, it emits nothing, not even the frames held", async () => {
+    const stopped = attributing();
+    // A second decoder waits on the same answer, after the first: once it has emitted, the first is done.
+    const control = new FrameDecoder({ clientId: "c", readQueue: () => stopped.queue, emit: () => stopped.controlDone() });
+    stopped.frames.push(reannounced);
+    stopped.frames.push(encodePreviewFrame("png", png));
+    control.push(reannounced);
+    stopped.frames.stop();
+    stopped.answer(runningOf("p1", "c"));
+    await stopped.controlEmitted;
+    expect(stopped.events).toEqual([]);
   });
 });
 

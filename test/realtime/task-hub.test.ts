@@ -40,6 +40,7 @@ describe("TaskHub", () => {
     hub.publish("style:d", { type: "progress", taskId: "d", node: "1", value: 1, max: 4, percent: 10 });
     hub.publish("style:d", { type: "executing", taskId: "d", node: "2" });
     hub.publish("style:d", { type: "progress", taskId: "d", node: "2", value: 3, max: 4, percent: 60 });
+    hub.publish("style:d", { type: "running", taskId: "d" });
     const heard: TaskEvent[] = [];
     hub.subscribe("style:d", { event: (event) => heard.push(event) });
     expect(heard).toEqual([
@@ -102,5 +103,14 @@ describe("TaskHub", () => {
     end("t4096");
     hub.deliver("style:oldest", { type: "executing", taskId: "oldest", node: "1" });
     expect(hub.size).toBe(1);
+  });
+
+  it("holds the progress of a task nobody follows yet, for whoever joins", () => {
+    const hub = new TaskHub();
+    const progress: TaskEvent = { type: "progress", taskId: "j", node: "1", value: 1, max: 2, percent: 25 };
+    hub.publish("style:j", progress);
+    const heard: TaskEvent[] = [];
+    hub.subscribe("style:j", { event: (event) => heard.push(event) });
+    expect(heard).toEqual([progress]);
   });
 });
