@@ -55,6 +55,13 @@ describe("TaskLifecycle", () => {
     expect(await ended("succeeded")).toBe(0);
   });
 
+  it("a failure is announced with its message and node", async () => {
+    const { lifecycle, taskId, heard, status } = await queuedTask();
+    expect(await lifecycle.end("logo", taskId, endings.failed(taskId, "ImageInvert (node 2) failed: boom", "2"))).toBe(true);
+    expect(heard).toEqual([{ type: "failed", taskId, message: "ImageInvert (node 2) failed: boom", node: "2" }]);
+    expect(await status()).toBe("failed");
+  });
+
   it("endOnce runs one ending at a time: a second waits for the first instead of running", async () => {
     const { lifecycle } = await queuedTask();
     const task = live();
