@@ -10,10 +10,11 @@ import { progressScenario } from "./scenarios/progress.ts";
 import { queuePollScenario } from "./scenarios/queue-poll.ts";
 import type { Scenario } from "./scenarios/scenario.ts";
 import { submitScenario } from "./scenarios/submit.ts";
+import { schedulingScenario } from "./scenarios/scheduling.ts";
 import { submitLimitsScenario } from "./scenarios/submit-limits.ts";
 
-const usage = `npm run bench -- [--quick] [--db=sqlite|mysql] [--runtime=node|bun|both] [--only=submit,poll,progress,memory]`;
-const scenarios: Scenario[] = [submitScenario, submitLimitsScenario, queuePollScenario, progressScenario, memoryScenario];
+const usage = `npm run bench -- [--quick] [--db=sqlite|mysql] [--runtime=node|bun|both] [--only=submit,submit-limits,poll,progress,memory,scheduling]`;
+const scenarios: Scenario[] = [submitScenario, submitLimitsScenario, queuePollScenario, progressScenario, memoryScenario, schedulingScenario];
 
 interface Args {
   quick: boolean;
@@ -60,34 +61,46 @@ const machine = machineInfo();
 const outcomes: Outcomes = {};
 const notes: string[] = [];
 console.log(`bench: ${args.quick ? "quick" : "full"} run, db ${args.db}, runtimes ${args.runtimes.join(" + ")} (node ${machine.node}, bun ${machine.bun})`);
+const tables: string[] = [];
+const runScenario = async (scenario: Scenario, runtime: Runtime, label: string) => {
+  const outcome = (outcomes[runtime] ??= { metrics: [], failures: [] });
+  const t0 = performance.now();
+  console.log(`[${label}] ${scenario.title}`);
+  try {
+    const ctx = {
+      runtime,
+      runtimes: args.runtimes,
+      db: args.db,
+      quick: args.quick,
+      log: (line: string) => console.log(`[${label}] ${line}`),
+      note: (line: string) => notes.push(line),
+      table: (markdown: string) => tables.push(markdown),
+    };
+    outcome.metrics.push(...(await scenario.run(ctx)));
+  } catch (error) {
+    // A failed scenario becomes a row with its error; the others still run.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[${label}] ${scenario.title} FAILED: ${message}`);
+    outcome.failures.push({ scenario: scenario.title, message });
+  } finally {
+    await cleanupAll();
+  }
+  console.log(`[${label}] ${scenario.title}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+};
 try {
+  // Side-by-side scenarios first (they start every runtime themselves), then the per-runtime ones.
+  for (const scenario of args.only.filter((s) => s.once)) await runScenario(scenario, args.runtimes[0]!, args.runtimes.join("+"));
   for (const runtime of args.runtimes) {
-    const outcome = (outcomes[runtime] = { metrics: [], failures: [] } as NonNullable<Outcomes[Runtime]>);
-    for (const scenario of args.only) {
-      const t0 = performance.now();
-      console.log(`[${runtime}] ${scenario.title}`);
-      try {
-        const ctx = { runtime, db: args.db, quick: args.quick, log: (line: string) => console.log(`[${runtime}] ${line}`), note: (line: string) => notes.push(line) };
-        outcome.metrics.push(...(await scenario.run(ctx)));
-      } catch (error) {
-        // A failed scenario becomes a row with its error; the others still run.
-        const message = error instanceof Error ? error.message : String(error);
-        console.error(`[${runtime}] ${scenario.title} FAILED: ${message}`);
-        outcome.failures.push({ scenario: scenario.title, message });
-      } finally {
-        await cleanupAll();
-      }
-      console.log(`[${runtime}] ${scenario.title}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    }
+    for (const scenario of args.only.filter((s) => !s.once)) await runScenario(scenario, runtime, runtime);
   }
 } finally {
   await cleanupAll();
 }
 const file = path.join(root, "bench", args.quick ? "RESULTS.quick.md" : "RESULTS.md");
 const settings = { quick: args.quick, db: args.db, runtimes: args.runtimes, scenarios: args.only.map((s) => s.key), wallSeconds: (performance.now() - started) / 1000 };
-console.log(`\n${renderTables(outcomes)}`);
+console.log(`\n${tables.join("\n")}\n${renderTables(outcomes)}`);
 for (const note of notes) console.log(`note: ${note}`);
-writeReport(file, machine, settings, outcomes, notes);
+writeReport(file, machine, settings, outcomes, notes, tables);
 console.log(`bench: wrote ${path.relative(root, file)} in ${settings.wallSeconds.toFixed(0)} s`);
 // Fakes' timers (jobs sleeping in nodeDelayMs) would otherwise keep the process alive.
 // A scenario that failed is in the table as an error row; the exit code says so too.

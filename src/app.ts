@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import type { AppDeps } from "./middleware/app-deps.ts";
 import type { AppEnv } from "./middleware/app-env.ts";
@@ -12,23 +12,31 @@ import { accessLog } from "./middleware/access-log.ts";
 import { createMetricsRouter } from "./routes/metrics.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { createTokensRouter } from "./routes/tokens.ts";
-import { createDemoLoginRouter } from "./routes/demo-login.ts";
+import { createDemoLoginRouter, demoLoginRouteDoc } from "./routes/demo-login.ts";
 import { createHealthRouter } from "./routes/health.ts";
 import { createQueueRouter } from "./routes/queue.ts";
 import { createServersRouter } from "./routes/servers.ts";
 import { createTasksRouter } from "./routes/tasks.ts";
 import { createUsersRouter } from "./routes/users.ts";
+import { createWebhooksRouter, webhookEventDocs } from "./routes/webhooks.ts";
 import { createWorkflowsRouter } from "./routes/workflows.ts";
-import { createWsRouter } from "./routes/ws.ts";
-import { createLocalFilesRouter } from "./routes/files.ts";
-import { createPageRouter } from "./routes/page.ts";
+import { createWsRouter, wsRouteDoc } from "./routes/ws.ts";
+import { createLocalFilesRouter, filesRouteDoc } from "./routes/files.ts";
+import { createPageRouter, pageRouteDocs } from "./routes/page.ts";
+import { createDocsRouter } from "./routes/openapi.ts";
+import { createRouter } from "./lib/openapi.ts";
 import { fileURLToPath } from "node:url";
 
 const publicDir = fileURLToPath(new URL("../public", import.meta.url));
 
-/** Builds the whole HTTP app from injected parts; runtime entries only serve it. */
+/**
+ * Builds the whole HTTP app from injected parts; runtime entries only serve it. The REST routers
+ * are mounted in one chain so the returned app's type carries every route (`AppType`, for
+ * `hc<AppType>`); routes that are not REST (the socket, files, the page) are described in the
+ * OpenAPI document with `registerPath` where they are mounted.
+ */
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = createRouter<AppEnv>();
   app.use(requestId(), injectDeps(deps), accessLog(), securityHeaders());
   // Uploads bring their own larger limit and deadline (routes/tasks.ts); every other body is small.
   const isUpload = (c: Context<AppEnv>) => c.req.method === "POST" && c.req.path === "/api/tasks";
@@ -59,19 +67,38 @@ export function createApp(deps: AppDeps) {
     });
   });
   app.use(boundBodies({ maxBytes: deps.limits.maxJsonBytes, skip: isUpload }));
-  app.route("/", createHealthRouter());
-  app.route("/metrics", createMetricsRouter(deps.metricsToken));
-  app.route("/api/tokens", createTokensRouter());
-  app.route("/api/users", createUsersRouter());
-  app.route("/api/workflows", createWorkflowsRouter());
-  app.route("/api/servers", createServersRouter());
-  app.route("/api/tasks", createTasksRouter(deps.maxUploadBytes));
-  app.route("/api/queue", createQueueRouter());
-  if (deps.upgradeWebSocket) app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
-  if (deps.filesDir) app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
-  if (deps.demoKeys) app.route("/demo", createDemoLoginRouter((path, init) => app.request(path, init), deps.demoKeys));
+  const api = app
+    .route("/", createHealthRouter())
+    .route("/metrics", createMetricsRouter(deps.metricsToken))
+    .route("/api/tokens", createTokensRouter())
+    .route("/api/users", createUsersRouter())
+    .route("/api/workflows", createWorkflowsRouter())
+    .route("/api/servers", createServersRouter())
+    .route("/api/tasks", createTasksRouter(deps.maxUploadBytes))
+    .route("/api/queue", createQueueRouter())
+    .route("/api/webhooks", createWebhooksRouter());
+  const describe = app.openAPIRegistry;
+  for (const doc of webhookEventDocs) describe.registerWebhook(doc);
+  if (deps.upgradeWebSocket) {
+    app.route("/api/ws", createWsRouter(deps.upgradeWebSocket));
+    describe.registerPath(wsRouteDoc);
+  }
+  if (deps.filesDir) {
+    app.route("/", createLocalFilesRouter({ dir: deps.filesDir, urlSecret: deps.filesUrlSecret ?? "" }));
+    describe.registerPath(filesRouteDoc);
+  }
+  if (deps.demoKeys) {
+    app.route("/demo", createDemoLoginRouter((path, init) => app.request(path, init), deps.demoKeys));
+    describe.registerPath(demoLoginRouteDoc);
+  }
   app.route("/", createPageRouter({ publicDir }));
-  return app;
+  for (const doc of pageRouteDocs) describe.registerPath(doc);
+  app.route("/", createDocsRouter(app));
+  return api;
 }
 
+/** The app with every REST route in its type. */
 export type App = ReturnType<typeof createApp>;
+
+/** For a typed client: `hc<AppType>(url)` from `hono/client`. */
+export type AppType = App;

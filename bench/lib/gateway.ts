@@ -153,8 +153,8 @@ async function waitForServers(url: string, wanted: number, timeoutMs: number): P
   throw new Error(`gateway never saw ${wanted} servers available (last: ${last})`);
 }
 
-/** Drops the per-frontend databases a MySQL run created. */
-async function dropDatabases(prefix: string): Promise<void> {
+/** Drops the databases whose names start with `prefix` (the per-frontend databases of a MySQL run). */
+export async function dropDatabases(prefix: string): Promise<void> {
   const mysql = await import("mysql2/promise");
   const connection = await mysql.createConnection(mysqlUrl);
   try {

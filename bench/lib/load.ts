@@ -1,5 +1,6 @@
 import type { HttpLoadConfig, HttpLoadResult } from "../drivers/http-load.ts";
 import type { PollersConfig, PollersResult } from "../drivers/pollers.ts";
+import type { FloorConfig, FloorResult } from "../drivers/floor.ts";
 import { startDriver } from "./driver.ts";
 import { cpuMs } from "./processes.ts";
 
@@ -57,6 +58,28 @@ async function measure<R extends HttpLoadResult = HttpLoadResult>(
       fakesCpuPerRequest: (own.user + own.system) / 1000 / answered,
       elapsedMs,
       probeDelta,
+    };
+  } finally {
+    await driver.stop();
+  }
+}
+
+/** Runs the floor driver (the submit's work with no server in front); its own CPU is the "server" CPU. */
+export async function measureFloor(config: FloorConfig): Promise<MeasuredLoad> {
+  const driver = startDriver("floor", config);
+  try {
+    await driver.next("started", 60_000 + config.warmupSec * 1000);
+    const ownBefore = process.cpuUsage();
+    const event = await driver.next("result", config.durationSec * 1000 + 60_000);
+    const own = process.cpuUsage(ownBefore);
+    const result = event.result as FloorResult;
+    const answered = Math.max(1, result.requests);
+    return {
+      ...result,
+      serverCpuPerRequest: result.cpuMs / answered,
+      serverCores: result.cpuMs / result.elapsedMs,
+      fakesCpuPerRequest: (own.user + own.system) / 1000 / answered,
+      probeDelta: [],
     };
   } finally {
     await driver.stop();

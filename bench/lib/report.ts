@@ -24,7 +24,7 @@ export function describeRun(machine: MachineInfo, settings: RunSettings): string
  * Writes RESULTS.md (or RESULTS.quick.md). A hand-written "## Reading" section of the previous file
  * is kept, marked with the date it was written for, since only a person can re-read the figures.
  */
-export function writeReport(file: string, machine: MachineInfo, settings: RunSettings, outcomes: Outcomes, notes: string[]): void {
+export function writeReport(file: string, machine: MachineInfo, settings: RunSettings, outcomes: Outcomes, notes: string[], tables: string[] = []): void {
   const reading = previousReading(file);
   const text = [
     `# AIpack benchmark results${settings.quick ? " (quick)" : ""}`,
@@ -33,6 +33,7 @@ export function writeReport(file: string, machine: MachineInfo, settings: RunSet
     "",
     describeRun(machine, settings),
     "",
+    ...tables,
     renderTables(outcomes),
     notes.length > 0 ? ["## Notes from the run", "", ...notes.map((n) => `- ${n}`), ""].join("\n") : "",
     reading ?? "",

@@ -6,17 +6,26 @@ import type { Metric } from "../lib/table.ts";
 /** What every scenario gets from the orchestrator. */
 export interface ScenarioContext {
   runtime: Runtime;
+  /** Every runtime of the run (a `once` scenario compares them itself). */
+  runtimes: Runtime[];
   db: Db;
   quick: boolean;
   /** Progress line on the console. */
   log(line: string): void;
   /** A remark kept for RESULTS.md (status codes of errors, gateway warnings...). */
   note(line: string): void;
+  /** A table of the scenario's own shape (markdown), printed and written to RESULTS.md after the main ones. */
+  table(markdown: string): void;
 }
 
 export interface Scenario {
   key: string;
   title: string;
+  /**
+   * Run once for the whole bench instead of once per runtime: the scenario compares targets side
+   * by side in one run (alternating them) and prints its own table via `ctx.table`.
+   */
+  once?: boolean;
   run(ctx: ScenarioContext): Promise<Metric[]>;
 }
 

@@ -1,87 +1,111 @@
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createUser } from "../lib/api.ts";
-import { benchAuth } from "../lib/gateway.ts";
 import { startBaseline } from "../lib/baseline.ts";
+import { startFakes } from "../lib/fakes.ts";
+import { benchAuth, dropDatabases, mysqlUrl, startGateway, type Gateway, type Runtime } from "../lib/gateway.ts";
 import { largePng } from "../lib/images.ts";
-import { measureLoad, type MeasuredLoad } from "../lib/load.ts";
+import { measureFloor, measureLoad, type MeasuredLoad } from "../lib/load.ts";
+import { ensurePeerInstalled, startPeer } from "../lib/peer.ts";
 import { multipartBody } from "../../src/comfy/multipart-body.ts";
-import { fmt } from "../lib/stats.ts";
-import type { Metric } from "../lib/table.ts";
-import { metricsOf, withStack, type Scenario, type ScenarioContext } from "./scenario.ts";
-
-const title = "1 submit 1 MB PNG";
-const levels = [1, 16, 64];
-const stages = ["parse", "check", "user", "pick", "upload", "prompt", "store", "db", "total"];
+import type { Scenario } from "./scenario.ts";
+import { noteErrors, renderComparison, renderStages, renderTargets, title, type Kind, type Runs, type Target } from "./submit-report.ts";
 
 /**
- * POST /api/tasks with a 1 MB PNG at fixed concurrency, against the gateway and then against a bare
- * Hono route that only parses the same body: the difference is what the gateway adds.
- * The fakes are paused, so no job runs: their CPU (decoding 1 MB PNGs) would otherwise compete with
- * the gateway on a 2-core box, and the submit path ends once the prompt is queued anyway.
+ * POST /api/tasks with a 1 MB PNG at fixed concurrency against, side by side in one run: the
+ * gateway on each runtime, the seed's Express design (bench/peers/express-seed, Node), a bare Hono
+ * route that only parses the body (bench/baseline-server.ts, each runtime), and the floor: the same
+ * upload + prompt + row insert done by a driver with no server in front (bench/drivers/floor.ts).
+ * Every target is measured `rounds` times per concurrency, in alternating order (forward, then
+ * backward), so that drift on a shared machine falls on every column alike. One MariaDB serves all
+ * (the peer's design needs it); two paused fakes, so no job runs: the submit ends once the prompt
+ * is queued, and running jobs would only add the fakes' CPU.
  */
 export const submitScenario: Scenario = {
   key: "submit",
   title,
-  run: (ctx) =>
-    withStack(ctx, title, { paused: true }, async ({ gateway }) => {
-      const durationSec = ctx.quick ? 2 : 10;
-      const userId = await createUser(gateway.url, `bench-submit-${Date.now()}`);
-      const dir = mkdtempSync(path.join(tmpdir(), "aipack-bench-body-"));
-      try {
-        const { body, contentType } = multipartBody({ frontend: "style", userId, workflow: "invert" }, { name: "image", filename: "bench.png", contentType: "image/png", bytes: largePng() });
-        const bodyFile = path.join(dir, "body.bin");
+  once: true,
+  run: async (ctx) => {
+    const durationSec = ctx.quick ? 3 : 5;
+    const rounds = 2;
+    const levels = ctx.quick ? [1, 16] : [1, 16, 64];
+    ensurePeerInstalled(ctx.log);
+    const dir = mkdtempSync(path.join(tmpdir(), "aipack-bench-body-"));
+    // Paused (no job runs) and forgetting uploads: a full run sends thousands of 1 MB images.
+    const fakes = await startFakes(2, { paused: true, keepUploads: false });
+    const stops: Array<() => Promise<void>> = [fakes.stop];
+    try {
+      const png = largePng();
+      const targets: Target[] = [];
+      const bodyFor = (name: string, userId: string) => {
+        const { body, contentType } = multipartBody({ frontend: "style", userId, workflow: "invert" }, { name: "image", filename: "bench.png", contentType: "image/png", bytes: png });
+        const bodyFile = path.join(dir, `${name}.bin`);
         writeFileSync(bodyFile, body);
-        const base = { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType, ...benchAuth }, bodyFile };
-        const runLevels = async (url: string, pid: number, serverTiming: boolean) => {
-          // A short unmeasured run first: both runtimes JIT-compile the hot path before it counts.
-          await measureLoad({ ...base, url, connections: 4, durationSec: ctx.quick ? 1 : 2 }, pid);
-          const out = new Map<number, MeasuredLoad>();
-          for (const connections of levels) {
-            ctx.log(`  ${serverTiming ? "gateway" : "baseline"} c=${connections} for ${durationSec} s`);
-            out.set(connections, await measureLoad({ ...base, url, connections, durationSec, serverTiming }, pid));
-          }
-          return out;
-        };
-        const gatewayRuns = await runLevels(gateway.url, gateway.pid, true);
-        const baseline = await startBaseline(ctx.runtime);
-        let baselineRuns: Map<number, MeasuredLoad>;
-        try {
-          baselineRuns = await runLevels(baseline.url, baseline.pid, false);
-        } finally {
-          await baseline.stop();
-        }
-        return [...levels.flatMap((c) => figures(ctx, c, gatewayRuns.get(c)!, baselineRuns.get(c)!)), ...levels.flatMap((c) => stageFigures(c, gatewayRuns.get(c)!))];
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+        return { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType, ...benchAuth }, bodyFile };
+      };
+      const httpTarget = (key: string, kind: Kind, runtime: Runtime, url: string, pid: number, base: ReturnType<typeof bodyFor>): Target => ({
+        key,
+        kind,
+        runtime,
+        measure: (connections, sec) => measureLoad({ ...base, url, connections, durationSec: sec, serverTiming: kind === "gateway" }, pid),
+      });
+      const gateways: Gateway[] = [];
+      for (const runtime of ctx.runtimes) {
+        const gateway = await startGateway({ runtime, db: "mysql", comfyUrls: fakes.urls });
+        gateways.push(gateway);
+        stops.push(gateway.stop);
+        const userId = await createUser(gateway.url, `bench-submit-${Date.now()}`);
+        targets.push(httpTarget(`gateway on ${runtime}`, "gateway", runtime, gateway.url, gateway.pid, bodyFor(`gateway-${runtime}`, userId)));
       }
-    }),
+      const peer = await startPeer(fakes.urls[0]!);
+      stops.push(peer.stop);
+      targets.push(httpTarget("Express peer (node)", "peer", "node", peer.url, peer.pid, bodyFor("peer", "bench-peer-user")));
+      for (const runtime of ctx.runtimes) {
+        const baseline = await startBaseline(runtime);
+        stops.push(baseline.stop);
+        targets.push(httpTarget(`bare Hono route on ${runtime}`, "hono", runtime, baseline.url, baseline.pid, bodyFor(`hono-${runtime}`, "bench-hono-user")));
+      }
+      const imageFile = path.join(dir, "image.png");
+      writeFileSync(imageFile, png);
+      const floorDb = `aipb_${randomBytes(4).toString("hex")}_floor`;
+      stops.push(() => dropDatabases(floorDb));
+      targets.push({
+        key: "floor (no server)",
+        kind: "floor",
+        runtime: "node",
+        measure: (connections, sec) =>
+          measureFloor({ comfyUrl: fakes.urls[0]!, databaseUrl: mysqlUrl, databaseName: floorDb, imageFile, connections, durationSec: sec, warmupSec: ctx.quick ? 0.5 : 1 }),
+      });
+
+      // A short unmeasured run of each: both runtimes JIT-compile the hot path before it counts.
+      for (const target of targets) {
+        ctx.log(`  warm-up ${target.key}`);
+        await target.measure(4, ctx.quick ? 1 : 2);
+      }
+      const runs: Runs = new Map(targets.map((t) => [t.key, new Map(levels.map((c) => [c, [] as MeasuredLoad[]]))]));
+      for (const c of levels) {
+        for (let round = 0; round < rounds; round++) {
+          const order = round % 2 === 0 ? targets : [...targets].reverse();
+          for (const target of order) {
+            ctx.log(`  c=${c} round ${round + 1}/${rounds} ${target.key} for ${durationSec} s`);
+            runs.get(target.key)!.get(c)!.push(await target.measure(c, durationSec));
+          }
+        }
+      }
+      for (const gateway of gateways) {
+        const problems = gateway.problems();
+        if (problems.count > 0) ctx.note(`${title} on ${gateway.runtime}: the gateway logged ${problems.count} warn/error lines; last: ${problems.last.at(-1) ?? ""}`);
+      }
+      noteErrors(ctx, targets, runs, levels);
+      ctx.table(renderComparison(targets, runs, levels, rounds, durationSec));
+      ctx.table(renderTargets(targets, runs, levels));
+      ctx.table(renderStages(targets.filter((t) => t.kind === "gateway"), runs, levels));
+      return [];
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
 };
-
-function figures(ctx: ScenarioContext, c: number, run: MeasuredLoad, baseline: MeasuredLoad): Metric[] {
-  const m = metricsOf(title);
-  const errors = run.errors + run.timeouts + run.non2xx;
-  if (errors > 0) ctx.note(`${title} c=${c} on ${ctx.runtime}: ${errors} errors; status codes ${JSON.stringify(run.statusCodes)}, connection errors ${run.errors}, timeouts ${run.timeouts}`);
-  return [
-    m(`c=${c} throughput`, run.reqPerSec, "req/s"),
-    m(`c=${c} latency p50`, run.latency.p50, "ms"),
-    m(`c=${c} latency p99`, run.latency.p99, "ms"),
-    m(`c=${c} errors`, errors, "count"),
-    m(`c=${c} baseline throughput`, baseline.reqPerSec, "req/s"),
-    m(`c=${c} baseline latency p50`, baseline.latency.p50, "ms"),
-    m(`c=${c} gateway / baseline throughput`, run.reqPerSec / baseline.reqPerSec, "ratio"),
-    m(`c=${c} gateway CPU per request`, run.serverCpuPerRequest, "ms"),
-    m(`c=${c} baseline CPU per request`, baseline.serverCpuPerRequest, "ms"),
-    m(`c=${c} fakes CPU per request`, run.fakesCpuPerRequest, "ms"),
-  ];
-}
-
-/** Server-Timing per stage: mean / p50, plus what no stage accounts for (middleware, validation). */
-function stageFigures(c: number, run: MeasuredLoad): Metric[] {
-  const m = metricsOf(title, "Submit path stages (Server-Timing, ms: mean / p50)");
-  const named = stages.filter((s) => run.stages[s]).map((s) => m(`c=${c} ${s}`, run.stages[s]!.mean, "ms", `${fmt(run.stages[s]!.mean)} / ${fmt(run.stages[s]!.p50)}`));
-  const total = run.stages.total?.mean ?? Number.NaN;
-  const summed = stages.filter((s) => s !== "total").reduce((sum, s) => sum + (run.stages[s]?.mean ?? 0), 0);
-  return [...named, m(`c=${c} total − stages`, total - summed, "ms")];
-}

@@ -27,8 +27,9 @@ function recordingFetch(rewrite: (body: Record<string, unknown>) => void = () =>
 }
 
 describe("ComfyClient against the fake", () => {
-  it("queues a prompt, sees it in the queue, then reads its history and output PNG", async () => {
-    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 100 } });
+  it("queues a prompt, sees it waiting in the queue, then reads its history and output PNG", async () => {
+    // Paused, so the prompt is certainly still waiting when the queue and history are read.
+    const fake = await fakeForTest({ paused: true });
     const ws = await socketForTest(fake);
     const client = new ComfyClient({ baseUrl: `${fake.url}/`, timeoutMs: 2_000 });
     const pixels = encodePng(solidRaster(3, 2, 0x0a141e));
@@ -37,8 +38,9 @@ describe("ComfyClient against the fake", () => {
     const queued = await client.queuePrompt({ prompt, clientId: ws.clientId ?? "" });
     expect(queued).toMatchObject({ number: 0, nodeErrors: {} });
     const queue = await client.getQueue();
-    expect(queue.running).toEqual([{ number: 0, promptId: queued.promptId, clientId: ws.clientId }]);
+    expect(queue).toEqual({ running: [], pending: [{ number: 0, promptId: queued.promptId, clientId: ws.clientId }] });
     expect(await client.getHistory(queued.promptId)).toBeNull();
+    fake.setOptions({ paused: false });
     await ws.waitFor(isDone(queued.promptId));
     const entry = await client.getHistory(queued.promptId);
     expect(entry?.status).toMatchObject({ status_str: "success", completed: true });

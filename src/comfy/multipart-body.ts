@@ -8,12 +8,20 @@ export interface MultipartFile {
   bytes: Uint8Array;
 }
 
+/** A multipart/form-data body around one file, without the file: send `head`, the bytes, then `tail`. */
+export interface MultipartFrame {
+  head: Buffer;
+  tail: Buffer;
+  contentType: string;
+  /** head + file + tail, for Content-Length. */
+  byteLength: number;
+}
+
 /**
- * Encodes multipart/form-data into one buffer. Uploads carry megabytes: a FormData with a Blob
- * made undici copy the image several times and stream it in small chunks, which cost the submit
- * path more CPU than anything else the gateway does (bench/RESULTS.md); this copies it once.
+ * The parts of a multipart/form-data body that surround the file, so that a transport can write
+ * head, file and tail in turn (node:http corks them into one write) and never copy the image.
  */
-export function multipartBody(fields: Record<string, string>, file: MultipartFile): { body: Uint8Array<ArrayBuffer>; contentType: string } {
+export function multipartFrame(fields: Record<string, string>, file: Omit<MultipartFile, "bytes"> & { byteLength: number }): MultipartFrame {
   const boundary = `----aipack${randomBytes(16).toString("hex")}`;
   const head: string[] = [];
   for (const [name, value] of Object.entries(fields)) {
@@ -23,8 +31,20 @@ export function multipartBody(fields: Record<string, string>, file: MultipartFil
     `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(file.name)}"; filename="${escapeQuoted(file.filename)}"\r\n` +
       `Content-Type: ${file.contentType}\r\n\r\n`,
   );
-  const body = Buffer.concat([Buffer.from(head.join("")), file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+  const headBytes = Buffer.from(head.join(""));
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { head: headBytes, tail, contentType: `multipart/form-data; boundary=${boundary}`, byteLength: headBytes.byteLength + file.byteLength + tail.byteLength };
+}
+
+/**
+ * Encodes multipart/form-data into one buffer (one copy of the file), for transports that take a
+ * single body (fetch). Uploads carry megabytes: a FormData with a Blob made undici copy the image
+ * several times and stream it in small chunks (bench/RESULTS.md).
+ */
+export function multipartBody(fields: Record<string, string>, file: MultipartFile): { body: Uint8Array<ArrayBuffer>; contentType: string } {
+  const frame = multipartFrame(fields, { ...file, byteLength: file.bytes.byteLength });
+  const body = Buffer.concat([frame.head, file.bytes, frame.tail], frame.byteLength);
+  return { body, contentType: frame.contentType };
 }
 
 /** The escaping browsers apply to names in Content-Disposition (WHATWG HTML, multipart/form-data). */

@@ -6,6 +6,7 @@ import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { limitsFrom, type Limits } from "./limits.ts";
 import { envSchema, frontendDatabaseOverrides, secretVariables } from "./env.ts";
+import { webhookConfig, type WebhookConfig } from "./webhooks-env.ts";
 
 /** A configuration problem, told in one line that names the variable and never its secret value. */
 export class ConfigError extends Error {
@@ -43,6 +44,7 @@ export interface Config {
   leaseTtlMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
   auth: AuthConfig;
+  webhooks: WebhookConfig;
 }
 
 export interface AuthConfig {
@@ -186,5 +188,6 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     leaseTtlMs: env.LEASE_TTL_MS,
     logLevel: env.LOG_LEVEL,
     auth: authConfig(env, frontends),
+    webhooks: webhookConfig(env),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { limitsEnvShape } from "./limits-env.ts";
+import { webhooksEnvShape } from "./webhooks-env.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z
@@ -73,6 +74,7 @@ export const envSchema = z.object({
   OSS_ENDPOINT: z.url().optional(),
   OSS_PUBLIC_BASE_URL: z.url().optional(),
   ...limitsEnvShape,
+  ...webhooksEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -7,6 +7,7 @@ import { randomId } from "../lib/ids.ts";
 import type { NewTaskRow, TaskRow, TaskStatus, User } from "../schema/index.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { KeysDBController } from "./keys-db-controller.ts";
+import { WebhooksDBController, type OutboxEvent } from "./webhooks-db-controller.ts";
 
 export interface UserInput {
   externalId: string;
@@ -81,6 +82,13 @@ export abstract class BaseDBController {
   }
 
   private keysController?: KeysDBController;
+
+  /** This frontend's webhook endpoints and outbox. */
+  get webhooks(): WebhooksDBController {
+    return (this.webhooksController ??= new WebhooksDBController(this.database, this.clock));
+  }
+
+  private webhooksController?: WebhooksDBController;
 
   get label(): string {
     return this.database.label;
@@ -219,6 +227,29 @@ export abstract class BaseDBController {
     // Only the UPDATE itself knows whether this call moved the row: reading the status afterwards
     // cannot tell this transition from an earlier one to the same status.
     return affectedRows(result) > 0;
+  }
+
+  /**
+   * transitionTask, and in the same transaction one webhook outbox row per enabled endpoint that
+   * asked for `event`: a task's change and the news of it are recorded together or not at all.
+   * `enqueued` counts the rows written (0 when the guard refused the move).
+   */
+  async transitionTaskWithOutbox(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch & { status: TaskStatus },
+    event: OutboxEvent,
+  ): Promise<{ moved: boolean; enqueued: number }> {
+    const endpoints = await this.webhooks.subscribedTo(event.type);
+    if (endpoints.length === 0) return { moved: await this.transitionTask(id, from, patch), enqueued: 0 };
+    const now = this.clock.now();
+    const update = this.db
+      .update(this.photos)
+      .set({ ...patch, updatedAt: now })
+      .where(and(eq(this.photos.id, id), inArray(this.photos.status, [...from])))
+      .toSQL();
+    const moved = await this.database.updateThenInsert(update, this.webhooks.outboxInserts(endpoints, id, event, now));
+    return { moved, enqueued: moved ? endpoints.length : 0 };
   }
 
   /** A user's photos, newest first; pass the returned cursor to get the next page. */

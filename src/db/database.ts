@@ -1,5 +1,5 @@
 import type { MySql2Database } from "drizzle-orm/mysql2";
-import type { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers } from "../schema/index.ts";
+import type { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers, mysqlWebhookDeliveries, mysqlWebhookEndpoints } from "../schema/index.ts";
 
 /**
  * The query surface the controllers use. Both dialects are typed through the MySQL builder: the
@@ -13,6 +13,14 @@ export interface Tables {
   photos: typeof mysqlPhotos;
   apiKeys: typeof mysqlApiKeys;
   signingKeys: typeof mysqlSigningKeys;
+  webhookEndpoints: typeof mysqlWebhookEndpoints;
+  webhookDeliveries: typeof mysqlWebhookDeliveries;
+}
+
+/** A statement as drizzle's `toSQL()` gives it: the dialect's SQL and its driver-ready parameters. */
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
 }
 
 /** One frontend's database: its query builder, its tables, and lazy, retryable readiness. */
@@ -24,6 +32,12 @@ export interface Database {
   readonly tables: Tables;
   /** Creates the database if missing and applies migrations; retried on the next call after a failure. */
   ready(): Promise<void>;
+  /**
+   * Runs a guarded UPDATE and, only when it changed a row, the INSERTs after it: all or nothing,
+   * in one transaction. Resolves whether the update changed a row. (The task's end and its webhook
+   * outbox rows: a crash between them must lose neither or both.)
+   */
+  updateThenInsert(update: BuiltQuery, inserts: readonly BuiltQuery[]): Promise<boolean>;
   /** A cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

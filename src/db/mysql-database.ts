@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/mysql2";
 import { migrate } from "drizzle-orm/mysql2/migrator";
 import mysql from "mysql2/promise";
-import { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers } from "../schema/index.ts";
+import { mysqlApiKeys, mysqlPhotos, mysqlSigningKeys, mysqlUsers, mysqlWebhookDeliveries, mysqlWebhookEndpoints } from "../schema/index.ts";
 import { onceSuccessful, type Database } from "./database.ts";
 import { migrationsDir } from "./migrations-dir.ts";
 
@@ -54,8 +54,24 @@ export function openMysqlDatabase(target: { url: string; database: string }, que
     dialect: "mysql",
     label: label(target.url, target.database),
     db,
-    tables: { users: mysqlUsers, photos: mysqlPhotos, apiKeys: mysqlApiKeys, signingKeys: mysqlSigningKeys },
+    tables: { users: mysqlUsers, photos: mysqlPhotos, apiKeys: mysqlApiKeys, signingKeys: mysqlSigningKeys, webhookEndpoints: mysqlWebhookEndpoints, webhookDeliveries: mysqlWebhookDeliveries },
     ready: onceSuccessful(() => prepare(target.url, target.database)),
+    updateThenInsert: async (update, inserts) => {
+      const connection = await pool.getConnection();
+      try {
+        await connection.beginTransaction();
+        const [header] = await connection.query<mysql.ResultSetHeader>(update.sql, update.params);
+        const moved = header.affectedRows > 0;
+        if (moved) for (const insert of inserts) await connection.query(insert.sql, insert.params);
+        await connection.commit();
+        return moved;
+      } catch (error) {
+        await connection.rollback().catch(() => undefined);
+        throw error;
+      } finally {
+        connection.release();
+      }
+    },
     ping: async () => {
       await pool.query("SELECT 1");
     },

@@ -108,6 +108,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: "aipack_webhook_attempts_total",
+    help: "Webhook delivery attempts, by outcome (delivered, retry, failed: given up, gone: 410 disabled the endpoint, refused: a destination not allowed, dropped: endpoint disabled)",
+    labelNames: ["frontend", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly webhookAttemptDuration = new Histogram({
+    name: "aipack_webhook_attempt_duration_seconds",
+    help: "Time a webhook receiver took to answer (or to time out)",
+    labelNames: ["frontend"] as const,
+    buckets: requestBuckets,
+    registers: [this.registry],
+  });
+  readonly webhookQueued = new Counter({
+    name: "aipack_webhook_events_queued_total",
+    help: "Webhook deliveries written to the outbox with a task's change",
+    labelNames: ["frontend"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "aipack_" });
   }

@@ -8,13 +8,16 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
 }
 
+/** A request that failed its schema, as the API's error (400 `validation_failed`, the issues in `details`). */
+export function validationError(issues: readonly z.core.$ZodIssue[]): AppError {
+  return new AppError("validation_failed", describeIssues(issues), {
+    issues: issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+  });
+}
+
 /** zValidator whose failures throw the API's own error envelope. */
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
   return zValidator(target, schema, (result) => {
-    if (!result.success) {
-      throw new AppError("validation_failed", describeIssues(result.error.issues), {
-        issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-      });
-    }
+    if (!result.success) throw validationError(result.error.issues);
   });
 }

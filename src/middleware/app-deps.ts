@@ -58,6 +58,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** Per-user task caps, frontend quotas and the pool's pending ceiling, asked before each submit. */
   admission: Admission;
+  /** Whether a webhook may be sent to a resolved address (WEBHOOK_ALLOW_PRIVATE, WEBHOOK_ALLOWED_ADDRESSES). */
+  webhookAddresses: (address: string) => boolean;
   /** The runtime's peer-address reader (Node: @hono/node-server/conninfo, Bun: hono/bun); unset in-process. */
   getConnInfo?: GetConnInfo;
   /** The runtime's WebSocket upgrade (Node: @hono/node-server, Bun: hono/bun); no ws route without it. */

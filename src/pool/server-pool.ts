@@ -55,6 +55,8 @@ export class ComfyPool {
    * What clients are told a server is called: its configured name, or `comfy-<position>` for an
    * unnamed one (its id is its host:port, which clients never see). Null for no server.
    */
+  publicName(id: string): string;
+  publicName(id: string | null): string | null;
   publicName(id: string | null): string | null {
     if (id === null) return null;
     const index = this.records.findIndex((r) => r.id === id);

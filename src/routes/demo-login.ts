@@ -1,7 +1,9 @@
+import { createRoute } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
+import { errorResponses, jsonBody } from "../lib/openapi.ts";
 import { validate } from "../lib/validate.ts";
 import { lengths } from "../schema/columns.ts";
 
@@ -9,6 +11,18 @@ export const demoLoginBody = z.object({ frontend: z.string().max(40), externalId
 
 /** What the demo backend calls: the app's own `request`, so the token comes through the real API. */
 type ApiCaller = (path: string, init: RequestInit) => Response | Promise<Response>;
+
+/** `POST /demo/login` in the OpenAPI document (mounted only with DEMO_LOGIN=on). */
+export const demoLoginRouteDoc = createRoute({
+  method: "post",
+  path: "/demo/login",
+  tags: ["Page"],
+  summary: "The demo page's login (DEMO_LOGIN=on only)",
+  description: "Answers what `POST /api/tokens` answers, minted with the frontend's in-memory key.",
+  security: [],
+  request: { body: jsonBody(demoLoginBody) },
+  responses: { 201: { description: "As `POST /api/tokens`" }, ...errorResponses("unknown_frontend", "validation_failed", "bad_request") },
+});
 
 /**
  * POST /demo/login (only with DEMO_LOGIN=on, loopback HOST only): the demo page's stand-in for a

@@ -1,7 +1,10 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { createRoute } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { errorResponses } from "../lib/openapi.ts";
 import { contentTypeForExtension } from "../storage/content-types.ts";
 import { isObjectKey, keyExtension } from "../storage/keys.ts";
 import { isPrivateKey, verifySignedQuery } from "../storage/signed-urls.ts";
@@ -46,6 +49,25 @@ function fileStream(file: string): ReadableStream<Uint8Array> {
     },
   });
 }
+
+/** `GET /files/{key}` in the OpenAPI document (a wildcard route, so described beside it). */
+export const filesRouteDoc = createRoute({
+  method: "get",
+  path: "/files/{key}",
+  tags: ["Files"],
+  summary: "A stored image (local storage)",
+  description:
+    "Outputs are public and immutable. Uploaded inputs (`<frontend>/inputs/...`) need the signed, expiring URL a task's `inputUrl` gives.",
+  security: [],
+  request: {
+    params: z.object({ key: z.string().meta({ description: "The object key, slashes included, e.g. `style/2025/01/abcdefgh.webp`" }) }),
+    query: z.object({ expires: z.string().optional(), signature: z.string().optional() }),
+  },
+  responses: {
+    200: { description: "The file", content: { "image/*": { schema: z.string().meta({ format: "binary" }) } } },
+    ...errorResponses("forbidden", "not_found", "rate_limited"),
+  },
+});
 
 /**
  * Serves files written by createLocalStorage at `GET /files/<key>`; mount with `app.route("/", router)`.

@@ -1,5 +1,7 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
+import { createRouter, json } from "../lib/openapi.ts";
 
 const readyTimeoutMs = 3_000;
 
@@ -19,11 +21,37 @@ async function storageState(check: () => Promise<void>): Promise<{ ok: boolean; 
   }
 }
 
+const state = z.enum(["ok", "unavailable"]);
+const readiness = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  databases: z.record(z.string(), state).meta({ description: "Each enabled frontend's database" }),
+  storage: state,
+  error: z.object({ code: z.enum(["database_unavailable", "storage_unavailable"]), message: z.string() }).optional(),
+});
+
+const liveness = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["Health"],
+  summary: "The process is alive",
+  security: [],
+  responses: { 200: json(z.object({ status: z.literal("ok") }), "Alive") },
+});
+
+const readinessRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["Health"],
+  summary: "Every frontend database answers and storage takes a write",
+  security: [],
+  responses: { 200: json(readiness, "Ready"), 503: json(readiness, "Not ready: `error` names what is down") },
+});
+
 /** Liveness (the process answers) and readiness (every frontend database answers, storage takes writes). */
 export function createHealthRouter() {
-  return new Hono<AppEnv>()
-    .get("/healthz", (c) => c.json({ status: "ok" }))
-    .get("/readyz", async (c) => {
+  return createRouter<AppEnv>()
+    .openapi(liveness, (c) => c.json({ status: "ok" as const }, 200))
+    .openapi(readinessRoute, async (c) => {
       const { controllers, storageReady } = c.get("deps");
       const storageCheck = storageState(storageReady);
       const checks = await Promise.all(
@@ -37,14 +65,14 @@ export function createHealthRouter() {
         }),
       );
       const down = checks.filter((check) => !check.ok).map((check) => check.frontend);
-      const databases = Object.fromEntries(checks.map((check) => [check.frontend, check.ok ? "ok" : "unavailable"]));
+      const databases = Object.fromEntries(checks.map((check) => [check.frontend, check.ok ? ("ok" as const) : ("unavailable" as const)]));
       const storage = await storageCheck;
-      const states = { databases, storage: storage.ok ? "ok" : "unavailable" };
-      if (down.length === 0 && storage.ok) return c.json({ status: "ready", ...states });
+      const states = { databases, storage: storage.ok ? ("ok" as const) : ("unavailable" as const) };
+      if (down.length === 0 && storage.ok) return c.json({ status: "ready" as const, ...states }, 200);
       const error =
         down.length > 0
-          ? { code: "database_unavailable", message: `Database not answering for: ${down.join(", ")}` }
-          : { code: "storage_unavailable", message: storage.message ?? "File storage is unavailable" };
-      return c.json({ status: "unavailable", ...states, error }, 503);
+          ? { code: "database_unavailable" as const, message: `Database not answering for: ${down.join(", ")}` }
+          : { code: "storage_unavailable" as const, message: storage.message ?? "File storage is unavailable" };
+      return c.json({ status: "unavailable" as const, ...states, error }, 503);
     });
 }

@@ -1,8 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import type { AppDeps } from "../middleware/app-deps.ts";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
+import { anyOf, createRouter, errorResponses } from "../lib/openapi.ts";
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -22,13 +24,26 @@ async function isOperator(auth: AppDeps["auth"], given: string, token: string | 
   return result.ok && result.principal.kind === "admin";
 }
 
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Operations"],
+  summary: "Prometheus metrics (operators)",
+  description: "Shut unless METRICS_TOKEN or an admin key is configured; AUTH=off does not open it.",
+  security: anyOf("metricsToken", "adminKey"),
+  responses: {
+    200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: z.string() } } },
+    ...errorResponses("unauthorized"),
+  },
+});
+
 export function createMetricsRouter(token: string | undefined) {
-  return new Hono<AppEnv>().get("/", async (c) => {
+  return createRouter<AppEnv>().openapi(metricsRoute, async (c) => {
     const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
     if (!given || !(await isOperator(c.get("deps").auth, given, token))) {
       throw new AppError("unauthorized", "Metrics are for operators: send Authorization: Bearer <METRICS_TOKEN or admin key>");
     }
     const { body, contentType } = await c.get("deps").metrics.render();
-    return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": "no-store" });
+    return c.text(body, 200, { "Content-Type": contentType, "Cache-Control": "no-store" });
   });
 }

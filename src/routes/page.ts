@@ -1,6 +1,8 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { createRoute } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 
 /** Options of the page router. */
@@ -88,6 +90,27 @@ async function sendFile(c: Context<AppEnv>, found: { file: string; info: { size:
   c.header("Content-Type", type);
   return c.body(new Uint8Array(await readFile(found.file)), 200);
 }
+
+/** The page's routes in the OpenAPI document. */
+export const pageRouteDocs = [
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["Page"],
+    summary: "The live task page",
+    security: [],
+    responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } }, 404: { description: "The page is not installed" } },
+  }),
+  createRoute({
+    method: "get",
+    path: "/assets/{path}",
+    tags: ["Page"],
+    summary: "The page's scripts and styles",
+    security: [],
+    request: { params: z.object({ path: z.string().meta({ description: "A file under public/, slashes included" }) }) },
+    responses: { 200: { description: "The file" }, 304: { description: "Not modified (ETag)" }, 404: { description: "No such asset" } },
+  }),
+];
 
 /**
  * `GET /` (the live task page) and `GET /assets/*` (its scripts and styles, from `publicDir`).

@@ -1,18 +1,34 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
-import { validate } from "../lib/validate.ts";
+import { anyCaller, apiErrors, createRouter, errorResponses, json } from "../lib/openapi.ts";
 import { isAdmin } from "../middleware/auth.ts";
+import { serverStateSchema, serverStatusSchema } from "../pool/schemas.ts";
 
-export const serversQuery = z.object({ refresh: z.enum(["0", "1", "true", "false"]).optional() });
+export const serversQuery = z.object({ refresh: z.enum(["0", "1", "true", "false"]).optional().meta({ description: "Probe every server first (admin key only)" }) });
 
-/**
- * GET /api/servers: which ComfyUI servers can take work now. The operator (admin key) gets every
- * detail and `?refresh=1`; everyone else each server's configured name and state.
- */
+const summarySchema = z.object({ total: z.number().int(), available: z.number().int() });
+
+const serversAnswer = z.union([
+  z.object({ summary: summarySchema, servers: z.array(serverStatusSchema) }).meta({ id: "ServersForOperator", description: "With the admin key: every detail" }),
+  z.object({ summary: summarySchema, servers: z.array(z.object({ id: z.string(), state: serverStateSchema })) }).meta({ id: "Servers", description: "For everyone else: each server's public name and state" }),
+]);
+
+const listServers = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Servers"],
+  summary: "Which ComfyUI servers can take work now",
+  description: "The operator (admin key) gets every detail and `?refresh=1`; everyone else each server's configured name and state.",
+  security: anyCaller,
+  request: { query: serversQuery },
+  responses: { 200: json(serversAnswer, "The pool"), ...errorResponses(...apiErrors, "validation_failed", "forbidden") },
+});
+
+/** GET /api/servers: which ComfyUI servers can take work now. */
 export function createServersRouter() {
-  return new Hono<AppEnv>().get("/", validate("query", serversQuery), async (c) => {
+  return createRouter<AppEnv>().openapi(listServers, async (c) => {
     const { pool } = c.get("deps");
     const refresh = c.req.valid("query").refresh;
     const admin = isAdmin(c);
@@ -23,8 +39,8 @@ export function createServersRouter() {
     }
     const snapshot = pool.snapshot();
     const summary = { total: snapshot.total, available: snapshot.available };
-    if (admin) return c.json({ summary, servers: snapshot.servers });
+    if (admin) return c.json({ summary, servers: snapshot.servers }, 200);
     // Clients learn what they need to decide whether to submit: never URLs, versions or hardware.
-    return c.json({ summary, servers: snapshot.servers.map((server) => ({ id: pool.publicName(server.id), state: server.state })) });
+    return c.json({ summary, servers: snapshot.servers.map((server) => ({ id: pool.publicName(server.id), state: server.state })) }, 200);
   });
 }

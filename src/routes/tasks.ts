@@ -1,18 +1,17 @@
-import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { endTime, startTime, timing, wrapTime } from "hono/timing";
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { wrapTime } from "hono/timing";
 import { z } from "zod";
 import type { AppEnv } from "../middleware/app-env.ts";
 import { AppError } from "../errors/app-error.ts";
 import { taskKey } from "../realtime/task-key.ts";
-import { validate } from "../lib/validate.ts";
-import { parseBoundedForm } from "../middleware/bounded-form.ts";
+import { anyCaller, apiErrors, createRouter, errorResponses, frontendErrors, json } from "../lib/openapi.ts";
 import { assertOwner, tokenUserId } from "../middleware/auth.ts";
 import { resolveFrontend } from "../middleware/frontend.ts";
 import { lengths } from "../schema/columns.ts";
 import { publicRefs } from "../views/public-refs.ts";
-import { submittedTaskView, taskView } from "../views/task-view.ts";
-import { checkTask, taskFormSchema } from "./task-form.ts";
+import { submittedTaskView, taskView, taskViewSchema } from "../views/task-view.ts";
+import { checkTask, submitTaskRoute } from "./task-form.ts";
 
 export const taskIdParam = z.object({ id: z.string().min(1).max(lengths.id) });
 
@@ -22,6 +21,8 @@ export const listTasksQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
+
+const frontendQuery = z.object({ frontend: z.string() });
 
 /** The task's row, when the caller may see it; someone else's task answers 404 like a missing one. */
 async function ownTask(c: Context<AppEnv>, id: string) {
@@ -42,16 +43,53 @@ function submitterId(tokenUser: string | undefined, formUser: string | undefined
   return tokenUser;
 }
 
-/** Room for the form's other fields around the image. */
-const formOverheadBytes = 256 * 1024;
+const listTasks = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Tasks"],
+  summary: "A user's tasks, newest first",
+  description: "Each item as `GET /api/tasks/{id}` shows it; `nextCursor` (null on the last page) pages on.",
+  security: anyCaller,
+  middleware: [resolveFrontend()],
+  request: { query: listTasksQuery },
+  responses: {
+    200: json(z.object({ items: z.array(taskViewSchema), nextCursor: z.string().nullable() }), "One page of tasks"),
+    ...errorResponses(...apiErrors, ...frontendErrors, "validation_failed", "not_found"),
+  },
+});
+
+const taskErrors = errorResponses(...apiErrors, ...frontendErrors, "validation_failed", "not_found");
+
+const getTask = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["Tasks"],
+  summary: "A task: its status, progress, outputs or error",
+  security: anyCaller,
+  middleware: [resolveFrontend()],
+  request: { params: taskIdParam, query: frontendQuery },
+  responses: { 200: json(z.object({ task: taskViewSchema }), "The task"), ...taskErrors },
+});
+
+const cancelTask = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags: ["Tasks"],
+  summary: "Cancel a task",
+  description: "A queued task leaves ComfyUI's queue, a running one is interrupted; an ended task is answered as it is.",
+  security: anyCaller,
+  middleware: [resolveFrontend()],
+  request: { params: taskIdParam, query: frontendQuery },
+  responses: { 200: json(z.object({ task: taskViewSchema }), "The task after the cancel"), ...taskErrors, ...errorResponses("comfy_unavailable") },
+});
 
 /**
  * POST /api/tasks (multipart submit), GET /api/tasks (a user's tasks, newest first,
  * cursor-paginated), GET /api/tasks/:id, DELETE /api/tasks/:id (cancel).
  */
 export function createTasksRouter(maxUploadBytes: number) {
-  return new Hono<AppEnv>()
-    .get("/", resolveFrontend(), validate("query", listTasksQuery), async (c) => {
+  return createRouter<AppEnv>()
+    .openapi(listTasks, async (c) => {
       const { userId, limit, cursor } = c.req.valid("query");
       const db = c.get("db");
       const missing = `No ${c.get("frontend")} user with that id`;
@@ -62,52 +100,37 @@ export function createTasksRouter(maxUploadBytes: number) {
       const deps = c.get("deps");
       const refs = publicRefs(deps);
       const items = page.items.map((task) => taskView(task, deps.hub.latestProgress(taskKey(c.get("frontend"), task.id)), refs));
-      return c.json({ items, nextCursor: page.nextCursor });
+      return c.json({ items, nextCursor: page.nextCursor }, 200);
     })
-    .post(
-      "/",
-      // Refuse an oversized body before it is buffered and parsed.
-      bodyLimit({
-        maxSize: maxUploadBytes + formOverheadBytes,
-        onError: () => {
-          throw new AppError("file_too_large", `The upload is larger than ${maxUploadBytes} bytes`);
-        },
-      }),
-      // Server-Timing shows where a submit's time goes (parse, check, user, pick, upload, prompt, store, db).
-      timing({ total: true, crossOrigin: false }),
-      async (c, next) => {
-        const { limits } = c.get("deps");
-        startTime(c, "parse");
-        await parseBoundedForm(c, { maxParts: limits.maxFormFields, timeoutMs: limits.requestTimeoutMs });
-        endTime(c, "parse");
-        await next();
-      },
-      resolveFrontend(),
-      validate("form", taskFormSchema),
-      async (c) => {
-        const form = c.req.valid("form");
-        const userId = submitterId(tokenUserId(c), form.userId);
-        const checked = await wrapTime(c, "check", checkTask(c, form));
-        const db = c.get("db");
-        if (!(await wrapTime(c, "user", db.getUser(userId)))) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
-        const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
-        const { tasks, admission } = c.get("deps");
-        const submit = () => tasks.submit({ frontend: c.get("frontend"), userId, ...checked, time });
-        // A retry of a submit already made is answered as before, never refused by the caps it filled.
-        const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, checked.idempotencyKey) : undefined;
-        const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId, db }, submit);
-        if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps"))) }, 202);
-      },
-    )
-    .get("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
+    .openapi(submitTaskRoute(maxUploadBytes), async (c) => {
+      const form = c.req.valid("form");
+      const userId = submitterId(tokenUserId(c), form.userId);
+      const db = c.get("db");
+      // The user lookup (a database round trip) runs while the upload is checked (CPU); a refused
+      // upload is still reported before an unknown user, as when they ran one after the other.
+      // Both are awaited before either failure is thrown, so no timer ends after the answer.
+      const [found, check] = await Promise.allSettled([wrapTime(c, "user", db.getUser(userId)), wrapTime(c, "check", checkTask(c, form))]);
+      if (check.status === "rejected") throw check.reason;
+      if (found.status === "rejected") throw found.reason;
+      if (!found.value) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
+      const checked = check.value;
+      const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
+      const { tasks, admission } = c.get("deps");
+      const submit = () => tasks.submit({ frontend: c.get("frontend"), userId, ...checked, time });
+      // A retry of a submit already made is answered as before, never refused by the caps it filled.
+      const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, checked.idempotencyKey) : undefined;
+      const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId, db }, submit);
+      if (replayed) c.header("Idempotent-Replayed", "true");
+      return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps"))) }, 202);
+    })
+    .openapi(getTask, async (c) => {
       const task = await ownTask(c, c.req.valid("param").id);
       const progress = c.get("deps").hub.latestProgress(taskKey(c.get("frontend"), task.id));
-      return c.json({ task: taskView(task, progress, publicRefs(c.get("deps"))) });
+      return c.json({ task: taskView(task, progress, publicRefs(c.get("deps"))) }, 200);
     })
-    .delete("/:id", resolveFrontend(), validate("param", taskIdParam), async (c) => {
+    .openapi(cancelTask, async (c) => {
       const task = await ownTask(c, c.req.valid("param").id);
       const after = await c.get("deps").tasks.cancel(c.get("frontend"), task);
-      return c.json({ task: taskView(after, undefined, publicRefs(c.get("deps"))) });
+      return c.json({ task: taskView(after, undefined, publicRefs(c.get("deps"))) }, 200);
     });
 }

@@ -1,4 +1,6 @@
+import { createRoute } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { z } from "zod";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { AppEnv } from "../middleware/app-env.ts";
@@ -9,7 +11,8 @@ import { isKnownFrontend } from "../controllers/db-controller-map.ts";
 import type { Clock } from "../lib/clock.ts";
 import { describeIssues } from "../lib/validate.ts";
 import { ProgressSession } from "../realtime/progress-session.ts";
-import { closeCodes, closeReasons, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
+import { clientMessageSchema, closeCodes, closeReasons, serverMessageSchema, wsQuerySchema, type WsErrorMessage } from "../realtime/ws-protocol.ts";
+import { anyCaller, errorResponses } from "../lib/openapi.ts";
 
 /** The details go in the JSON message; the close reason is a fixed ASCII word (123-byte limit). */
 function refuse(socket: WSContext, error: Omit<WsErrorMessage, "type">): void {
@@ -31,6 +34,34 @@ function closeAtExpiry(socket: WSContext, principal: Principal, clock: Clock): (
   timer.unref?.();
   return () => clearTimeout(timer);
 }
+
+/**
+ * The progress WebSocket as the OpenAPI document shows it: the upgrade as an operation, and the
+ * messages' own zod schemas as JSON Schema under `x-websocket` (OpenAPI has no words for them).
+ */
+export const wsRouteDoc = createRoute({
+  method: "get",
+  path: "/api/ws",
+  tags: ["Realtime"],
+  summary: "The progress WebSocket of one or more tasks",
+  description:
+    "Upgrade to a WebSocket. Browsers, which cannot set headers on it, send the user token as a subprotocol entry " +
+    "(`new WebSocket(url, [\"aipack\", \"aipack.token.\" + token])`) or, as a last resort, as `?token=`. Bad requests are " +
+    "accepted and then refused with an `error` message and a close code. Messages: see `x-websocket`.",
+  security: anyCaller,
+  request: { query: wsQuerySchema },
+  responses: {
+    101: { description: "Switching Protocols: the socket is open" },
+    ...errorResponses("unauthorized", "rate_limited"),
+  },
+  "x-websocket": {
+    clientMessages: z.toJSONSchema(clientMessageSchema, { target: "draft-2020-12" }),
+    serverMessages: z.toJSONSchema(serverMessageSchema, { target: "draft-2020-12" }),
+    binaryFrames:
+      "With previews=1: ComfyUI's preview images, each frame 1 byte format (1 = JPEG, 2 = PNG), 1 byte task id length, the task id in ASCII, then the image bytes.",
+    closeCodes: Object.fromEntries(Object.entries(closeCodes).map(([name, code]) => [String(code), closeReasons[name as keyof typeof closeCodes]])),
+  },
+});
 
 /**
  * GET /api/ws?frontend=&taskId=&previews=1: a task's progress, then its result. Bad requests are

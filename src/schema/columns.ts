@@ -36,4 +36,6 @@ export const lengths = {
   gatewayId: 64,
   keyId: 32,
   keyLabel: 64,
+  webhookSecret: 64,
+  eventType: 32,
 } as const;

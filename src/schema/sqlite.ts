@@ -1,2 +1,2 @@
 // What drizzle-kit reads to generate the SQLite migrations in drizzle/sqlite.
-export { sqliteApiKeys, sqlitePhotos, sqliteSigningKeys, sqliteUsers } from "./index.ts";
+export { sqliteApiKeys, sqlitePhotos, sqliteSigningKeys, sqliteUsers, sqliteWebhookDeliveries, sqliteWebhookEndpoints } from "./index.ts";

@@ -27,6 +27,8 @@ import { Authenticator } from "../auth/authenticator.ts";
 import { generateKey } from "../lib/key-format.ts";
 import { createRedisRelay } from "../realtime/redis-relay.ts";
 import { randomId } from "../lib/ids.ts";
+import { addressGuard } from "../webhooks/destination.ts";
+import { WebhookSender } from "../webhooks/webhook-sender.ts";
 
 export interface BuiltDeps {
   deps: AppDeps;
@@ -77,6 +79,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const urlSecret = urlSigningSecret(config.dataDir, config.auth.urlSigningSecret);
   const storage = createStorage(config.storage, { urlSecret });
   const gatewayId = instanceId(config.dataDir, config.instanceId);
+  const webhookAddresses = addressGuard({ allowPrivate: config.webhooks.allowPrivate, allowed: config.webhooks.allowedAddresses });
   const pool = new ComfyPool({
     clientId: () => `aipack-${gatewayId}`,
     servers: config.comfyServers,
@@ -95,8 +98,13 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const leases = config.redis
     ? redisOwnerLeases({ url: config.redis.url, namespace: config.redis.channel, gatewayId, ttlMs: config.leaseTtlMs, logger })
     : soleReplica;
+  const webhooks = new WebhookSender(
+    controllers,
+    { clock, logger, metrics },
+    { gatewayId, timeoutMs: config.webhooks.timeoutMs, retryForMs: config.webhooks.retryForMs, baseMs: config.webhooks.retryBaseMs, allowed: webhookAddresses },
+  );
   const tasks = new TaskService(
-    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics },
+    { gatewayId, servers: pool, storage, hub, live: new LiveTasks(), controllers, workflows, clock, logger, metrics, outbox: webhooks },
     { lostAfterMs: config.comfyLostAfterMs, queueReadWindowMs: config.queueReadWindowMs, reconcileIntervalMs: config.reconcileIntervalMs, leases },
   );
   const sockets = new SocketRegistry();
@@ -131,15 +139,17 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     rateLimits: createRateLimits(config.limits, { redisUrl: config.redis?.url, logger }),
     getConnInfo: options.getConnInfo,
     admission: new Admission(config.limits, pool, clock),
+    webhookAddresses,
   };
   return {
     deps,
     relayReady: relay ? relay.ready : Promise.resolve(),
-    start: () => {
+    start: async () => {
       pool.start();
-      return tasks.resume();
+      await Promise.all([tasks.resume(), webhooks.start()]);
     },
     close: async () => {
+      webhooks.close();
       tasks.close();
       await leases.close();
       pool.close();

@@ -64,4 +64,16 @@ describe("createLocalStorage", () => {
       status: 503,
     });
   });
+
+  it("writes again after its folders were removed between two puts", async () => {
+    const dir = await tempDir();
+    const storage = createLocalStorage({ dir, publicBaseUrl: "http://gw.test", urlSecret: "u".repeat(32) });
+    const router = createLocalFilesRouter({ dir, urlSecret: "u".repeat(32) });
+    await storage.put({ bytes: png, contentType: "image/png", extension: "png", prefix: "style/results" });
+    await rm(path.join(dir, "style"), { recursive: true, force: true });
+    const stored = await storage.put({ bytes: png, contentType: "image/png", extension: "png", prefix: "style/results" });
+    const response = await router.request(new URL(stored.url).pathname);
+    expect(response.status).toBe(200);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(png);
+  });
 });

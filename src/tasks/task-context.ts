@@ -8,6 +8,7 @@ import type { WorkflowCatalog } from "../workflows/index.ts";
 import type { TaskServers } from "./task-servers.ts";
 import type { LiveTasks } from "./live-tasks.ts";
 import type { TaskHub } from "../realtime/task-hub.ts";
+import type { OutboxSignal } from "../webhooks/webhook-sender.ts";
 
 /** What the task modules share; built once by TaskService. */
 export interface TaskContext {
@@ -22,6 +23,8 @@ export interface TaskContext {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** Told when webhook outbox rows were written with a task's change, so the sender sends them now. */
+  outbox?: OutboxSignal;
 }
 
 export function controllerOf(ctx: TaskContext, frontend: Frontend): BaseDBController {

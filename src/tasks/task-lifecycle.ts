@@ -5,6 +5,7 @@ import { taskStatuses, type TaskStatus } from "../schema/index.ts";
 import type { LiveTask } from "./live-task.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
 import { observeEnding } from "./task-metrics.ts";
+import { taskWebhookEvent } from "../webhooks/events.ts";
 
 /**
  * A task's life cycle, the one place it moves: queued → running → succeeded | failed | cancelled,
@@ -52,18 +53,24 @@ export class TaskLifecycle {
 
   /** queued → running (ComfyUI started it); publishes `running` when this call moved it. */
   async start(frontend: Frontend, taskId: string): Promise<boolean> {
-    const moved = await controllerOf(this.ctx, frontend).transitionTask(taskId, movableTo("running"), { status: "running", startedAt: this.ctx.clock.now() });
+    const now = this.ctx.clock.now();
+    const event = taskWebhookEvent(frontend, taskId, { status: "running" }, now);
+    const { moved, enqueued } = await controllerOf(this.ctx, frontend).transitionTaskWithOutbox(taskId, movableTo("running"), { status: "running", startedAt: now }, event);
+    if (enqueued > 0) this.ctx.outbox?.written(frontend, enqueued);
     if (moved) this.ctx.hub.publish(taskKey(frontend, taskId), { type: "running", taskId });
     return moved;
   }
 
   /**
-   * Writes an ending to the row if it is still unfinished, and then publishes its final event.
-   * False when another ending was written first (whoever wrote that one announced it). Rejects
-   * when the row cannot be written.
+   * Writes an ending to the row if it is still unfinished, with its webhook outbox rows in the same
+   * transaction, and then publishes its final event. False when another ending was written first
+   * (whoever wrote that one announced it). Rejects when the row cannot be written.
    */
   async end(frontend: Frontend, taskId: string, { patch, event }: Ending): Promise<boolean> {
-    const moved = await controllerOf(this.ctx, frontend).transitionTask(taskId, movableTo(patch.status), { ...patch, finishedAt: this.ctx.clock.now() });
+    const now = this.ctx.clock.now();
+    const webhook = taskWebhookEvent(frontend, taskId, patch, now);
+    const { moved, enqueued } = await controllerOf(this.ctx, frontend).transitionTaskWithOutbox(taskId, movableTo(patch.status), { ...patch, finishedAt: now }, webhook);
+    if (enqueued > 0) this.ctx.outbox?.written(frontend, enqueued);
     if (moved) this.ctx.hub.publish(taskKey(frontend, taskId), event);
     if (moved) observeEnding(this.ctx, frontend, taskId, patch.status);
     return moved;

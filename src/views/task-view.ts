@@ -1,13 +1,53 @@
+import { z } from "zod";
 import type { ProgressEvent } from "../realtime/task-events.ts";
-import type { TaskRow } from "../schema/index.ts";
+import { taskStatuses, type TaskRow } from "../schema/index.ts";
 import type { PublicRefs } from "./public-refs.ts";
+
+const isoTime = z.iso.datetime();
+
+/** The 202 answer of a submit, as the API documents it. */
+export const submittedTaskViewSchema = z
+  .object({
+    id: z.string(),
+    status: z.literal("queued"),
+    workflow: z.string(),
+    server: z.string().nullable().meta({ description: "The ComfyUI server's public name" }),
+    createdAt: isoTime,
+  })
+  .meta({ id: "SubmittedTask" });
+
+/** A task as `GET /api/tasks/:id` and the list show it. */
+export const taskViewSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    status: z.enum(taskStatuses),
+    workflow: z.string(),
+    params: z.record(z.string(), z.unknown()).meta({ description: "The parameters as checked against the template" }),
+    server: z.string().nullable().meta({ description: "The ComfyUI server's public name" }),
+    progress: z
+      .object({ node: z.string().nullable(), value: z.number(), max: z.number(), percent: z.number().min(0).max(100).nullable() })
+      .nullable()
+      .meta({ description: "While running: the latest progress (null before the first, and once ended)" }),
+    inputUrl: z.string().nullable().meta({ description: "The upload, as an expiring signed URL (local storage)" }),
+    outputUrls: z.array(z.string()),
+    error: z.string().nullable(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+  })
+  .meta({ id: "Task" });
+
+export type SubmittedTaskView = z.infer<typeof submittedTaskViewSchema>;
+export type TaskView = z.infer<typeof taskViewSchema>;
 
 /**
  * The 202 answer of a submit: enough to poll and subscribe. Always says `queued`, as the first
  * answer did, so a replay under the same Idempotency-Key answers the very same body.
  */
-export function submittedTaskView(task: TaskRow, refs: PublicRefs) {
-  return { id: task.id, status: "queued" as const, workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
+export function submittedTaskView(task: TaskRow, refs: PublicRefs): SubmittedTaskView {
+  return { id: task.id, status: "queued", workflow: task.workflow, server: refs.serverName(task.serverId), createdAt: task.createdAt.toISOString() };
 }
 
 /**
@@ -15,7 +55,7 @@ export function submittedTaskView(task: TaskRow, refs: PublicRefs) {
  * far while it runs, its outputs or error once it ended, and none of ComfyUI's internals. The
  * input (a user's upload) is shown only as an expiring signed URL, the server by its public name.
  */
-export function taskView(task: TaskRow, progress: ProgressEvent | undefined, refs: PublicRefs) {
+export function taskView(task: TaskRow, progress: ProgressEvent | undefined, refs: PublicRefs): TaskView {
   return {
     id: task.id,
     userId: task.userId,
@@ -36,5 +76,3 @@ export function taskView(task: TaskRow, progress: ProgressEvent | undefined, ref
     finishedAt: task.finishedAt?.toISOString() ?? null,
   };
 }
-
-export type TaskView = ReturnType<typeof taskView>;

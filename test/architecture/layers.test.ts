@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 // Services are split in two so that the task service may use the real-time layer, not the reverse.
 // Authentication (keys, tokens, principals) sits on the stores it reads, below every service.
 // Limits (rate budgets, admission) read the pool and the stores, and serve the middleware above.
+// Webhooks (the outbox sender, destination checks, event payloads) sit on the stores; the task
+// life cycle tells them about changes and the routes manage their endpoints.
 const layers: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   { name: "entries and wiring", members: ["index.ts", "index.bun.ts", "app.ts", "server/"] },
   { name: "routes and middleware", members: ["routes/", "middleware/", "views/"] },
@@ -15,6 +17,7 @@ const layers: ReadonlyArray<{ name: string; members: readonly string[] }> = [
   { name: "real-time", members: ["realtime/"] },
   { name: "authentication", members: ["auth/"] },
   { name: "limits", members: ["limits/"] },
+  { name: "webhooks", members: ["webhooks/"] },
   { name: "infrastructure", members: ["pool/", "comfy/", "storage/", "controllers/", "db/", "workflows/", "upload/", "config/"] },
   { name: "foundation", members: ["schema/", "errors/", "lib/"] },
 ];

@@ -107,6 +107,8 @@ export const calls = {
   cancelTask: (w, h) => fetch(`${w.url}/api/tasks/${w.taskId}?frontend=style`, { method: "DELETE", headers: h }),
   servers: (w, h) => fetch(`${w.url}/api/servers`, { headers: h }),
   refreshServers: (w, h) => fetch(`${w.url}/api/servers?refresh=1`, { headers: h }),
+  registerWebhook: (w, h) => json(w, "/api/webhooks", "POST", h, { frontend: "style", url: "http://127.0.0.1:9/hooks", events: ["task.succeeded"] }),
+  listWebhooks: (w, h) => fetch(`${w.url}/api/webhooks?frontend=style`, { headers: h }),
   healthz: (w, h) => fetch(`${w.url}/healthz`, { headers: h }),
 } satisfies Record<string, RouteCall>;
 

@@ -25,6 +25,8 @@ const table: Row[] = [
   ["cancelTask",     401, 401, 401, 403, 401, 401, 401, 404, 200, 200],
   ["servers",        401, 401, 401, 200, 401, 401, 401, 200, 200, 200],
   ["refreshServers", 401, 401, 401, 403, 401, 401, 401, 403, 403, 403],
+  ["registerWebhook", 401, 401, 401, 403, 401, 401, 401, 403, 403, 201],
+  ["listWebhooks",   401, 401, 401, 403, 401, 401, 401, 403, 403, 200],
   ["websocket",      401, 401, 401, 403, 401, 401, 401, 404, 200, 200],
   ["healthz",        200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
 ];
@@ -51,7 +53,7 @@ describe.each(dialectCases)("access matrix on $name", (dialect) => {
   beforeAll(async () => {
     if (dialect.skip) return;
     fake = await startFakeComfy({});
-    server = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}` }, dialect.env(), false);
+    server = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, WEBHOOK_ALLOWED_ADDRESSES: "127.0.0.1" }, dialect.env(), false);
     world = await buildWorld(server.url, server.deps);
   });
   afterAll(async () => {

@@ -32,6 +32,19 @@ describe("fake ComfyUI HTTP answers match the traces", () => {
     expect(res.json).toEqual(readTrace("prompt-400-bad-input.json"));
   });
 
+  it("with keepUploads off keeps an upload's name (the prompt validates) but not its bytes (the run fails)", async () => {
+    const fake = await fakeForTest({ keepUploads: false });
+    const form = new FormData();
+    form.set("image", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "dropped.png");
+    const res = await fetch(`${fake.url}/upload/image`, { method: "POST", body: form });
+    expect(await res.json()).toEqual({ name: "dropped.png", subfolder: "", type: "input" });
+    const prompt = { ...workflows.invert, "1": { class_type: "LoadImage", inputs: { image: "dropped.png" } } };
+    const queued = await postPrompt(fake, { prompt, client_id: "x" });
+    expect(queued.status).toBe(200);
+    const id = String(queued.json.prompt_id);
+    await expect.poll(async () => (((await get(`${fake.url}/history/${id}`)).json as Record<string, { status?: Json }>)[id]?.status?.status_str)).toBe("error");
+  });
+
   it("offers its checkpoints as CheckpointLoaderSimple's combo and refuses any other file", async () => {
     const fake = await fakeForTest({ checkpoints: ["b.safetensors", "a.safetensors"] });
     const info = (await (await fetch(`${fake.url}/object_info/CheckpointLoaderSimple`)).json()) as Json;

@@ -174,7 +174,8 @@ async function upload(store: FakeStore, form: FormData | null, res: ServerRespon
     const [stem, ext] = dot > 0 ? [original.slice(0, dot), original.slice(dot)] : [original, ""];
     for (let i = 1; store.inputs.has(name) && !Buffer.from(store.inputs.get(name) ?? []).equals(bytes); i++) name = `${stem} (${i})${ext}`;
   }
-  store.inputs.set(name, bytes);
+  // Without keepUploads the name stays (LoadImage validates it) but the bytes go: a run reads nothing.
+  store.inputs.set(name, store.options.keepUploads ? bytes : new Uint8Array(0));
   json(res, 200, { name, subfolder: "", type: "input" });
 }
 

@@ -51,6 +51,12 @@ export interface FakeComfyOptions {
    * list: a test decides exactly when the gateway's call returns, with no timing involved.
    */
   holdRoutes: string[];
+  /**
+   * Keep the bytes of every upload for LoadImage (default). Off, uploads are answered as usual and
+   * their names kept (a prompt naming one validates) but their bytes dropped, so running it fails:
+   * for benchmarks that upload thousands of 1 MB images to a paused fake.
+   */
+  keepUploads: boolean;
 }
 
 /** Defaults suited to fast tests. */
@@ -75,6 +81,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   failRoutes: [],
   promptAnswerDelayMs: 0,
   holdRoutes: [],
+  keepUploads: true,
 };
 
 /** Request counters, for tests asserting how often the gateway hits ComfyUI. */

@@ -29,6 +29,8 @@ const cases: Case[] = [
   ["params with an unknown key", (base) => ({ ...base, workflow: "blur", params: JSON.stringify({ radius: 3 }) }), 400, "validation_failed"],
   ["an unknown workflow", (base) => ({ ...base, workflow: "nope" }), 400, "validation_failed"],
   ["an unknown user", (base) => ({ ...base, userId: "no-such-user" }), 404, "not_found"],
+  // The image is checked while the user is looked up; a refused image is still the answer.
+  ["a text file named .png from an unknown user", (base) => ({ ...base, userId: "no-such-user", image: { bytes: new TextEncoder().encode("hello, not an image"), type: "image/png", name: "x.png" } }), 415, "unsupported_media_type"],
   ["an unknown frontend", (base) => ({ ...base, frontend: "poster" }), 400, "unknown_frontend"],
   [
     "a form without a workflow",
