@@ -14,7 +14,10 @@ const server = Bun.serve({
   // Bun pings idle sockets itself and drops those silent for idleTimeout seconds (at most 960).
   websocket: { ...websocket, maxPayloadLength: config.limits.ws.maxPayload, idleTimeout: Math.min(960, Math.max(1, Math.round((2 * config.wsHeartbeatMs) / 1000))), sendPings: true },
 });
-built.deps.logger.info("aipack listening", { runtime: "bun", port: server.port, url: config.publicBaseUrl });
+config.publicOrigin.bound(server.port ?? config.port);
+built.deps.logger.info("aipack listening", { runtime: "bun", port: server.port, url: config.publicOrigin.url });
+// Unfinished tasks are picked up once the port is known: their outputs get URLs on it (PORT=0).
+void built.start();
 
 /** Stops taking requests, says goodbye (1001) to sockets, lets in-flight requests finish. */
 async function shutdown(signal: string): Promise<void> {

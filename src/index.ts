@@ -12,7 +12,10 @@ const { config, app, built, stop } = await startGateway({ upgradeWebSocket, getC
 // maxPayload: a message of the protocol is under 200 bytes; ws buffered 99 MB frames by default.
 const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.ws.maxPayload });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss }, serverOptions: nodeServerOptions(config.limits) }, (info) => {
-  built.deps.logger.info("aipack listening", { runtime: "node", port: info.port, url: config.publicBaseUrl });
+  config.publicOrigin.bound(info.port);
+  built.deps.logger.info("aipack listening", { runtime: "node", port: info.port, url: config.publicOrigin.url });
+  // Unfinished tasks are picked up once the port is known: their outputs get URLs on it (PORT=0).
+  void built.start();
 });
 const stopHeartbeat = startHeartbeat(wss, config.wsHeartbeatMs);
 

@@ -87,7 +87,7 @@ export class Authenticator {
 
   private async storedKey(controller: BaseDBController, id: string): Promise<CachedKey | undefined> {
     const cacheKey = `${controller.frontend}:${id}`;
-    const now = Date.now();
+    const now = this.options.clock.now().getTime();
     const cached = this.keyCache.get(cacheKey);
     if (cached && now - cached.readAt < this.cacheMs) return cached;
     await controller.ready();

@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
 import { ComfyClient } from "./comfy-client.ts";
 import { ComfyEventStream, wsUrlFor, type ComfyStreamEvent } from "./event-stream.ts";
+import { defaultWebSocketImpl, type WebSocketConstructor } from "./websocket-impl.ts";
 
 const workflows = tracedWorkflows();
 
@@ -27,6 +28,17 @@ function streamForTest(baseUrl: string, extra: Partial<ConstructorParameters<typ
       });
     });
   return { stream, events, waitFor };
+}
+
+/** The runtime's WebSocket, counting the connections a stream attempts (the signal that it retries). */
+function countingWebSocket(): { WebSocketImpl: WebSocketConstructor; attempts: () => number } {
+  const Base = defaultWebSocketImpl();
+  let attempts = 0;
+  const WebSocketImpl = function (url: string) {
+    attempts += 1;
+    return new Base(url);
+  } as unknown as WebSocketConstructor;
+  return { WebSocketImpl, attempts: () => attempts };
 }
 
 const finished = (promptId: string) => (e: ComfyStreamEvent) => e.type === "executing" && e.data.node === null && e.data.prompt_id === promptId;
@@ -83,7 +95,8 @@ describe("ComfyEventStream", () => {
     await stream.ready();
     const id = await queue(fake, workflows.progress, stream.clientId);
     const lost = await waitFor((e) => e.type === "disconnected");
-    expect(lost.type === "disconnected" && lost.reason).toBeTruthy();
+    // The fake terminates the socket: an abnormal closure, no close frame and so no reason.
+    expect(lost).toEqual({ type: "disconnected", reason: "code 1006" });
     const back = await waitFor((e) => e.type === "reconnected");
     // The backoff is at least 10 ms here, so a real gap was measured.
     expect(back.type === "reconnected" && back.downMs).toBeGreaterThan(0);
@@ -100,8 +113,8 @@ describe("ComfyEventStream", () => {
 
   /** Cuts the socket while a node sends previews; returns the prompt id and the events after the reconnect. */
   async function reconnectMidNode(withQueueReader: boolean) {
-    // 6 s of previews: the reconnect lands inside the node even on a busy machine.
-    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 200 }, msPerStep: 30 });
+    // A node that runs until interrupted: the reconnect lands inside it however busy the machine.
+    const fake = await fakeForTest({ stepsPerNode: { SaveImageWebsocket: 1_000_000 }, msPerStep: 30 });
     const readQueue = () => new ComfyClient({ baseUrl: fake.url }).getQueue();
     const { stream, events, waitFor } = streamForTest(fake.url, withQueueReader ? { readQueue } : undefined);
     await stream.ready();
@@ -109,8 +122,12 @@ describe("ComfyEventStream", () => {
     await waitFor((e) => e.type === "preview");
     fake.dropConnections();
     const back = await waitFor((e) => e.type === "reconnected");
+    const stepsAfter = () => events.slice(events.indexOf(back)).filter((e) => e.type === "progress").length;
+    await expect.poll(stepsAfter, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    const after = events.slice(events.indexOf(back));
+    await fetch(`${fake.url}/interrupt`, { method: "POST" });
     await waitFor(finished(id));
-    return { id, after: events.slice(events.indexOf(back)) };
+    return { id, after };
   }
 
   it("previews of the node running across a reconnect keep their prompt (server.py re-announces `{ node }` only)", async () => {
@@ -128,21 +145,33 @@ describe("ComfyEventStream", () => {
     expect(reannounced?.type === "executing" && reannounced.data).toEqual({ node: "3" });
   });
 
-  it("keeps retrying while the server is down, connects when it comes back, and close() stops for good", async () => {
+  it("keeps retrying while the server is down and connects when it comes back", async () => {
     const fake = await fakeForTest();
     await fake.kill();
-    const { stream, waitFor } = streamForTest(fake.url);
-    const ready = stream.ready(3_000);
-    await new Promise((r) => setTimeout(r, 100));
+    const counting = countingWebSocket();
+    const { stream, waitFor } = streamForTest(fake.url, { WebSocketImpl: counting.WebSocketImpl });
+    const ready = stream.ready(10_000);
+    await expect.poll(counting.attempts).toBeGreaterThanOrEqual(3);
     expect(stream.connected).toBe(false);
     await fake.start();
     await ready;
     await waitFor((e) => e.type === "connected");
+    expect(stream.connected).toBe(true);
+  });
+
+  it("close() stops for good: no reconnect by the time a stream left open has reconnected", async () => {
+    const fake = await fakeForTest();
+    const counting = countingWebSocket();
+    // No jitter: both streams wait the same backoff after a drop.
+    const { stream } = streamForTest(fake.url, { WebSocketImpl: counting.WebSocketImpl, random: () => 1 });
+    const sibling = streamForTest(fake.url, { random: () => 1 });
+    await stream.ready();
+    await sibling.stream.ready();
     stream.close();
-    const before = fake.counters.wsConnections;
+    const attempts = counting.attempts();
     fake.dropConnections();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(fake.counters.wsConnections).toBe(before);
+    await sibling.waitFor((e) => e.type === "reconnected");
+    expect(counting.attempts()).toBe(attempts);
     expect(stream.connected).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseKey } from "../lib/key-format.ts";
 import { parseFrontendWeights } from "../lib/frontend-weights.ts";
+import { PublicOrigin } from "../lib/public-origin.ts";
 import { parseComfyServers, type ServerEntry } from "../pool/server-list.ts";
 import type { StorageConfig } from "../storage/index.ts";
 import { limitsFrom, type Limits } from "./limits.ts";
@@ -20,7 +21,8 @@ export type DatabaseTarget =
 export interface Config {
   port: number;
   host: string;
-  publicBaseUrl: string;
+  /** PUBLIC_BASE_URL, or derived from HOST and the bound port (see lib/public-origin.ts). */
+  publicOrigin: PublicOrigin;
   dataDir: string;
   instanceId?: string;
   frontends: string[];
@@ -147,9 +149,9 @@ function databaseTargets(
   return targets;
 }
 
-function storageConfig(env: z.infer<typeof envSchema>, publicBaseUrl: string): StorageConfig {
+function storageConfig(env: z.infer<typeof envSchema>, publicOrigin: PublicOrigin): StorageConfig {
   if (env.STORAGE === "local") {
-    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicBaseUrl, minFreeBytes: env.STORAGE_MIN_FREE_BYTES };
+    return { kind: "local", dir: path.resolve(env.DATA_DIR, "files"), publicOrigin, minFreeBytes: env.STORAGE_MIN_FREE_BYTES };
   }
   const required = ["OSS_REGION", "OSS_BUCKET", "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"] as const;
   const missing = required.find((name) => !env[name]);
@@ -190,11 +192,11 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     throw new ConfigError(`FRONTENDS: unknown frontend "${unknown}" (known: ${knownFrontends.join(", ")})`);
   }
   if (frontends.length === 0) throw new ConfigError("FRONTENDS: names no frontend");
-  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
+  const publicOrigin = new PublicOrigin(env.PUBLIC_BASE_URL, env.HOST, env.PORT);
   return {
     port: env.PORT,
     host: env.HOST,
-    publicBaseUrl,
+    publicOrigin,
     dataDir: path.resolve(env.DATA_DIR),
     instanceId: env.INSTANCE_ID,
     frontends,
@@ -210,7 +212,7 @@ export function loadConfig(source: Record<string, string | undefined>, knownFron
     wsHeartbeatMs: env.WS_HEARTBEAT_MS,
     redis: env.REDIS_URL ? { url: env.REDIS_URL, channel: env.REDIS_CHANNEL } : undefined,
     workflowsDir: path.resolve(env.WORKFLOWS_DIR),
-    storage: storageConfig(env, publicBaseUrl),
+    storage: storageConfig(env, publicOrigin),
     limits: limitsFrom(env, source),
     metricsToken: env.METRICS_TOKEN,
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,

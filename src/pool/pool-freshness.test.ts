@@ -4,7 +4,6 @@ import { closedPortUrl, silentListener } from "../../test/fake-comfy/net-listene
 import { checkTimeoutFor, ComfyPool, type ComfyPoolOptions } from "./server-pool.ts";
 
 const empty = tracedWorkflows().empty as never;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function poolForTest(options: ComfyPoolOptions): ComfyPool {
   const pool = new ComfyPool(options);

@@ -30,6 +30,6 @@ export async function startGateway(options: { upgradeWebSocket: UpgradeWebSocket
     built.deps.logger.warn("authentication is off", { host: config.host });
   }
   await createFirstKeys({ auth: config.auth, dataDir: config.dataDir, controllers: built.deps.controllers, logger: built.deps.logger }, (text) => console.log(text));
-  void built.start();
+  // The entry calls built.start() once listening: resumed tasks' file URLs name the bound port.
   return { config, app: createApp(built.deps), built, stop: built.close };
 }

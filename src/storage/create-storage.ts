@@ -8,7 +8,8 @@ export const storageConfigSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("local"),
     dir: z.string().min(1),
-    publicBaseUrl: z.string().min(1),
+    // Read at each put: with PORT=0 the origin is known only once the server listens.
+    publicOrigin: z.custom<{ readonly url: string }>((value) => typeof value === "object" && value !== null && "url" in value),
     minFreeBytes: z.number().int().min(0).optional(),
   }),
   z.object({
@@ -30,5 +31,5 @@ export type StorageConfig = z.infer<typeof storageConfigSchema>;
 /** Builds the configured Storage. The config is checked again here so a bad value fails at start-up. */
 export function createStorage(config: StorageConfig, secrets: { urlSecret: string }): Storage {
   const parsed = storageConfigSchema.parse(config);
-  return parsed.kind === "local" ? createLocalStorage({ ...parsed, urlSecret: secrets.urlSecret }) : createOssStorage(parsed);
+  return parsed.kind === "local" ? createLocalStorage({ dir: parsed.dir, publicBaseUrl: parsed.publicOrigin, minFreeBytes: parsed.minFreeBytes, urlSecret: secrets.urlSecret }) : createOssStorage(parsed);
 }

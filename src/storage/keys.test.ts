@@ -24,7 +24,7 @@ describe("isObjectKey", () => {
 
 describe("createStorage", () => {
   it("picks the adapter from the kind and refuses an incomplete config", () => {
-    expect(createStorage({ kind: "local", dir: "/tmp/x", publicBaseUrl: "http://gw" }, { urlSecret: "u".repeat(32) })).toHaveProperty("put");
+    expect(createStorage({ kind: "local", dir: "/tmp/x", publicOrigin: { url: "http://gw" } }, { urlSecret: "u".repeat(32) })).toHaveProperty("put");
     expect(
       createStorage({ kind: "oss", region: "cn-hangzhou", bucket: "pics", accessKeyId: "id", accessKeySecret: "secret" }, { urlSecret: "u".repeat(32) }),
     ).toHaveProperty("check");

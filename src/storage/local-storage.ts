@@ -11,8 +11,11 @@ import { StorageUnavailableError, type Storage } from "./storage.ts";
 export interface LocalStorageOptions {
   /** Root folder of the files (the gateway passes `<DATA_DIR>/files`). */
   dir: string;
-  /** Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by routes/files.ts. */
-  publicBaseUrl: string;
+  /**
+   * Public origin of the gateway; URLs are `<publicBaseUrl>/files/<key>`, served by routes/files.ts.
+   * An object is read at each use (its `url` may be known only once the server listens).
+   */
+  publicBaseUrl: string | { readonly url: string };
   /** check() fails while the disk has less free space than this (default 0: not checked). */
   minFreeBytes?: number;
   /** Signs the expiring URLs of private files (uploads); see signed-urls.ts. */
@@ -27,6 +30,8 @@ export function localFileUrl(publicBaseUrl: string, key: string): string {
 /** A Storage that keeps files on the gateway's own disk, for single-node setups and development. */
 export function createLocalStorage(options: LocalStorageOptions): Storage {
   const root = path.resolve(options.dir);
+  const origin = options.publicBaseUrl;
+  const publicBaseUrl = () => (typeof origin === "string" ? origin : origin.url);
   // Folders made so far (keys share a few `<prefix>/<yyyy>/<mm>` folders): a recursive mkdir on
   // every put cost about 1 ms of CPU per submit. A folder removed meanwhile is made again (ENOENT).
   const made = new Set<string>();
@@ -60,11 +65,11 @@ export function createLocalStorage(options: LocalStorageOptions): Storage {
         await rm(temporary, { force: true }).catch(() => undefined);
         throw new StorageUnavailableError(undefined, { cause: error });
       }
-      return { key, url: localFileUrl(options.publicBaseUrl, key) };
+      return { key, url: localFileUrl(publicBaseUrl(), key) };
     },
 
     privateUrl(url, ttlSeconds) {
-      const base = localFileUrl(options.publicBaseUrl, "");
+      const base = localFileUrl(publicBaseUrl(), "");
       if (!url.startsWith(base)) return null;
       const key = url.slice(base.length);
       if (!isObjectKey(key)) return null;

@@ -102,7 +102,8 @@ describe("createOssStorage", () => {
     await expect(storage.check()).rejects.toBeInstanceOf(StorageUnavailableError);
   });
 
-  it("maps a refused connection to StorageUnavailableError, and check() recovers after the memory window", async () => {
+  it("maps a refused connection to StorageUnavailableError, and check() recovers once the memory window has passed", async () => {
+    let clock = 1_000_000;
     const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
@@ -113,12 +114,15 @@ describe("createOssStorage", () => {
       ...credentials,
       endpoint: `http://127.0.0.1:${port}`,
       failureMemoryMs: 50,
+      now: () => clock,
     });
     await expect(storage.put({ bytes: new Uint8Array([1]), contentType: "image/png", extension: "png" })).rejects.toBeInstanceOf(
       StorageUnavailableError,
     );
     await expect(storage.check()).rejects.toBeInstanceOf(StorageUnavailableError);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    clock += 49;
+    await expect(storage.check()).rejects.toBeInstanceOf(StorageUnavailableError);
+    clock += 1;
     await expect(storage.check()).resolves.toBeUndefined();
   });
 });

@@ -20,6 +20,8 @@ export interface OssStorageOptions {
   timeoutMs?: number;
   /** How long a failed put keeps check() failing. Default 30 s. */
   failureMemoryMs?: number;
+  /** Milliseconds since the epoch; injected so tests can step over the failure memory. */
+  now?: () => number;
 }
 
 function ossRegion(region: string): string {
@@ -58,6 +60,7 @@ export function ossPublicUrl(options: OssStorageOptions, key: string): string {
 export function createOssStorage(options: OssStorageOptions): Storage {
   const secure = options.secure ?? true;
   const failureMemoryMs = options.failureMemoryMs ?? 30_000;
+  const now = options.now ?? Date.now;
   const client = new OSS({
     region: ossRegion(options.region),
     bucket: options.bucket,
@@ -83,7 +86,7 @@ export function createOssStorage(options: OssStorageOptions): Storage {
           },
         });
       } catch (error) {
-        lastFailure = { at: Date.now(), error };
+        lastFailure = { at: now(), error };
         throw new StorageUnavailableError(undefined, { cause: error });
       }
       lastFailure = null;
@@ -106,7 +109,7 @@ export function createOssStorage(options: OssStorageOptions): Storage {
     },
 
     async check() {
-      if (lastFailure && Date.now() - lastFailure.at < failureMemoryMs) {
+      if (lastFailure && now() - lastFailure.at < failureMemoryMs) {
         throw new StorageUnavailableError(undefined, { cause: lastFailure.error });
       }
     },

@@ -2,7 +2,8 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { imageFileSchema, parseImageUpload } from "./image-file-schema.ts";
+import { z } from "zod";
+import { imageFileSchema, parseImageUpload, uploadErrorFrom } from "./image-file-schema.ts";
 import { UploadError } from "./upload-error.ts";
 
 import { jpegOf, realPng, webpOf } from "../../test/support/image-fixtures.ts";
@@ -118,5 +119,47 @@ describe("imageFileSchema", () => {
     expect(await tooLarge.json()).toMatchObject({ error: { code: "file_too_large" } });
     const mismatch = await send(new Blob([png], { type: "image/webp" }), "a.webp");
     expect(mismatch.status).toBe(415);
+  });
+});
+
+describe("parseImageUpload: what each refusal says", () => {
+  it.each([
+    [1024 * 1024 * 1.5, "image: the file is larger than 1.5 MB"],
+    [1024 * 1024, "image: the file is larger than 1 MB"],
+    [500, "image: the file is larger than 500 bytes"],
+  ])("a limit of %i bytes is told as %j", async (maxBytes, message) => {
+    const error = await refusal(new File([new Uint8Array(maxBytes + 1)], "big.png", { type: "image/png" }), maxBytes);
+    expect(error.message).toBe(message);
+  });
+
+  it.each([
+    ["no file", "just text", "image: expected one image file"],
+    ["an empty file", new File([], "e.png"), "image: the file is empty"],
+    ["a declared type we do not take", new File([png], "a.gif", { type: "image/gif" }), "image: only PNG, JPEG and WebP images are accepted"],
+    ["bytes of no accepted image", new File([new Uint8Array(16)], "a.png"), "image: the file is not a PNG, JPEG or WebP image"],
+  ])("%s", async (_what, value, message) => {
+    expect((await refusal(value)).message).toBe(message);
+  });
+
+  it("judges the bytes read, not the size declared: a file that grew while read is too large", async () => {
+    const file = new File([png], "grows.png", { type: "image/png" });
+    vi.spyOn(file, "arrayBuffer").mockResolvedValue(new ArrayBuffer(2048));
+    const error = await refusal(file);
+    expect(error).toMatchObject({ status: 413, reason: "file_too_large", message: "image: the file is larger than 1024 bytes" });
+  });
+
+  it("takes the caller's pixel limit over the default", async () => {
+    const file = new File([new Uint8Array(realPng(6, 4))], "six-by-four.png", { type: "image/png" });
+    const error = await parseImageUpload(file, { maxBytes: 1024, maxPixels: 23 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: "image_too_large" });
+    await expect(parseImageUpload(file, { maxBytes: 1024, maxPixels: 24 })).resolves.toMatchObject({ width: 6, height: 4 });
+  });
+});
+
+describe("uploadErrorFrom", () => {
+  it("an error with no issue, or not one of ours, is a missing file", () => {
+    expect(uploadErrorFrom(new z.ZodError([]), "image")).toMatchObject({ reason: "missing_file", message: "image: invalid file" });
+    const notOurs = z.string().safeParse(1).error!;
+    expect(uploadErrorFrom(notOurs, "photo")).toMatchObject({ reason: "missing_file", field: "photo", message: `photo: ${notOurs.issues[0]!.message}` });
   });
 });

@@ -11,6 +11,10 @@ describe("sniffImageType", () => {
     expect(sniffImageType(text("RIFF\x10\x00\x00\x00WEBPVP8 "))).toBe("webp");
   });
 
+  it("a WebP header of exactly 12 bytes is enough", () => {
+    expect(sniffImageType(text("RIFF\x04\x00\x00\x00WEBP"))).toBe("webp");
+  });
+
   it.each([
     ["empty", bytes()],
     ["truncated PNG", bytes(0x89, 0x50, 0x4e, 0x47)],
@@ -18,6 +22,7 @@ describe("sniffImageType", () => {
     ["two JPEG bytes", bytes(0xff, 0xd8)],
     ["RIFF WAVE", text("RIFF\x10\x00\x00\x00WAVEfmt ")],
     ["short RIFF", text("RIFF\x10\x00\x00\x00WEB")],
+    ["WEBP at byte 8 without RIFF", text("RIFX\x10\x00\x00\x00WEBPVP8 ")],
     ["GIF", text("GIF89a")],
     ["SVG", text("<svg xmlns='http://www.w3.org/2000/svg'/>")],
     ["HTML", text("<html><script>alert(1)</script>")],
@@ -31,6 +36,7 @@ describe("declaredImageKind", () => {
     expect(declaredImageKind("image/PNG")).toBe("png");
     expect(declaredImageKind("image/jpg")).toBe("jpeg");
     expect(declaredImageKind("image/webp; charset=binary")).toBe("webp");
+    expect(declaredImageKind(" image/jpeg ")).toBe("jpeg");
     expect(declaredImageKind("")).toBe("unknown");
     expect(declaredImageKind("application/octet-stream")).toBe("unknown");
     expect(declaredImageKind("image/svg+xml")).toBeNull();

@@ -8,8 +8,26 @@ describe("configuration", () => {
     expect(config.port).toBe(8388);
     expect(config.frontends).toEqual(["style", "logo"]);
     expect(config.databases.style).toMatchObject({ kind: "sqlite", file: expect.stringMatching(/data\/db\/style\.db$/) });
-    expect(config.storage).toMatchObject({ kind: "local", publicBaseUrl: "http://localhost:8388" });
+    expect(config.storage.kind).toBe("local");
+    expect(config.publicOrigin.url).toBe("http://localhost:8388");
     expect(config.comfyServers).toEqual([{ url: "http://127.0.0.1:8188", weight: 1, tags: [] }]);
+  });
+
+  it.each([
+    [{ PUBLIC_BASE_URL: "https://img.example.com/" }, "https://img.example.com"],
+    [{ PORT: "9000" }, "http://localhost:9000"],
+    [{ PORT: "9000", HOST: "127.0.0.1" }, "http://127.0.0.1:9000"],
+    [{ PORT: "9000", HOST: "::1" }, "http://[::1]:9000"],
+    [{ PORT: "9000", HOST: "::" }, "http://localhost:9000"],
+  ])("the public origin of %j is %s", (env, origin) => {
+    expect(loadConfig(env, knownFrontends).publicOrigin.url).toBe(origin);
+  });
+
+  it("with PORT=0 the public origin names the port the server bound", () => {
+    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1" }, knownFrontends);
+    expect(() => config.publicOrigin.url).toThrow(/PORT=0/);
+    config.publicOrigin.bound(43_210);
+    expect(config.publicOrigin.url).toBe("http://127.0.0.1:43210");
   });
 
   it("gives each frontend its own MySQL database, with overrides", () => {

@@ -60,6 +60,12 @@ describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
 
     const tasks = await settled(gw.url, "style", ids);
     expect(tasks[0]).toMatchObject({ status: "failed", error: expect.stringContaining("could not be fetched") });
+    // The operator's log says why: the answer was no image.
+    expect(gw.logger.entries).toContainEqual({
+      level: "error",
+      message: "could not store results",
+      fields: expect.objectContaining({ taskId: ids[0], error: expect.stringMatching(/\/view answered \d+ bytes that are no image/) }),
+    });
     await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
   });
 

@@ -24,7 +24,8 @@ describe.each(dialectCases)("Redis faults on $name", (dialect) => {
     expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
     expect((await client.waitFor(isFinalMessage)).type).toBe("succeeded");
     await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
-    expect(gw.logger.entries.some((entry) => entry.message.startsWith("redis"))).toBe(true);
+    // The relay's client notices the cut connection on its own schedule, maybe after the tasks ended.
+    await expect.poll(() => gw.logger.entries.map((entry) => entry.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^redis relay (error|publish failed)$/)]));
   });
 
   it.skipIf(dialect.skip || redisUrl === null)("Redis down once the dispatcher lease could not be renewed: new tasks are still dispatched and run to their end", async () => {

@@ -18,8 +18,6 @@ function pendingReader() {
   return { reader, pending };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 function session(reader: TaskReader) {
   const fake = fakeSocket();
   const hub = new TaskHub();
@@ -31,20 +29,21 @@ describe("ProgressSession: subscribe / unsubscribe while the row read is pending
   it("a stale read does not answer for, or end, the subscription that replaced it", async () => {
     const { reader, pending } = pendingReader();
     const { session: s, messages, hub } = session(reader);
-    s.receive(JSON.stringify({ type: "subscribe", taskId: "t1" }));
+    // subscribe() is what a subscribe message runs; its promise resolves once the read is handled.
+    const stale = s.subscribe("t1", false);
     s.receive(JSON.stringify({ type: "unsubscribe", taskId: "t1" }));
-    s.receive(JSON.stringify({ type: "subscribe", taskId: "t1" }));
+    const live = s.subscribe("t1", false);
     expect(pending).toHaveLength(2);
 
     // The first read finds the task finished: that call was unsubscribed and must stay silent.
     pending[0]!.answer(photo("t1", "succeeded"));
-    await settle();
+    await stale;
     expect(messages()).toEqual([]);
     expect(s.size).toBe(1);
 
     // The second subscription is the live one: it gets its answer and the single final message.
     pending[1]!.answer(photo("t1", "running"));
-    await settle();
+    await live;
     hub.publish(taskKey("logo", "t1"), { type: "succeeded", taskId: "t1", outputUrls: ["u"] });
     expect(messages().map((m) => m.type)).toEqual(["subscribed", "succeeded"]);
     expect(s.size).toBe(0);
@@ -54,20 +53,20 @@ describe("ProgressSession: subscribe / unsubscribe while the row read is pending
   it("no `subscribed` after an unsubscribe", async () => {
     const { reader, pending } = pendingReader();
     const { session: s, messages } = session(reader);
-    s.receive(JSON.stringify({ type: "subscribe", taskId: "t1" }));
+    const subscribed = s.subscribe("t1", false);
     s.receive(JSON.stringify({ type: "unsubscribe", taskId: "t1" }));
     pending[0]!.answer(photo("t1", "running"));
-    await settle();
+    await subscribed;
     expect(messages()).toEqual([]);
   });
 
   it("a final that comes through the hub during the read is the only final", async () => {
     const { reader, pending } = pendingReader();
     const { session: s, messages, hub } = session(reader);
-    s.receive(JSON.stringify({ type: "subscribe", taskId: "t1" }));
+    const subscribed = s.subscribe("t1", false);
     hub.publish(taskKey("logo", "t1"), { type: "succeeded", taskId: "t1", outputUrls: ["u"] });
     pending[0]!.answer(photo("t1", "succeeded"));
-    await settle();
+    await subscribed;
     expect(messages().map((m) => m.type)).toEqual(["succeeded"]);
   });
 });
@@ -107,9 +106,9 @@ describe("ProgressSession: bounds on what one socket may ask", () => {
   it("a database error is `unavailable` and 1011, not `not_found`", async () => {
     const { reader, pending } = pendingReader();
     const { session: s, messages, calls, hub, logger } = session(reader);
-    void s.subscribe("t1", true);
+    const subscribed = s.subscribe("t1", true);
     pending[0]!.fail(new Error("connect ECONNREFUSED"));
-    await settle();
+    await subscribed;
     expect(logger.entries).toEqual([expect.objectContaining({ level: "warn", fields: expect.objectContaining({ taskId: "t1", error: expect.stringContaining("ECONNREFUSED") }) })]);
     expect(messages()).toEqual([{ type: "error", code: "unavailable", taskId: "t1", message: expect.stringContaining("logo") }]);
     expect(calls.at(-1)).toEqual({ kind: "close", code: 1011, reason: "database unavailable" });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { SocketRegistry } from "../../src/realtime/socket-registry.ts";
 import { fakeSocket } from "./fake-socket.ts";
 
@@ -16,7 +16,10 @@ describe("SocketRegistry at shutdown", () => {
     expect(registry.closing).toBe(true);
   });
 
-  it("drops the sockets that have not finished closing after the grace period", async () => {
+  it("drops the sockets that have not finished closing after the grace period, not before", () => {
+    // The grace timer is the behaviour under test: fake timers step it exactly.
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
     const registry = new SocketRegistry();
     const polite = fakeSocket();
     const stuck = fakeSocket();
@@ -25,7 +28,9 @@ describe("SocketRegistry at shutdown", () => {
     registry.closeAll(1001, "bye", 20);
     // The polite peer answers the close: its close handler removes it from the registry.
     registry.delete(polite.socket);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    vi.advanceTimersByTime(19);
+    expect(stuck.calls.map((c) => c.kind)).toEqual(["close"]);
+    vi.advanceTimersByTime(1);
     expect(polite.calls.map((c) => c.kind)).toEqual(["close"]);
     expect(stuck.calls.map((c) => c.kind)).toEqual(["close", "terminate"]);
     expect(registry.size).toBe(0);

@@ -7,7 +7,7 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import { systemClock } from "../../src/lib/clock.ts";
 import { openControllers } from "../../src/server/build-deps.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { freePort, spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
+import { spawnGateway, type Runtime } from "../support/spawn-gateway.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask } from "../support/task-client.ts";
 import { expectMonotonicProgressAndSameResult, expectProductOwnerFlow, txt2imgParams } from "../support/watch-flow.ts";
 import { openProgressClient } from "../support/ws-client.ts";
@@ -19,8 +19,7 @@ const runtimes: Runtime[] = ["node", "bun"];
 /** A gateway process over `data` (fresh SQLite files by default; pass an earlier one's to restart). */
 async function gatewayOn(runtime: Runtime, comfyUrl: string, data = sqlite.env(), extra: Record<string, string> = {}) {
   const { env, cleanup } = data;
-  const port = await freePort();
-  const gateway = await spawnGateway(runtime, { ...env, ...extra, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
+  const gateway = await spawnGateway(runtime, { ...env, ...extra, COMFY_SERVERS: comfyUrl, POOL_CHECK_INTERVAL_MS: "200", COMFY_TIMEOUT_MS: "1500" });
   await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/servers`)).json()).summary.available, { timeout: 30_000 }).toBe(1);
   return { gateway, cleanup };
 }

@@ -1,4 +1,3 @@
-import net, { type AddressInfo } from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { onTestFinished } from "vitest";
@@ -26,9 +25,9 @@ export interface SpawnedGateway {
 /** Starts the real gateway process on a random port and waits for its "listening" line. */
 export async function spawnGateway(runtime: Runtime, env: Record<string, string>): Promise<SpawnedGateway> {
   const [command, args] = commands[runtime];
-  // A known port, so PUBLIC_BASE_URL (and the file URLs made from it) name where it listens.
-  const free = await freePort();
-  const base = { PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, HOST: "127.0.0.1", ADMIN_KEY: testAdminKey };
+  // PORT=0: the process binds a free port itself and names it in its listening line; its file URLs
+  // are made from that port (no PUBLIC_BASE_URL), so no other process can take it in between.
+  const base = { PORT: "0", HOST: "127.0.0.1", ADMIN_KEY: testAdminKey };
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...relaxedLimitsEnv, ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -56,16 +55,4 @@ export async function spawnGateway(runtime: Runtime, env: Record<string, string>
   });
   useDefaultCredential(`http://127.0.0.1:${port}`);
   return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, stop };
-}
-
-/**
- * A port free right now, for a spawned gateway whose PUBLIC_BASE_URL must name its port before it
- * starts (the process binds it a moment later; in-process servers bind port 0 themselves instead).
- */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }

@@ -87,9 +87,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "1" });
     const userId = await createUser(gateway.url, "style", "running-poll");
     const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
-    for (let i = 0; i < 100 && (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status !== "running"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status).toBe("running");
     const readsBefore = fake.counters.queueReads;
     const answers = await Promise.all(Array.from({ length: 20 }, () => apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${task.id}`).then((r) => r.json())));
     expect(answers.every((a) => a.status === "running" && a.running === true && a.ahead === 0)).toBe(true);

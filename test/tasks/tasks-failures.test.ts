@@ -86,9 +86,7 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
     await pollQueue(gateway.url, "style", task.id, (a) => a.running);
     await fake.kill();
-    for (let i = 0; i < 100 && (await taskOf(gateway.url, "style", task.id)).status !== "failed"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await expect.poll(async () => (await taskOf(gateway.url, "style", task.id)).status, { timeout: 10_000 }).toBe("failed");
     const failed = await taskOf(gateway.url, "style", task.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toContain("gpu1 went away");

@@ -46,39 +46,53 @@ const expectedWalk = (taskId: string) => [
 ];
 
 describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
-  it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, each ends with a downloadable PNG", async () => {
-    const fake = await fakeForTest({ msPerStep: 1, nodeDelayMs: { ImageInvert: 250 }, paused: true });
+  /** A style gateway over a fake paused or not, and a submit of one 6×4 PNG upload. */
+  async function styleGateway(paused: boolean) {
+    const fake = await fakeForTest({ msPerStep: 1, nodeDelayMs: { ImageInvert: 250 }, paused });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "5" });
     const userId = await createUser(gateway.url, "style", "e2e-style");
     const input = pngBytes(6, 4, 0x204060);
+    const submit = () => submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: input, type: "image/png", name: "me.png" } });
+    return { fake, gateway, userId, submit };
+  }
 
+  it.skipIf(dialect.skip)("style: an upload is answered 202 with a queued task and the Server-Timing of each stage", async () => {
+    const { submit } = await styleGateway(true);
+    const answer = await submit();
+    expect(answer.status).toBe(202);
+    const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
+    // The task waits in the gateway: no server is chosen and nothing is sent to ComfyUI on the request path.
+    expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "store", "db", "total"]));
+    expect(stages).not.toContain("upload");
+    const { task } = await answer.json();
+    expect(task).toMatchObject({ status: "queued", workflow: "invert", server: null });
+    expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
+    const { fake, gateway, submit } = await styleGateway(true);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: input, type: "image/png", name: "me.png" } });
-      expect(answer.status).toBe(202);
-      const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
-      // The task waits in the gateway: no server is chosen and nothing is sent to ComfyUI on the request path.
-      expect(stages).toEqual(expect.arrayContaining(["parse", "check", "user", "store", "db", "total"]));
-      expect(stages).not.toContain("upload");
-      const { task } = await answer.json();
-      expect(task).toMatchObject({ status: "queued", workflow: "invert", server: null });
-      expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-      ids.push(task.id);
-    }
-
+    for (let i = 0; i < 3; i++) ids.push((await (await submit()).json()).task.id);
     expect(await walkTheQueue(fake, gateway.url, "style", ids)).toEqual(expectedWalk(ids[2]!));
+  });
 
-    for (const id of ids) {
-      const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`)).json();
-      expect(task.status).toBe("succeeded");
-      expect(task.outputUrls).toHaveLength(1);
-      expect(task.inputUrl).toMatch(new RegExp(`^${gateway.url}/files/style/inputs/`));
-      const download = await fetch(task.outputUrls[0]);
-      expect(download.status).toBe(200);
-      expect(download.headers.get("content-type")).toBe("image/png");
-      const image = decodePng(new Uint8Array(await download.arrayBuffer()));
-      expect(image).toMatchObject({ width: 6, height: 4 });
-    }
+  it.skipIf(dialect.skip)("style: a finished upload has a downloadable PNG of the input's size and a URL of its input", async () => {
+    const { gateway, submit } = await styleGateway(false);
+    const { task: queued } = await (await submit()).json();
+    expect((await pollQueue(gateway.url, "style", queued.id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
+    const { task } = await (await apiFetch(`${gateway.url}/api/tasks/${queued.id}?frontend=style`)).json();
+    expect(task.outputUrls).toHaveLength(1);
+    expect(task.inputUrl).toMatch(new RegExp(`^${gateway.url}/files/style/inputs/`));
+    const download = await fetch(task.outputUrls[0]);
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-type")).toBe("image/png");
+    expect(decodePng(new Uint8Array(await download.arrayBuffer()))).toMatchObject({ width: 6, height: 4 });
+  });
+
+  it.skipIf(dialect.skip)("style: the user's task list names each of their tasks", async () => {
+    const { gateway, userId, submit } = await styleGateway(true);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await (await submit()).json()).task.id);
     const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
     expect(list.items.map((p: { id: string }) => p.id).sort()).toEqual([...ids].sort());
   });
