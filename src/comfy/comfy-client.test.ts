@@ -56,7 +56,9 @@ describe("ComfyClient against the fake", () => {
   it("view of a missing file throws ComfyNotFoundError", async () => {
     const fake = await fakeForTest();
     const client = new ComfyClient({ baseUrl: fake.url });
-    await expect(client.view({ filename: "missing.png", subfolder: "", type: "output" })).rejects.toBeInstanceOf(ComfyNotFoundError);
+    const error = await client.view({ filename: "missing.png", subfolder: "", type: "output" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComfyNotFoundError);
+    expect(error).toMatchObject({ code: "not_found", message: "ComfyUI has no output file missing.png" });
   });
 
   it("upload renames a different-bytes duplicate and keeps the name for identical bytes or overwrite", async () => {

@@ -76,6 +76,24 @@ describe("ComfyClient POST transports (uploadImage, queuePrompt)", () => {
     expect(error).toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI POST /upload/image: timed out after 150 ms", httpStatus: null });
   });
 
+  // Which transport carried a POST shows in the cause of a refused connection: node:http's socket
+  // error, or fetch's TypeError. Capabilities are learned first, so only the POST meets the closed port.
+  it.each([
+    ["uploadImage", undefined, { code: "ECONNREFUSED" }],
+    ["uploadImage", "fetch", { name: "TypeError", message: "fetch failed" }],
+    ["queuePrompt", undefined, { code: "ECONNREFUSED" }],
+    ["queuePrompt", "fetch", { name: "TypeError", message: "fetch failed" }],
+  ] as const)("%s with transport %s (node-http is the default on Node) fails with cause %o", async (call, transport, cause) => {
+    const fake = await fakeForTest();
+    const client = new ComfyClient({ baseUrl: fake.url, ...(transport === undefined ? {} : { transport }) });
+    await client.getCapabilities();
+    await fake.kill();
+    const error = await (call === "uploadImage" ? upload(client) : client.queuePrompt({ prompt: tracedWorkflows().empty as never, clientId: "c" })).catch((e: unknown) => e);
+    const path = call === "uploadImage" ? "/upload/image" : "/prompt";
+    expect(error).toMatchObject({ name: "ComfyUnavailableError", message: `ComfyUI POST ${path}: network error` });
+    expect((error as Error).cause).toMatchObject(cause);
+  });
+
   it("node-http: a closed port is ComfyUnavailableError with the network failure as cause", async () => {
     const fake = await fakeForTest();
     await fake.kill();

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { currentFeatures, currentRejection } from "./current-release.ts";
 import type { Executor } from "./executor.ts";
 import { jobDetail, jobsList } from "./jobs-api.ts";
-import { empty, json, parseJson, parseMultipart, readBody, text } from "./http-util.ts";
+import { answer, empty, json, parseJson, parseMultipart, readBody, text } from "./http-util.ts";
 import { objectInfo, type FakeFiles } from "./node-catalog.ts";
 import { toTuple, type FakeStore } from "./store.ts";
 import { validatePrompt } from "./validate.ts";
@@ -43,6 +43,8 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
   if (store.options.fail500 || store.options.failRoutes.includes(path)) {
     return text(res, 500, "500 Internal Server Error\n\nServer got itself in trouble");
   }
+  const canned = store.options.routeAnswers[path];
+  if (canned !== undefined) return answer(res, canned);
   const c = store.counters;
 
   if (path === "/prompt" && method === "POST") {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CannedAnswer } from "./options.ts";
 
 /** Reads a whole request body. */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -28,6 +29,17 @@ export function json(res: ServerResponse, status: number, value: unknown): void 
 export function empty(res: ServerResponse, status = 200): void {
   res.writeHead(status, { "content-length": 0 });
   res.end();
+}
+
+/** Sends a canned answer as given (a null-body status such as 204 gets no body). */
+export function answer(res: ServerResponse, canned: CannedAnswer): void {
+  const headers: Record<string, string | number> = canned.contentType === undefined ? {} : { "content-type": canned.contentType };
+  if (canned.status === 204 || canned.status === 304) {
+    res.writeHead(canned.status, headers);
+    return void res.end();
+  }
+  res.writeHead(canned.status, { ...headers, "content-length": Buffer.byteLength(canned.body) });
+  res.end(canned.body);
 }
 
 /** Sends plain text (aiohttp's default 404/500 bodies). */

@@ -42,6 +42,12 @@ export interface FakeComfyOptions {
   /** Route paths that answer 500. */
   failRoutes: string[];
   /**
+   * Per route path: this answer instead of the route's own, as a proxy or another service in the
+   * way would give (JSON of another shape, an HTML error page, a bodyless 204). No `contentType`
+   * sends no Content-Type header.
+   */
+  routeAnswers: Record<string, CannedAnswer>;
+  /**
    * POST /prompt queues (and the run starts) at once but its HTTP answer waits this long, so the
    * prompt's messages reach the client before its id does.
    */
@@ -57,6 +63,13 @@ export interface FakeComfyOptions {
    * for benchmarks that upload thousands of 1 MB images to a paused fake.
    */
   keepUploads: boolean;
+}
+
+/** A fixed HTTP answer (see `routeAnswers`). */
+export interface CannedAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
 }
 
 /** Defaults suited to fast tests. */
@@ -79,6 +92,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   nodeClasses: null,
   routeDelayMs: {},
   failRoutes: [],
+  routeAnswers: {},
   promptAnswerDelayMs: 0,
   holdRoutes: [],
   keepUploads: true,
