@@ -105,6 +105,26 @@ describe("ComfyEventStream connections", () => {
     expect(stream.connected).toBe(false);
   });
 
+  it("attempts that never opened are not reported as a lost connection", async () => {
+    const fake = await fakeForTest();
+    await fake.kill();
+    const counting = countingWebSocket();
+    const { stream, events } = streamForTest(fake.url, { WebSocketImpl: counting.WebSocketImpl });
+    stream.start();
+    await expect.poll(counting.attempts, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    expect(events).toEqual([]);
+  });
+
+  it("a connection that opened is not cut when connectTimeoutMs passes", async () => {
+    const fake = await fakeForTest({ nodeDelayMs: { EmptyImage: 300 } });
+    const { stream, events, until } = streamForTest(fake.url, { connectTimeoutMs: 50 });
+    await stream.ready();
+    const id = await queue(fake, workflows.empty, stream.clientId);
+    await until(finished(id));
+    expect(events.filter((e) => e.type === "disconnected")).toEqual([]);
+    expect(fake.counters.wsConnections).toBe(1);
+  });
+
   it("after close() no event reaches a listener and start() does nothing", async () => {
     const fake = await fakeForTest();
     const counting = countingWebSocket();

@@ -47,6 +47,7 @@ describe("ComfyEventStream", () => {
   it("builds ws and wss URLs with the client id", () => {
     expect(wsUrlFor("http://h:8188", "a b")).toBe("ws://h:8188/ws?clientId=a+b");
     expect(wsUrlFor("https://h/comfy/", "x")).toBe("wss://h/comfy/ws?clientId=x");
+    expect(wsUrlFor("https://h/comfy", "x")).toBe("wss://h/comfy/ws?clientId=x");
   });
 
   it("delivers typed messages of a run and attributes previews to the executing prompt", async () => {
