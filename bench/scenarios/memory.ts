@@ -33,7 +33,7 @@ export const memoryScenario: Scenario = {
       // What running the sources through tsx costs next to the compiled dist/ production runs.
       const idleTsx = ctx.runtime === "node" ? [m("idle, sources through tsx", await idleRss({ runtime: "node", db: ctx.db, comfyUrls: fakes.urls, launcher: "tsx" }), "MiB")] : [];
 
-      const driver = startDriver("ws-clients", { url: `${gateway.url.replace("http", "ws")}/api/ws?frontend=style`, clients: idleClients, mode: "idle", timeoutMs: 60_000 });
+      const driver = startDriver("ws-clients", { url: `${gateway.url.replace("http", "ws")}/api/ws?frontend=style`, clients: idleClients, mode: "idle", timeoutMs: 60_000, headers: benchAuth });
       let withSockets: number;
       try {
         await driver.next("ready", 120_000);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { multipartBody } from "../../src/comfy/multipart-body.ts";
 import { jpegOf } from "../../test/support/image-fixtures.ts";
 import { createUser } from "../lib/api.ts";
+import { benchAuth } from "../lib/gateway.ts";
 import { largePng } from "../lib/images.ts";
 import { measureLoad } from "../lib/load.ts";
 import type { Metric } from "../lib/table.ts";
@@ -35,7 +36,7 @@ export const submitLimitsScenario: Scenario = {
           const { body, contentType } = multipartBody({ frontend: "style", userId, workflow: "invert" }, { name: "image", filename: "bench.bin", contentType: type, bytes });
           const bodyFile = path.join(dir, "body.bin");
           writeFileSync(bodyFile, body);
-          const base = { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType }, bodyFile, url: gateway.url };
+          const base = { method: "POST" as const, paths: ["/api/tasks"], headers: { "content-type": contentType, ...benchAuth }, bodyFile, url: gateway.url };
           await measureLoad({ ...base, connections: 4, durationSec: 1 }, gateway.pid);
           for (const connections of levels) {
             ctx.log(`  ${name} c=${connections} for ${durationSec} s`);

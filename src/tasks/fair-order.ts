@@ -35,7 +35,11 @@ function withinFrontend<T extends WaitingTask>(tasks: readonly T[]): T[] {
  */
 export function fairOrder<T extends WaitingTask>(tasks: readonly T[], weights: Readonly<Record<string, number>> = {}): T[] {
   const byFrontend = new Map<string, T[]>();
-  for (const task of tasks) byFrontend.set(task.frontend, [...(byFrontend.get(task.frontend) ?? []), task]);
+  for (const task of tasks) {
+    const lane = byFrontend.get(task.frontend);
+    if (lane) lane.push(task);
+    else byFrontend.set(task.frontend, [task]);
+  }
   const lanes = [...byFrontend].map(([frontend, list]) => ({ frontend, list: withinFrontend(list), next: 0, weight: weights[frontend] ?? 1 }));
   const order: T[] = [];
   while (order.length < tasks.length) {
