@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
 import { ComfyEventStream, type ComfyEventStreamOptions, type ComfyStreamEvent } from "./event-stream.ts";
-import { defaultWebSocketImpl, type WebSocketConstructor } from "./websocket-impl.ts";
+import { countingWebSocket, finished } from "../../test/support/counting-websocket.ts";
 
 const workflows = tracedWorkflows();
 
@@ -17,18 +17,6 @@ function streamForTest(baseUrl: string, extra: Partial<ComfyEventStreamOptions> 
   return { stream, events, until };
 }
 
-/** The runtime's WebSocket, counting the connections a stream attempts. */
-function countingWebSocket(): { WebSocketImpl: WebSocketConstructor; attempts: () => number } {
-  const Base = defaultWebSocketImpl();
-  let attempts = 0;
-  const WebSocketImpl = function (url: string) {
-    attempts += 1;
-    return new Base(url);
-  } as unknown as WebSocketConstructor;
-  return { WebSocketImpl, attempts: () => attempts };
-}
-
-const finished = (promptId: string) => (e: ComfyStreamEvent) => e.type === "executing" && e.data.node === null && e.data.prompt_id === promptId;
 
 describe("ComfyEventStream connections", () => {
   it("asks a server that supports it for previews with metadata, once per connection", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
 import { ComfyClient } from "./comfy-client.ts";
 import { ComfyEventStream, wsUrlFor, type ComfyStreamEvent } from "./event-stream.ts";
-import { defaultWebSocketImpl, type WebSocketConstructor } from "./websocket-impl.ts";
+import { countingWebSocket, finished } from "../../test/support/counting-websocket.ts";
 
 const workflows = tracedWorkflows();
 
@@ -30,18 +30,6 @@ function streamForTest(baseUrl: string, extra: Partial<ConstructorParameters<typ
   return { stream, events, waitFor };
 }
 
-/** The runtime's WebSocket, counting the connections a stream attempts (the signal that it retries). */
-function countingWebSocket(): { WebSocketImpl: WebSocketConstructor; attempts: () => number } {
-  const Base = defaultWebSocketImpl();
-  let attempts = 0;
-  const WebSocketImpl = function (url: string) {
-    attempts += 1;
-    return new Base(url);
-  } as unknown as WebSocketConstructor;
-  return { WebSocketImpl, attempts: () => attempts };
-}
-
-const finished = (promptId: string) => (e: ComfyStreamEvent) => e.type === "executing" && e.data.node === null && e.data.prompt_id === promptId;
 
 describe("ComfyEventStream", () => {
   it("builds ws and wss URLs with the client id", () => {
