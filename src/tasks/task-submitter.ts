@@ -91,18 +91,9 @@ export class TaskSubmitter {
     try {
       const queueRound = await time("round", () => db.nextQueueRound(input.userId));
       const row = await time("db", () => db.createTask({
-        id: taskId,
-        userId: input.userId,
-        workflow: input.template.name,
-        params: input.params,
-        status: "queued",
-        inputUrl: stored?.url ?? null,
+        ...this.queuedRow(taskId, input, stored),
         inputKey: stored?.key ?? null,
-        outputUrls: [],
-        idempotencyKey: input.idempotencyKey ?? null,
-        gatewayId: this.ctx.gatewayId,
         priority: input.priority ?? 0,
-        queueSeq: this.nextSeq(),
         queueRound,
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
@@ -118,6 +109,22 @@ export class TaskSubmitter {
       }
       throw error;
     }
+  }
+
+  /** What every new task's row holds, whichever scheduling records it. */
+  private queuedRow(taskId: string, input: SubmitInput, stored: StoredObject | null) {
+    return {
+      id: taskId,
+      userId: input.userId,
+      workflow: input.template.name,
+      params: input.params,
+      status: "queued" as const,
+      inputUrl: stored?.url ?? null,
+      outputUrls: [],
+      idempotencyKey: input.idempotencyKey ?? null,
+      gatewayId: this.ctx.gatewayId,
+      queueSeq: this.nextSeq(),
+    };
   }
 
   /**
@@ -153,21 +160,11 @@ export class TaskSubmitter {
     try {
       const image = input.image;
       stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
-      const inputUrl = stored?.url ?? null;
       const row = await time("db", () => db.createTask({
-        id: taskId,
-        userId: input.userId,
-        workflow: input.template.name,
-        params: input.params,
-        status: "queued",
+        ...this.queuedRow(taskId, input, stored),
         serverId: queued.serverId,
         promptId: queued.promptId,
         inputName: queued.inputName,
-        inputUrl,
-        outputUrls: [],
-        idempotencyKey: input.idempotencyKey ?? null,
-        gatewayId: this.ctx.gatewayId,
-        queueSeq: this.nextSeq(),
         dispatchedAt: this.ctx.clock.now(),
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
