@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { encodePng, solidRaster } from "../fake-comfy/png.ts";
 import { apiFetch } from "./credentials.ts";
 
@@ -71,11 +72,14 @@ export const isFinalStatus = (answer: { status: string }) => ["succeeded", "fail
  * Waits until the gateway has handed a task to a ComfyUI server (late scheduling: a task waits in
  * the gateway first), as GET /api/tasks/:id shows it; returns the server's public name.
  */
-export async function untilDispatched(baseUrl: string, frontend: string, taskId: string, limit = 1_000): Promise<string> {
-  for (let i = 0; i < limit; i++) {
-    const { task } = (await (await apiFetch(`${baseUrl}/api/tasks/${taskId}?frontend=${frontend}`)).json()) as { task: { server: string | null; status: string } };
-    if (task.server !== null || task.status !== "queued") return task.server ?? "";
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`task ${taskId} was never dispatched`);
+export async function untilDispatched(baseUrl: string, frontend: string, taskId: string): Promise<string> {
+  const read = async () => ((await (await apiFetch(`${baseUrl}/api/tasks/${taskId}?frontend=${frontend}`)).json()) as { task: { server: string | null; status: string } }).task;
+  let task = await read();
+  await expect
+    .poll(async () => {
+      task = await read();
+      return task.server !== null || task.status !== "queued";
+    }, { timeout: 15_000, interval: 10 })
+    .toBe(true);
+  return task.server ?? "";
 }
