@@ -21,7 +21,9 @@ export interface RedisRelay extends TaskRelay {
 export function createRedisRelay(options: { url: string; channel: string; origin: string; hub: TaskHub; logger: Logger }): RedisRelay {
   const connection = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true };
   const publisher = new Redis(options.url, connection);
-  const subscriber = new Redis(options.url, connection);
+  // The subscription waits for Redis however long it is away (a gateway started before its Redis
+  // serves meanwhile, alone); ioredis subscribes again by itself after a reconnect.
+  const subscriber = new Redis(options.url, { ...connection, maxRetriesPerRequest: null });
   for (const client of [publisher, subscriber]) {
     client.on("error", (error: Error) => options.logger.warn("redis relay error", { error: error.message }));
   }
@@ -44,7 +46,8 @@ export function createRedisRelay(options: { url: string; channel: string; origin
       });
     },
     async close() {
-      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+      // QUIT waits for a connection like any command: with Redis away, drop the socket instead.
+      await Promise.allSettled([publisher, subscriber].map((client) => (client.status === "ready" ? client.quit() : client.disconnect())));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, inject, it } from "vitest";
+import { Redis } from "ioredis";
+import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTcpProxy, throughProxy } from "../support/tcp-proxy.ts";
@@ -41,5 +42,30 @@ describe.each(dialectCases)("Redis faults on $name", (dialect) => {
     const tasks = await settled(gw.url, "style", ids);
     expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
     expect(fake.counters.promptPosts).toBe(2);
+  });
+
+  it.skipIf(dialect.skip || redisUrl === null)("Redis down when the gateway starts: it serves, and relays task events once Redis is back", async () => {
+    const target = new URL(redisUrl!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    proxy.cut();
+    const channel = `aipack-test:${randomUUID()}`;
+    const fake = await fakeForTest();
+    const env = { COMFY_SERVERS: `gpu1=${fake.url}`, REDIS_URL: throughProxy(redisUrl!, proxy), REDIS_CHANNEL: channel };
+    const gw = await startTestServer(dialect, env, dialect.env(), true, undefined, false);
+    // The relay's clients have tried and been refused; the gateway still runs tasks.
+    await expect.poll(() => proxy.refused, { timeout: 15_000 }).toBeGreaterThan(2);
+    const before = await submitMany(gw.url, 1);
+    expect((await settled(gw.url, "style", before.ids)).map((task) => task.status)).toEqual(["succeeded"]);
+
+    const listener = new Redis(redisUrl!);
+    onTestFinished(() => void listener.quit());
+    const heard: string[] = [];
+    listener.on("message", (_channel: string, text: string) => heard.push(text));
+    await listener.subscribe(channel);
+    proxy.restore();
+    // Once Redis answers, another replica's clients hear this replica's task events.
+    const after = await submitMany(gw.url, 1, "fault-user-2");
+    await settled(gw.url, "style", after.ids);
+    await expect.poll(() => heard.some((text) => text.includes(after.ids[0]!) && text.includes("succeeded")), { timeout: 15_000 }).toBe(true);
   });
 });

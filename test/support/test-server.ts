@@ -28,6 +28,8 @@ export async function startTestServer(
   closeWithTest = true,
   /** A clock the test sets (rows' times, a queued task's wait). */
   clock?: Clock,
+  /** false: start without waiting for the Redis relay's subscription (a test that starts with Redis down). */
+  awaitRelay = true,
 ) {
   // The server binds port 0 itself before the app exists (local storage URLs name the port), so
   // no other process can take the port between choosing and using it.
@@ -55,7 +57,7 @@ export async function startTestServer(
   const app = createApp(built.deps);
   appFetch = (request, env) => app.fetch(request, env);
   useDefaultCredential(url);
-  await built.relayReady;
+  if (awaitRelay) await built.relayReady;
   await built.deps.pool.refresh();
   // Resolves once the jobs left unfinished have been picked up: a test starts from a settled state.
   await built.start();
