@@ -6,7 +6,7 @@ import type { TaskHandover } from "./task-handover.ts";
 import type { QueueHead } from "./queue-head.ts";
 import type { QueueOrder } from "./queue-order.ts";
 import type { StaleClaims } from "./stale-claims.ts";
-import { requirements, UnservableTasks } from "./unservable-tasks.ts";
+import { UnservableTasks } from "./unservable-tasks.ts";
 
 export interface DispatcherOptions {
   /** Tasks handed to a server beyond the one it runs. */
@@ -115,34 +115,32 @@ export class Dispatcher {
     const handovers: Array<Promise<unknown>> = [];
     // No server with room: the waiting queue is not read at all, however long it is. With room,
     // the head is read page by page only as far as this loop goes.
-    if (this.anyRoom(room)) {
-      for await (const waiting of this.parts.head.waiting()) {
-        if (!this.anyRoom(room)) break;
-        const template = this.ctx.workflows.get(waiting.frontend, waiting.row.workflow);
-        if (!template) {
-          handovers.push(this.unservable.end(waiting, `Its workflow "${waiting.row.workflow}" is no longer configured`));
-          continue;
-        }
-        const cacheKey = `${waiting.frontend}/${template.name}`;
-        if (!eligibleCache.has(cacheKey)) eligibleCache.set(cacheKey, this.unservable.liveFor(template));
-        const eligible = await eligibleCache.get(cacheKey)!;
-        if (eligible.length === 0) {
-          handovers.push(this.unservable.noServer(waiting, template));
-          continue;
-        }
-        this.unservable.servable(waiting.row.id);
-        // The eligible server with the most room per weight: work goes where it starts soonest.
-        const withRoom = eligible.filter((id) => (room.get(id) ?? 0) > 0);
-        const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
-        if (!serverId) continue; // it waits at its place; a later task may fit a server with room
-        room.set(serverId, (room.get(serverId) ?? 0) - 1);
-        handovers.push(
-          this.parts.handover.handOver(waiting.frontend, waiting.row, template, serverId).then((outcome) => {
-            if (outcome === "released") this.pausedUntil.set(serverId, Date.now() + failedServerPauseMs);
-            if (outcome !== "lost_claim") this.again = true;
-          }),
-        );
+    for await (const waiting of this.anyRoom(room) ? this.parts.head.waiting() : []) {
+      if (!this.anyRoom(room)) break;
+      const template = this.ctx.workflows.get(waiting.frontend, waiting.row.workflow);
+      if (!template) {
+        handovers.push(this.unservable.end(waiting, `Its workflow "${waiting.row.workflow}" is no longer configured`));
+        continue;
       }
+      const cacheKey = `${waiting.frontend}/${template.name}`;
+      if (!eligibleCache.has(cacheKey)) eligibleCache.set(cacheKey, this.unservable.liveFor(template));
+      const eligible = await eligibleCache.get(cacheKey)!;
+      if (eligible.length === 0) {
+        handovers.push(this.unservable.noServer(waiting, template));
+        continue;
+      }
+      this.unservable.servable(waiting.row.id);
+      // The eligible server with the most room per weight: work goes where it starts soonest.
+      const withRoom = eligible.filter((id) => (room.get(id) ?? 0) > 0);
+      const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
+      if (!serverId) continue; // it waits at its place; a later task may fit a server with room
+      room.set(serverId, (room.get(serverId) ?? 0) - 1);
+      handovers.push(
+        this.parts.handover.handOver(waiting.frontend, waiting.row, template, serverId).then((outcome) => {
+          if (outcome === "released") this.pausedUntil.set(serverId, Date.now() + failedServerPauseMs);
+          if (outcome !== "lost_claim") this.again = true;
+        }),
+      );
     }
     await Promise.all(handovers);
     // Pollers' positions are computed again on their next poll (never here: nobody may poll).
