@@ -7,6 +7,7 @@ import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
 import { createTestGateway } from "../support/test-gateway.ts";
+import { settableClock } from "../support/test-gateway.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
 
@@ -128,5 +129,21 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     // One page (and at most one more pass's): nowhere near the 2,000 rows waiting behind.
     expect(await rowsRead(gateway.deps)).toBeGreaterThan(before);
     expect((await rowsRead(gateway.deps)) - before).toBeLessThanOrEqual(32);
+  });
+
+  it.skipIf(dialect.skip)("with every server full, the rescan still finds a task no live server can take: its reason, then its failure after QUEUE_MAX_WAIT_MS", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const clock = settableClock("2026-11-30T10:00:00.000Z");
+    const env = { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflowsWithTagged("big"), QUEUE_MAX_WAIT_MS: "60000", DISPATCH_RESCAN_MS: "50" };
+    const gateway = await startTestServer(dialect, env, undefined, true, clock);
+    const userId = await createUser(gateway.url, "style", "head-sweep");
+    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", blocker);
+    const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const reason = "no server that is up has the tags big this workflow needs";
+    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${big}?frontend=style`)).json()).task.waitReason).toBe(reason);
+    clock.set("2026-11-30T10:01:00.000Z");
+    await expect.poll(async () => (await taskOf(gateway.url, big)).status).toBe("failed");
+    expect(await taskOf(gateway.url, blocker)).toMatchObject({ status: "queued", server: expect.any(String) });
   });
 });
