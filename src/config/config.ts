@@ -56,6 +56,8 @@ export interface SchedulingConfig {
   weights: Record<string, number>;
   maxWaitMs: number;
   rescanMs: number;
+  /** Waiting tasks a dispatch pass reads per frontend at a time. */
+  headPage: number;
   leaseMs: number;
 }
 
@@ -111,6 +113,7 @@ function schedulingConfig(env: z.infer<typeof envSchema>, frontends: string[]): 
     weights,
     maxWaitMs: env.QUEUE_MAX_WAIT_MS,
     rescanMs: env.DISPATCH_RESCAN_MS,
+    headPage: env.DISPATCH_HEAD_PAGE,
     leaseMs: env.DISPATCH_LEASE_MS,
   };
 }

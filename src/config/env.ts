@@ -51,6 +51,8 @@ export const envSchema = z.object({
   QUEUE_MAX_WAIT_MS: z.coerce.number().int().min(1).default(600_000),
   /** Late scheduling: the dispatcher's safety rescan of the database (wakes on events in between). */
   DISPATCH_RESCAN_MS: z.coerce.number().int().min(20).default(2_000),
+  /** Late scheduling: waiting tasks a dispatch pass reads per frontend at a time (only while a server has room). */
+  DISPATCH_HEAD_PAGE: z.coerce.number().int().min(1).max(10_000).default(64),
   /** Several replicas: the dispatcher lease's TTL in Redis (renewed every third of it); another replica takes over within it. */
   DISPATCH_LEASE_MS: z.coerce.number().int().min(300).default(6_000),
   POOL_FAILURES_BEFORE_DOWN: z.coerce.number().int().positive().default(2),

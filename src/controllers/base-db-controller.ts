@@ -7,6 +7,7 @@ import { randomId } from "../lib/ids.ts";
 import type { NewTaskRow, TaskRow, TaskStatus, User } from "../schema/index.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { KeysDBController } from "./keys-db-controller.ts";
+import { QueueDBController } from "./queue-db-controller.ts";
 import { WebhooksDBController, type OutboxEvent } from "./webhooks-db-controller.ts";
 
 export interface UserInput {
@@ -89,6 +90,13 @@ export abstract class BaseDBController {
   }
 
   private webhooksController?: WebhooksDBController;
+
+  /** This frontend's gateway queue: its head in order, the prepared tasks, counts. */
+  get queue(): QueueDBController {
+    return (this.queueController ??= new QueueDBController(this.database));
+  }
+
+  private queueController?: QueueDBController;
 
   get label(): string {
     return this.database.label;
@@ -308,19 +316,6 @@ export abstract class BaseDBController {
       .set({ gatewayId: to, updatedAt: this.clock.now() })
       .where(and(eq(this.photos.id, id), inArray(this.photos.status, ["queued", "running"]), owner));
     return affectedRows(result) > 0;
-  }
-
-  /**
-   * Every task still queued (waiting in the gateway, or handed to a server and not started), in
-   * submit order, at most `limit`: what the dispatcher orders and what `ahead` is counted from.
-   */
-  async listQueuedTasks(limit: number): Promise<TaskRow[]> {
-    return this.db
-      .select()
-      .from(this.photos)
-      .where(eq(this.photos.status, "queued"))
-      .orderBy(asc(this.photos.queueSeq), asc(this.photos.id))
-      .limit(limit);
   }
 
   /**

@@ -65,6 +65,12 @@ export class Metrics {
     labelNames: ["action"] as const,
     registers: [this.registry],
   });
+  readonly dispatchRowsRead = new Counter({
+    name: "aipack_dispatch_waiting_rows_read_total",
+    help: "Waiting tasks' rows the dispatcher read to place tasks: it reads the queue's head only while a server has room",
+    labelNames: ["frontend"] as const,
+    registers: [this.registry],
+  });
   readonly serverUp = new Gauge({
     name: "aipack_comfy_server_up",
     help: "1 when the ComfyUI server passes its checks",

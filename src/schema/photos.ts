@@ -47,7 +47,9 @@ export const mysqlPhotos = mysqlTable(
   },
   (table) => [
     mysqlIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
-    mysqlIndex("photos_status_idx").on(table.status),
+    // The gateway's queue: the waiting tasks (server_id null) in their frontend's order, per
+    // priority level, and the ones on servers, counted or read without touching the waiting ones.
+    mysqlIndex("photos_queue_idx").on(table.status, table.serverId, table.priority, table.queueRound, table.queueSeq, table.id),
     mysqlUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );
@@ -81,7 +83,9 @@ export const sqlitePhotos = sqliteTable(
   },
   (table) => [
     sqliteIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
-    sqliteIndex("photos_status_idx").on(table.status),
+    // The gateway's queue: the waiting tasks (server_id null) in their frontend's order, per
+    // priority level, and the ones on servers, counted or read without touching the waiting ones.
+    sqliteIndex("photos_queue_idx").on(table.status, table.serverId, table.priority, table.queueRound, table.queueSeq, table.id),
     sqliteUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );

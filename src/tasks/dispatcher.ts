@@ -1,12 +1,12 @@
 import { JitteredLoop } from "../lib/jittered-loop.ts";
 import type { DispatchLease } from "../realtime/dispatch-lease.ts";
-import type { WorkflowTemplate } from "../workflows/index.ts";
-import { controllerOf, type TaskContext } from "./task-context.ts";
+import type { TaskContext } from "./task-context.ts";
 import type { TaskFinisher } from "./task-finisher.ts";
-import { endings } from "./task-lifecycle.ts";
 import type { TaskHandover } from "./task-handover.ts";
-import type { QueueOrder, WaitingRow } from "./queue-order.ts";
+import type { QueueHead } from "./queue-head.ts";
+import type { QueueOrder } from "./queue-order.ts";
 import type { StaleClaims } from "./stale-claims.ts";
+import { UnservableTasks } from "./unservable-tasks.ts";
 
 export interface DispatcherOptions {
   /** Tasks handed to a server beyond the one it runs. */
@@ -28,7 +28,8 @@ const failedServerPauseMs = 1_000;
  * replica. Only the replica holding the dispatch lease dispatches. A pass runs when something
  * changes (a submit, an ending, a cancel, a server or its stream coming up; `wake`), and on a slow
  * rescan that catches what other replicas changed; one pass at a time, and a wake during a pass
- * runs one more. No ComfyUI is polled: room is counted from the database.
+ * runs one more. No ComfyUI is polled: room is counted from the database, first: while no server
+ * has room, a pass reads no waiting task, so its cost does not grow with the queue.
  */
 export class Dispatcher {
   private readonly rescan: JitteredLoop;
@@ -38,15 +39,23 @@ export class Dispatcher {
   private again = false;
   private closed = false;
   private readonly pausedUntil = new Map<string, number>();
-  /** Since when (the context's clock, ms) each waiting task has had no live server able to take it. */
-  private readonly unservableSince = new Map<string, number>();
+  private readonly unservable: UnservableTasks;
+  /** The rescan's pass also looks for waiting tasks no live server can take (the first pass too). */
+  private sweepDue = true;
 
   constructor(
     private readonly ctx: TaskContext,
-    private readonly parts: { order: QueueOrder; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims },
+    private readonly parts: { order: QueueOrder; head: QueueHead; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims },
     private readonly options: DispatcherOptions,
   ) {
-    this.rescan = new JitteredLoop(async () => this.wake(), { intervalMs: options.rescanMs, onError: () => undefined });
+    this.unservable = new UnservableTasks(ctx, parts.finisher, options.maxWaitMs, (serverId) => this.dispatchable(serverId));
+    this.rescan = new JitteredLoop(
+      async () => {
+        this.sweepDue = true;
+        this.wake();
+      },
+      { intervalMs: options.rescanMs, onError: () => undefined },
+    );
   }
 
   /** Tries for the lease now and on its timer, and dispatches while it holds it. */
@@ -96,27 +105,31 @@ export class Dispatcher {
   }
 
   private async pass(): Promise<void> {
-    this.parts.order.invalidate();
-    const snapshot = await this.parts.order.read();
-    await this.parts.stale.recover(snapshot.prepared);
+    await this.parts.stale.recover(await this.parts.head.prepared());
+    if (this.sweepDue) {
+      this.sweepDue = false;
+      await this.unservable.sweep();
+    }
     const room = await this.roomByServer();
     const eligibleCache = new Map<string, Promise<string[]>>();
     const handovers: Array<Promise<unknown>> = [];
-    for (const waiting of snapshot.waiting) {
-      if (![...room.values()].some((free) => free > 0)) break;
+    // No server with room: the waiting queue is not read at all, however long it is. With room,
+    // the head is read page by page only as far as this loop goes.
+    for await (const waiting of this.anyRoom(room) ? this.parts.head.waiting() : []) {
+      if (!this.anyRoom(room)) break;
       const template = this.ctx.workflows.get(waiting.frontend, waiting.row.workflow);
       if (!template) {
-        handovers.push(this.end(waiting, `Its workflow "${waiting.row.workflow}" is no longer configured`));
+        handovers.push(this.unservable.end(waiting, `Its workflow "${waiting.row.workflow}" is no longer configured`));
         continue;
       }
       const cacheKey = `${waiting.frontend}/${template.name}`;
-      if (!eligibleCache.has(cacheKey)) eligibleCache.set(cacheKey, this.ctx.servers.eligibleFor(requirements(template)));
-      const eligible = (await eligibleCache.get(cacheKey)!).filter((id) => this.dispatchable(id));
+      if (!eligibleCache.has(cacheKey)) eligibleCache.set(cacheKey, this.unservable.liveFor(template));
+      const eligible = await eligibleCache.get(cacheKey)!;
       if (eligible.length === 0) {
-        handovers.push(this.noServer(waiting, template));
+        handovers.push(this.unservable.noServer(waiting, template));
         continue;
       }
-      this.unservableSince.delete(waiting.row.id);
+      this.unservable.servable(waiting.row.id);
       // The eligible server with the most room per weight: work goes where it starts soonest.
       const withRoom = eligible.filter((id) => (room.get(id) ?? 0) > 0);
       const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
@@ -130,10 +143,14 @@ export class Dispatcher {
       );
     }
     await Promise.all(handovers);
-    // Forget tasks that left the queue (cancelled, ended) while no server could take them.
-    const waitingIds = new Set(snapshot.waiting.map((entry) => entry.row.id));
-    for (const id of this.unservableSince.keys()) if (!waitingIds.has(id)) this.unservableSince.delete(id);
-    this.parts.order.invalidate();
+    // Pollers' positions are computed again on their next poll (never here: nobody may poll).
+    if (handovers.length > 0) this.parts.order.invalidate();
+  }
+
+  /** Whether a server that may be given tasks now has a free slot. */
+  private anyRoom(room: ReadonlyMap<string, number>): boolean {
+    for (const [serverId, free] of room) if (free > 0 && this.dispatchable(serverId)) return true;
+    return false;
   }
 
   /** Free slots per server: depth + 1 less what the rows say is queued there or running. */
@@ -157,42 +174,4 @@ export class Dispatcher {
     const stream = this.ctx.servers.streamFor(serverId);
     return stream.connected;
   }
-
-  /** No live server can take the task: say why on its row, and fail it once it waited too long. */
-  private async noServer(waiting: WaitingRow, template: WorkflowTemplate): Promise<void> {
-    const reason = await this.whyNone(template);
-    // The wait counts from when no server could take it, not from the submit: a task that queued
-    // behind others for long is not failed by a short outage.
-    const now = this.ctx.clock.now().getTime();
-    const since = this.unservableSince.get(waiting.row.id) ?? now;
-    this.unservableSince.set(waiting.row.id, since);
-    const waited = now - since;
-    if (waited >= this.options.maxWaitMs) {
-      this.unservableSince.delete(waiting.row.id);
-      return this.end(waiting, `No ComfyUI server could take this task within ${Math.round(this.options.maxWaitMs / 1000)} s: ${reason}`);
-    }
-    if (waiting.row.waitReason !== reason) await controllerOf(this.ctx, waiting.frontend).setWaitReason(waiting.row.id, reason).catch(() => undefined);
-  }
-
-  /** The first requirement no live server meets, in words a client can act on. */
-  private async whyNone(template: WorkflowTemplate): Promise<string> {
-    const live = async (request: Parameters<TaskContext["servers"]["eligibleFor"]>[0]) =>
-      (await this.ctx.servers.eligibleFor(request)).filter((id) => this.dispatchable(id)).length > 0;
-    const tags = [...template.requiredTags];
-    if (!(await live({}))) return "no ComfyUI server is up";
-    if (!(await live({ requiredTags: tags }))) return `no server that is up has the tags ${tags.join(", ")} this workflow needs`;
-    if (!(await live({ requiredTags: tags, requiredModels: [...template.requiresModels] }))) {
-      return `no server that is up has the model files ${[...template.requiresModels].join(", ")} this workflow needs`;
-    }
-    return "no server that is up has the node classes this workflow needs";
-  }
-
-  private async end(waiting: WaitingRow, message: string): Promise<void> {
-    const ending = endings.failed(waiting.row.id, message, null);
-    await this.parts.finisher.endUnfollowed(waiting.frontend, waiting.row.id, ending).catch(() => false);
-  }
-}
-
-function requirements(template: WorkflowTemplate) {
-  return { requiredTags: [...template.requiredTags], requiredNodes: [...template.requiredNodes], requiredModels: [...template.requiresModels] };
 }

@@ -11,7 +11,7 @@ export interface WaitingRow {
   row: TaskRow;
 }
 
-/** The gateway's queue at one instant: computed once per change, read by every poller. */
+/** The gateway's queue at one instant: computed on a poll after a change, read by every poller. */
 export interface QueueSnapshot {
   /** Waiting tasks in the order they will be dispatched (fair share). */
   waiting: WaitingRow[];
@@ -27,10 +27,11 @@ export interface QueueSnapshot {
 const queueReadLimit = 10_000;
 
 /**
- * The order of the tasks waiting in the gateway. One read of every frontend's queued rows and one
- * fair ordering serve all pollers for `windowMs` (and the dispatcher reads it fresh): however many
- * clients poll, `GET /api/queue` costs a map lookup, not a sort. A local change (a submit, a
- * dispatch, an ending) makes the next read fresh.
+ * Where each waiting task stands, for pollers (GET /api/queue). One read of every frontend's queued
+ * rows and one fair ordering serve all pollers for `windowMs`: however many clients poll, a poll
+ * costs a map lookup, not a sort. A local change (a submit, a dispatch, an ending) only drops the
+ * snapshot; the next poll computes it, so with nobody polling the whole queue is never read (the
+ * dispatcher reads only its head, see QueueHead).
  */
 export class QueueOrder {
   private readonly reader: CoalescedReader<QueueSnapshot>;
@@ -61,10 +62,9 @@ export class QueueOrder {
       [...this.ctx.controllers].map(async ([frontend, db]) => {
         try {
           await db.ready();
-          for (const row of await db.listQueuedTasks(queueReadLimit)) {
-            if (row.serverId === null) waiting.push({ frontend, row });
-            else prepared.push({ frontend, row });
-          }
+          const [head, onServers] = await Promise.all([db.queue.waitingPage(queueReadLimit), db.queue.prepared()]);
+          for (const row of head) waiting.push({ frontend, row });
+          for (const row of onServers) prepared.push({ frontend, row });
         } catch (error) {
           unreadable.push(frontend);
           this.ctx.logger.warn("queue order: cannot read queued tasks", { frontend, error: String(error) });

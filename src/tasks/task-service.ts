@@ -17,6 +17,7 @@ import { BackgroundReconciler } from "./background-reconciler.ts";
 import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
 import { inProcessLease, type DispatchLease } from "../realtime/dispatch-lease.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { QueueHead } from "./queue-head.ts";
 import { QueueOrder } from "./queue-order.ts";
 import { StaleClaims } from "./stale-claims.ts";
 import { TaskHandover } from "./task-handover.ts";
@@ -37,6 +38,8 @@ export interface TaskServiceOptions {
     weights?: Record<string, number>;
     maxWaitMs?: number;
     rescanMs?: number;
+    /** Waiting tasks a dispatch pass reads per frontend at a time. */
+    headPage?: number;
     leaseMs?: number;
     /** Who dispatches among replicas; this process alone by default. */
     lease?: DispatchLease;
@@ -86,7 +89,7 @@ export class TaskService {
       const handover = new TaskHandover(ctx, this.watch, this.queues, this.finisher, stale.inFlight);
       this.dispatcher = new Dispatcher(
         ctx,
-        { order: this.order, handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale },
+        { order: this.order, head: new QueueHead(ctx, scheduling.weights ?? {}, scheduling.headPage ?? 64), handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale },
         { depth: scheduling.depth ?? 1, maxWaitMs: scheduling.maxWaitMs ?? 600_000, rescanMs: scheduling.rescanMs ?? 2_000, leaseMs: scheduling.leaseMs ?? 6_000 },
       );
     } else {
@@ -137,10 +140,11 @@ export class TaskService {
     return true;
   }
 
-  /** Tasks queued now (waiting in the gateway or prepared on a server), from the shared snapshot. */
+  /** Tasks queued now (waiting in the gateway or prepared on a server): counted, not read. */
   async queuedCount(): Promise<number> {
-    const snapshot = await this.order.read();
-    return snapshot.waiting.length + snapshot.prepared.length;
+    // A frontend whose database is away counts none: its own submits fail on their insert anyway.
+    const counts = await Promise.all([...this.ctx.controllers.values()].map(async (db) => db.ready().then(() => db.queue.countQueued()).catch(() => 0)));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */
