@@ -19,6 +19,12 @@ export const limitsEnvShape = {
   /** Node and Bun: how long a client may take to send its headers, and a whole request (uploads). */
   HEADERS_TIMEOUT_MS: positive.default(10_000),
   REQUEST_TIMEOUT_MS: positive.default(60_000),
+  /**
+   * Node: how long an idle keep-alive connection stays open. Longer than the clients' and proxies'
+   * own (undici 4 s, nginx and cloud load balancers 60 s): a server that closes first races a
+   * request sent on the closing socket, which the client sees as ECONNRESET (Node's default is 5 s).
+   */
+  KEEP_ALIVE_TIMEOUT_MS: positive.default(65_000),
   /** mysql2: queries waiting for a connection beyond this many are refused at once (503). */
   DB_QUEUE_LIMIT: positive.default(200),
   /** Largest client WebSocket message (the protocol's are under 200 bytes). */

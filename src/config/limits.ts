@@ -12,6 +12,7 @@ export interface Limits {
   maxFormFields: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   dbQueueLimit: number;
   ws: { maxPayload: number; perAddress: number; perUser: number; messagesPerSecond: number };
   rates: { submitsPerMinute: number; pollsPerMinute: number; otherPerMinute: number };
@@ -31,6 +32,7 @@ export function limitsFrom(env: LimitsEnv, source: Record<string, string | undef
     maxFormFields: env.MAX_FORM_FIELDS,
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
     dbQueueLimit: env.DB_QUEUE_LIMIT,
     ws: { maxPayload: env.WS_MAX_PAYLOAD, perAddress: env.WS_MAX_PER_ADDRESS, perUser: env.WS_MAX_PER_USER, messagesPerSecond: env.WS_MESSAGES_PER_SECOND },
     rates: { submitsPerMinute: env.RATE_SUBMITS_PER_MINUTE, pollsPerMinute: env.RATE_POLLS_PER_MINUTE, otherPerMinute: env.RATE_OTHER_PER_MINUTE },

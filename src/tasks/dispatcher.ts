@@ -4,7 +4,7 @@ import type { TaskContext } from "./task-context.ts";
 import type { TaskFinisher } from "./task-finisher.ts";
 import type { TaskHandover } from "./task-handover.ts";
 import type { QueueHead } from "./queue-head.ts";
-import type { QueueOrder } from "./queue-order.ts";
+import type { QueueOrder, WaitingRow } from "./queue-order.ts";
 import type { StaleClaims } from "./stale-claims.ts";
 import { UnservableTasks } from "./unservable-tasks.ts";
 
@@ -89,6 +89,23 @@ export class Dispatcher {
           this.wake();
         }
       });
+  }
+
+  /**
+   * A task was just submitted. A pass reads no waiting row while no server has room, so a task that
+   * no live server can take (none up, or none with its tags) is told so here, at once, not at the
+   * next rescan; then a pass runs as for any change.
+   */
+  arrived(waiting: WaitingRow): void {
+    if (!this.leader || this.closed) return;
+    const template = this.ctx.workflows.get(waiting.frontend, waiting.row.workflow);
+    if (template) {
+      void this.unservable
+        .liveFor(template)
+        .then((live) => (live.length === 0 ? this.unservable.noServer(waiting, template) : undefined))
+        .catch(() => undefined);
+    }
+    this.wake();
   }
 
   /** Resolves once no pass is running (tests and shutdown). */

@@ -18,7 +18,7 @@ import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
 import { inProcessLease, type DispatchLease } from "../realtime/dispatch-lease.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { QueueHead } from "./queue-head.ts";
-import { QueueOrder } from "./queue-order.ts";
+import { QueueOrder, type WaitingRow } from "./queue-order.ts";
 import { StaleClaims } from "./stale-claims.ts";
 import { TaskHandover } from "./task-handover.ts";
 
@@ -83,7 +83,7 @@ export class TaskService {
       onServerBack: () => this.queueChanged(),
     });
     this.positions = new TaskPositions(ctx, { queues: this.queues, order: this.order, announcer: this.announcer, watch: this.watch }, late);
-    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? () => this.queueChanged() : null);
+    this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? (waiting) => this.waitingAdded(waiting) : null);
     if (late) {
       const stale = new StaleClaims(ctx);
       const handover = new TaskHandover(ctx, this.watch, this.queues, this.finisher, stale.inFlight);
@@ -128,6 +128,12 @@ export class TaskService {
   queueChanged(): void {
     this.order.invalidate();
     this.dispatcher?.wake();
+  }
+
+  /** A task was submitted to wait here: one no live server can take says why at once. */
+  private waitingAdded(waiting: WaitingRow): void {
+    this.order.invalidate();
+    this.dispatcher?.arrived(waiting);
   }
 
   /** A task its (restarted) server forgot before it started goes back to the queue at its place. */

@@ -7,6 +7,7 @@ import type { TaskRow } from "../schema/index.ts";
 import type { StoredObject } from "../storage/index.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { fillWorkflow, type WorkflowParams, type WorkflowTemplate } from "../workflows/index.ts";
+import type { WaitingRow } from "./queue-order.ts";
 import { controllerOf, type TaskContext } from "./task-context.ts";
 import type { TaskFinisher } from "./task-finisher.ts";
 import { endings } from "./task-lifecycle.ts";
@@ -56,7 +57,7 @@ export class TaskSubmitter {
     private readonly queues: QueueReads,
     private readonly finisher: TaskFinisher,
     /** Late scheduling: told of each task recorded to wait in the gateway (the dispatcher wakes); null binds at submit. */
-    private readonly onWaiting: ((frontend: Frontend) => void) | null = null,
+    private readonly onWaiting: ((waiting: WaitingRow) => void) | null = null,
   ) {}
 
   async submit(input: SubmitInput): Promise<{ row: TaskRow; replayed: boolean }> {
@@ -82,7 +83,7 @@ export class TaskSubmitter {
    * Late scheduling: the input is stored and the row written `queued` with no server; nothing is
    * asked of ComfyUI on the request path. The dispatcher hands it to a server when one has room.
    */
-  private async recordWaiting(input: SubmitInput, onWaiting: (frontend: Frontend) => void): Promise<{ row: TaskRow; replayed: boolean }> {
+  private async recordWaiting(input: SubmitInput, onWaiting: (waiting: WaitingRow) => void): Promise<{ row: TaskRow; replayed: boolean }> {
     const db = controllerOf(this.ctx, input.frontend);
     const time = input.time ?? untimed;
     const image = input.image;
@@ -97,7 +98,7 @@ export class TaskSubmitter {
         queueRound,
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
-      onWaiting(input.frontend);
+      onWaiting({ frontend: input.frontend, row });
       return { row, replayed: false };
     } catch (error) {
       // The insert may have landed though its answer was lost: that row is failed (the client was

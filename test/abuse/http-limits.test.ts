@@ -97,3 +97,20 @@ describe("bodies (measured: 300 MB JSON parsed on /api/users, 60 MB multipart pa
     }
   });
 });
+
+describe("keep-alive connections", () => {
+  it("keeps an idle connection open for KEEP_ALIVE_TIMEOUT_MS and says so, longer than clients' own idle timeouts", async () => {
+    const gateway = await startTestServer(sqlite, {});
+    const answer = await fetch(`${gateway.url}/healthz`);
+    await answer.arrayBuffer();
+    // undici (4 s), nginx and load balancers (60 s) close first, so none sends on a closing socket.
+    expect(answer.headers.get("keep-alive")).toBe("timeout=65");
+  });
+
+  it("takes KEEP_ALIVE_TIMEOUT_MS from the environment", async () => {
+    const gateway = await startTestServer(sqlite, { KEEP_ALIVE_TIMEOUT_MS: "90000" });
+    const answer = await fetch(`${gateway.url}/healthz`);
+    await answer.arrayBuffer();
+    expect(answer.headers.get("keep-alive")).toBe("timeout=90");
+  });
+});
