@@ -7,6 +7,7 @@ import { endings } from "./task-lifecycle.ts";
 import type { TaskHandover } from "./task-handover.ts";
 import type { QueueOrder, WaitingRow } from "./queue-order.ts";
 import type { StaleClaims } from "./stale-claims.ts";
+import type { PreparedRebalance } from "./prepared-rebalance.ts";
 
 export interface DispatcherOptions {
   /** Tasks handed to a server beyond the one it runs. */
@@ -43,7 +44,7 @@ export class Dispatcher {
 
   constructor(
     private readonly ctx: TaskContext,
-    private readonly parts: { order: QueueOrder; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims },
+    private readonly parts: { order: QueueOrder; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims; rebalance?: PreparedRebalance },
     private readonly options: DispatcherOptions,
   ) {
     this.rescan = new JitteredLoop(async () => this.wake(), { intervalMs: options.rescanMs, onError: () => undefined });
@@ -133,6 +134,9 @@ export class Dispatcher {
     // Forget tasks that left the queue (cancelled, ended) while no server could take them.
     const waitingIds = new Set(snapshot.waiting.map((entry) => entry.row.id));
     for (const id of this.unservableSince.keys()) if (!waitingIds.has(id)) this.unservableSince.delete(id);
+    // A server still idle has nothing waiting that it can take: it takes a task prepared behind another server's job.
+    const idle = [...room].filter(([id, free]) => free > this.options.depth && this.dispatchable(id)).map(([id]) => id);
+    if (this.parts.rebalance && (await this.parts.rebalance.fillIdle(idle))) this.again = true;
     this.parts.order.invalidate();
   }
 
@@ -193,6 +197,7 @@ export class Dispatcher {
   }
 }
 
-function requirements(template: WorkflowTemplate) {
+/** What a server must have to run the template: what `eligibleFor` asks. */
+export function requirements(template: WorkflowTemplate) {
   return { requiredTags: [...template.requiredTags], requiredNodes: [...template.requiredNodes], requiredModels: [...template.requiresModels] };
 }
