@@ -35,10 +35,10 @@ async function queueOf(fake: FakeComfy): Promise<{ running: string[]; pending: s
  * prepared tasks of its own, paused. Both servers are full (DISPATCH_DEPTH=1), so nothing moves
  * until b runs its two and goes idle with nothing waiting in the gateway.
  */
-async function preparedBehindHeldJob(dialect: DialectCase) {
+async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, string> = {}) {
   const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
   const b = await fakeForTest({ paused: true });
-  const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
+  const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1", ...env });
   const userId = await createUser(gateway.url, "style", "rebalance");
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
@@ -89,6 +89,19 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
     expect(a.counters.promptsFinished).toBe(2);
     expect(b.counters.promptsFinished).toBe(2);
+    expect(b.counters.promptPosts).toBe(2);
+  });
+
+  it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
+    const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
+    b.setOptions({ paused: false });
+    await expect.poll(() => b.counters.promptsFinished, { timeout: 15_000 }).toBe(2);
+    await expect.poll(async () => gateway.deps.controllers.get("style")!.countActiveByServer()).toEqual(new Map([["a", 2]]));
+    // The pass that b's last ending woke has run: with stealing on, it would have moved the task.
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await queueOf(a)).toEqual({ running: [await promptOf(running)], pending: [await promptOf(prepared)] });
+    a.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
     expect(b.counters.promptPosts).toBe(2);
   });
 
