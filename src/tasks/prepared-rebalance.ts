@@ -24,6 +24,12 @@ const onServersReadLimit = 1_000;
  * meanwhile stays where it is; so does one whose fate cannot be read (the reconciler settles it).
  */
 export class PreparedRebalance {
+  /**
+   * Prompts a take-back was tried on and that stayed (they started, ended, or could not be read):
+   * not tried again, so a server whose messages lag behind is not asked on every pass.
+   */
+  private readonly tried = new Set<string>();
+
   constructor(
     private readonly ctx: TaskContext,
     private readonly parts: { handover: TaskHandover; queues: QueueReads },
@@ -35,7 +41,10 @@ export class PreparedRebalance {
    */
   async fillIdle(idle: readonly string[]): Promise<boolean> {
     if (idle.length === 0) return false;
-    const candidates = await this.stuckBehindOthers();
+    const stuck = await this.stuckBehindOthers();
+    const keys = new Set(stuck.map(({ row }) => `${row.serverId}|${row.promptId}`));
+    for (const key of this.tried) if (!keys.has(key)) this.tried.delete(key);
+    const candidates = stuck.filter(({ row }) => !this.tried.has(`${row.serverId}|${row.promptId}`));
     let moved = false;
     for (const serverId of idle) {
       // Each candidate is tried once: one that stayed (it started meanwhile) is not tried again.
@@ -90,6 +99,7 @@ export class PreparedRebalance {
     const live = this.ctx.live.byTaskKey(frontend, row.id);
     // Only a task this replica follows, as the row says, and that nobody is ending or cancelling.
     if (from === null || promptId === null || !live || live.serverId !== from || live.promptId !== promptId || live.cancelRequested || live.ending) return false;
+    this.tried.add(`${from}|${promptId}`);
     if (!(await this.takenOff(from, promptId))) return false;
     const db = controllerOf(this.ctx, frontend);
     // Guarded on (queued, this server): false when it ended meanwhile (a cancel) or another path
