@@ -6,19 +6,42 @@ import { fmt } from "../lib/stats.ts";
 // Helpers of the scheduling scenario (bench/scenarios/scheduling.ts): the workload's random source,
 // submitting and reading tasks back, and its table.
 
-/** The two ways a task reaches a server, as the gateway's SCHEDULING setting names them. */
-export const modes = ["early", "late"] as const;
-export type Mode = (typeof modes)[number];
+/**
+ * The gateways compared, as their settings name them: early binding (bound at submit, as before
+ * issue 16), late (queued in the gateway), and late without work-conserving dispatch (an idle server
+ * does not take back a task prepared behind another's job), run for the mixed workloads only.
+ */
+export const columns = [
+  { key: "early", label: "early", env: { SCHEDULING: "early" }, mixedOnly: false },
+  { key: "late", label: "late", env: { SCHEDULING: "late" }, mixedOnly: false },
+  { key: "late-nosteal", label: "late, no stealing", env: { SCHEDULING: "late", DISPATCH_STEAL: "off" }, mixedOnly: true },
+] as const;
+export type Column = (typeof columns)[number];
+export type ColumnKey = Column["key"];
 
-/** Job lengths scaled down 5× from the product's (a swatch ~1 s, a many-step img2img ~10 s). */
-export const shortMs = 200;
-export const longMs = 2_000;
-export const longShare = 0.3;
+/** A workload: short (style/invert) and long (style/blur) jobs, lengths scaled down 5× from the product's. */
+export interface Mix {
+  key: string;
+  title: string;
+  shortMs: number;
+  longMs: number;
+  longShare: number;
+}
+
+/**
+ * The issue's spread first (a swatch ~1 s, an img2img with many steps ~20 s, one job in ten long),
+ * then the earlier, flatter mix (~1 s and ~10 s, 30% long), kept so both are read side by side.
+ */
+export const mixes: readonly Mix[] = [
+  { key: "issue", title: "the issue's spread: 90% short (0.2 s), 10% long (4 s)", shortMs: 200, longMs: 4_000, longShare: 0.1 },
+  { key: "previous", title: "the previous mix: 70% short (0.2 s), 30% long (2 s)", shortMs: 200, longMs: 2_000, longShare: 0.3 },
+];
 export const servers = 3;
-/** Mean service time and the pool's capacity in tasks per second. */
-export const meanServiceMs = (1 - longShare) * shortMs + longShare * longMs;
-export const capacityPerSec = (servers * 1000) / meanServiceMs;
 export const load = 0.8;
+/** Mean service time of a mix (ms). */
+export const meanServiceMs = (mix: Mix) => (1 - mix.longShare) * mix.shortMs + mix.longShare * mix.longMs;
+/** The pool's capacity in tasks per second under a mix. */
+export const capacityPerSec = (mix: Mix) => (servers * 1000) / meanServiceMs(mix);
 
 /** What one task looked like at the end, from GET /api/tasks. */
 export interface TaskEnd {
@@ -94,24 +117,42 @@ export async function queueOf(url: string): Promise<{ running: number; pending: 
 export const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 export const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
 
-export function renderTable(results: Map<Mode, Map<string, number>>, arrivalsSec: number): string {
-  const early = results.get("early")!;
-  const late = results.get("late")!;
-  const rows = [...early.keys()].map((name) => {
-    const a = early.get(name)!;
-    const b = late.get(name)!;
-    const ratio = name.includes("wait") && name.endsWith("(s)") && a > 0 ? `${(b / a).toFixed(2)}×` : "";
-    const cell = (v: number) => (Number.isInteger(v) ? String(v) : fmt(v));
-    return `| ${name} | ${cell(a)} | ${cell(b)} | ${ratio} |`;
-  });
+/** One group of rows of the table: its heading and the measures, in order. */
+export interface RowGroup {
+  title: string;
+  rows: string[];
+}
+
+/**
+ * The table: a column per gateway, a ratio to early binding per late column (wait rows only), and
+ * a bold heading row per group. A column that did not run a group has empty cells there.
+ */
+export function renderTable(results: Map<ColumnKey, Map<string, number>>, groups: RowGroup[], arrivalsSec: number): string {
+  const early = results.get("early");
+  const late = columns.filter((column) => column.key !== "early");
+  const cell = (v: number | undefined) => (v === undefined ? "" : Number.isInteger(v) ? String(v) : fmt(v));
+  const ratio = (name: string, v: number | undefined) => {
+    const base = early?.get(name);
+    return name.includes("wait") && name.endsWith("(s)") && v !== undefined && base !== undefined && base > 0 ? `${(v / base).toFixed(2)}×` : "";
+  };
+  const lines: string[] = [];
+  for (const group of groups) {
+    lines.push(`| **${group.title}** |${" |".repeat(columns.length + late.length)}`);
+    for (const name of group.rows) {
+      const values = columns.map((column) => results.get(column.key)?.get(name));
+      const ratios = late.map((column) => ratio(name, results.get(column.key)?.get(name)));
+      lines.push(`| ${name} | ${values.map(cell).join(" | ")} | ${ratios.join(" | ")} |`);
+    }
+  }
+  const main = mixes[0]!;
   return [
     "### Scheduling: early binding (bound at submit) vs late binding (queued in the gateway)",
     "",
-    `${servers} fake ComfyUI servers; ${Math.round((1 - longShare) * 100)}% short tasks (${shortMs / 1000} s) and ${Math.round(longShare * 100)}% long (${longMs / 1000} s); seeded Poisson arrivals at ${Math.round(load * 100)}% of the pool's capacity (${(load * capacityPerSec).toFixed(2)} tasks/s) for ${arrivalsSec} s (the kill run: two thirds of that, server a killed halfway). Wait = createdAt → startedAt of GET /api/tasks. Targets (issue 16): p95 wait late ≤ 0.6× early; a kill fails only what the killed server was running; a light user's p95 wait within a few task lengths.`,
+    `${servers} fake ComfyUI servers; seeded Poisson arrivals at ${Math.round(load * 100)}% of the pool's capacity for ${arrivalsSec} s, per mix: ${mixes.map((mix) => `${mix.title}, ${(load * capacityPerSec(mix)).toFixed(2)} tasks/s`).join("; ")}. The kill run uses the first mix for two thirds of that time and kills server a past halfway, once it holds a task running and one waiting. Wait = createdAt → startedAt of GET /api/tasks. "Late, no stealing": DISPATCH_STEAL=off (mixed runs only). Targets (issue 16): p95 wait late ≤ 0.6× early; a kill fails only what the killed server was running; a light user's p95 wait within a few task lengths (${main.shortMs / 1000} s each here).`,
     "",
-    "| measure | early | late | late ÷ early |",
-    "|---|--:|--:|--:|",
-    ...rows,
+    `| measure | ${columns.map((column) => column.label).join(" | ")} | ${late.map((column) => `${column.label} ÷ early`).join(" | ")} |`,
+    `|---|${columns.map(() => "--:").join("|")}|${late.map(() => "--:").join("|")}|`,
+    ...lines,
     "",
   ].join("\n");
 }

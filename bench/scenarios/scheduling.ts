@@ -9,21 +9,22 @@ import { percentile } from "../lib/stats.ts";
 import type { Scenario, ScenarioContext } from "./scenario.ts";
 import {
   capacityPerSec,
+  columns,
   drain,
   load,
-  longMs,
-  longShare,
   mean,
-  modes,
+  mixes,
   queueOf,
   renderTable,
   seeded,
   servers,
-  shortMs,
   sorted,
   submit,
   terminal,
-  type Mode,
+  type Column,
+  type ColumnKey,
+  type Mix,
+  type RowGroup,
   type Submitted,
   type TaskEnd,
 } from "./scheduling-support.ts";
@@ -31,14 +32,16 @@ import {
 const title = "scheduling: early vs late binding";
 
 /**
- * Three fake ComfyUI servers; short (0.2 s) and long (2 s) tasks arriving at random (seeded Poisson)
- * at 80% of the pool's capacity, run against a gateway with SCHEDULING=early (a task is bound to a
- * server at submit: today's behaviour) and SCHEDULING=late (it waits in the gateway until a server
- * has room, issue 16). Three runs per mode, each on a fresh gateway and fresh fakes:
- * - mixed: mean and p95 wait (task createdAt → startedAt, from GET /api/tasks);
- * - kill: the same workload with one server killed (`kill()`, sockets destroyed) halfway: tasks failed;
+ * Three fake ComfyUI servers; short and long tasks arriving at random (seeded Poisson) at 80% of
+ * the pool's capacity, run against a gateway with SCHEDULING=early (a task is bound to a server at
+ * submit: the behaviour before issue 16), SCHEDULING=late (it waits in the gateway until a server
+ * has room), and late with DISPATCH_STEAL=off (mixed runs only). Each run on a fresh gateway and
+ * fresh fakes:
+ * - mixed, once per workload mix: mean and p95 wait (task createdAt → startedAt, from GET /api/tasks);
+ * - kill: the first mix with one server killed (`kill()`, sockets destroyed) past halfway, once it
+ *   holds a task running and one waiting: tasks failed;
  * - fairness: one user submits 100 short tasks, then ten users 3 each: the light users' p95 wait.
- * A gateway without the SCHEDULING setting runs today's early binding in both columns (noted).
+ * A gateway without the SCHEDULING setting runs today's early binding in every column (noted).
  */
 export const schedulingScenario: Scenario = {
   key: "scheduling",
@@ -46,35 +49,48 @@ export const schedulingScenario: Scenario = {
   once: true,
   run: async (ctx) => {
     const arrivalsSec = ctx.quick ? 12 : 30;
-    if (!knowsScheduling()) ctx.note(`${title}: this gateway has no SCHEDULING setting yet; the "late" column runs today's early binding too`);
-    const results = new Map<Mode, Map<string, number>>();
-    for (const mode of modes) {
+    if (!knowsScheduling()) ctx.note(`${title}: this gateway has no SCHEDULING setting yet; the "late" columns run today's early binding too`);
+    const results = new Map<ColumnKey, Map<string, number>>();
+    const groups: RowGroup[] = mixes.map((mix) => ({ title: `mixed: ${mix.title}`, rows: [] }));
+    const killGroup: RowGroup = { title: `kill: server a killed, ${mixes[0]!.title}`, rows: [] };
+    const fairGroup: RowGroup = { title: "fairness: one user with 100 short tasks, ten with 3 each", rows: [] };
+    groups.push(killGroup, fairGroup);
+    for (const column of columns) {
       const figures = new Map<string, number>();
-      results.set(mode, figures);
-      ctx.log(`  ${mode}: mixed workload, ${arrivalsSec} s of arrivals at ${(load * capacityPerSec).toFixed(2)}/s`);
-      const mixed = await withPool(ctx, mode, (pool) => mixedRun(ctx, pool, arrivalsSec, null));
-      figures.set("tasks", mixed.ends.length);
-      figures.set("mean wait (s)", mean(mixed.waits) / 1000);
-      figures.set("p95 wait (s)", percentile(sorted(mixed.waits), 95) / 1000);
-      figures.set("p95 wait, short tasks (s)", percentile(sorted(mixed.shortWaits), 95) / 1000);
-      figures.set("tasks failed", mixed.failed);
-      figures.set("tasks with no start time", mixed.unstarted);
+      results.set(column.key, figures);
+      const set = (group: RowGroup, name: string, value: number) => {
+        if (!group.rows.includes(name)) group.rows.push(name);
+        figures.set(name, value);
+      };
+      for (const [index, mix] of mixes.entries()) {
+        const group = groups[index]!;
+        const tag = `${mix.key} mix`;
+        ctx.log(`  ${column.label}: ${tag}, ${arrivalsSec} s of arrivals at ${(load * capacityPerSec(mix)).toFixed(2)}/s`);
+        const mixed = await withPool(ctx, column, mix, (pool) => mixedRun(ctx, pool, mix, arrivalsSec, null));
+        set(group, `${tag}: tasks`, mixed.ends.length);
+        set(group, `${tag}: mean wait (s)`, mean(mixed.waits) / 1000);
+        set(group, `${tag}: p95 wait (s)`, percentile(sorted(mixed.waits), 95) / 1000);
+        set(group, `${tag}: p95 wait, short tasks (s)`, percentile(sorted(mixed.shortWaits), 95) / 1000);
+        set(group, `${tag}: tasks failed`, mixed.failed);
+        set(group, `${tag}: tasks with no start time`, mixed.unstarted);
+      }
+      if (column.mixedOnly) continue;
 
-      ctx.log(`  ${mode}: one server killed halfway`);
-      const killed = await withPool(ctx, mode, (pool) => mixedRun(ctx, pool, Math.round(arrivalsSec * 0.67), 0.5));
-      figures.set("kill: tasks", killed.ends.length);
-      figures.set("kill: running on the killed server", killed.runningOnKilled);
-      figures.set("kill: waiting on the killed server", killed.pendingOnKilled);
-      figures.set("kill: tasks failed", killed.failed);
-      figures.set("kill: tasks not ended after the drain", killed.unfinished);
+      ctx.log(`  ${column.label}: one server killed past halfway`);
+      const killed = await withPool(ctx, column, mixes[0]!, (pool) => mixedRun(ctx, pool, mixes[0]!, Math.round(arrivalsSec * 0.67), 0.5));
+      set(killGroup, "kill: tasks", killed.ends.length);
+      set(killGroup, "kill: running on the killed server", killed.runningOnKilled);
+      set(killGroup, "kill: waiting on the killed server", killed.pendingOnKilled);
+      set(killGroup, "kill: tasks failed", killed.failed);
+      set(killGroup, "kill: tasks not ended after the drain", killed.unfinished);
 
-      ctx.log(`  ${mode}: one heavy user (100 tasks) and ten light users (3 each)`);
-      const fair = await withPool(ctx, mode, (pool) => fairnessRun(ctx, pool));
-      figures.set("fairness: light users' mean wait (s)", mean(fair.light) / 1000);
-      figures.set("fairness: light users' p95 wait (s)", percentile(sorted(fair.light), 95) / 1000);
-      figures.set("fairness: heavy user's p95 wait (s)", percentile(sorted(fair.heavy), 95) / 1000);
+      ctx.log(`  ${column.label}: one heavy user (100 tasks) and ten light users (3 each)`);
+      const fair = await withPool(ctx, column, mixes[0]!, (pool) => fairnessRun(ctx, pool));
+      set(fairGroup, "fairness: light users' mean wait (s)", mean(fair.light) / 1000);
+      set(fairGroup, "fairness: light users' p95 wait (s)", percentile(sorted(fair.light), 95) / 1000);
+      set(fairGroup, "fairness: heavy user's p95 wait (s)", percentile(sorted(fair.heavy), 95) / 1000);
     }
-    ctx.table(renderTable(results, arrivalsSec));
+    ctx.table(renderTable(results, groups, arrivalsSec));
     return [];
   },
 };
@@ -84,17 +100,17 @@ function knowsScheduling(): boolean {
   return existsSync(env) && readFileSync(env, "utf8").includes("SCHEDULING");
 }
 
-/** Fresh fakes (short and long jobs) and a fresh gateway in `mode`, stopped whatever happens. */
-async function withPool<T>(ctx: ScenarioContext, mode: Mode, work: (pool: { fakes: Fakes; gateway: Gateway }) => Promise<T>): Promise<T> {
-  const fakes = await startFakes(servers, { nodeDelayMs: { ImageInvert: shortMs, ImageBlur: longMs } });
+/** Fresh fakes (the mix's short and long jobs) and a fresh gateway as `column` says, stopped whatever happens. */
+async function withPool<T>(ctx: ScenarioContext, column: Column, mix: Mix, work: (pool: { fakes: Fakes; gateway: Gateway }) => Promise<T>): Promise<T> {
+  const fakes = await startFakes(servers, { nodeDelayMs: { ImageInvert: mix.shortMs, ImageBlur: mix.longMs } });
   try {
     // A lost server is declared lost after 3 s instead of 30 s, so the kill run ends within the drain.
-    const gateway = await startGateway({ runtime: ctx.runtime, db: ctx.db, comfyUrls: fakes.urls, env: { SCHEDULING: mode, COMFY_LOST_AFTER_MS: "3000" } });
+    const gateway = await startGateway({ runtime: ctx.runtime, db: ctx.db, comfyUrls: fakes.urls, env: { ...column.env, COMFY_LOST_AFTER_MS: "3000" } });
     try {
       return await work({ fakes, gateway });
     } finally {
       const problems = gateway.problems();
-      if (problems.count > 0) ctx.note(`${title} (${mode}): the gateway logged ${problems.count} warn/error lines; last: ${problems.last.at(-1) ?? ""}`);
+      if (problems.count > 0) ctx.note(`${title} (${column.label}): the gateway logged ${problems.count} warn/error lines; last: ${problems.last.at(-1) ?? ""}`);
       await gateway.stop();
     }
   } finally {
@@ -106,41 +122,27 @@ async function withPool<T>(ctx: ScenarioContext, mode: Mode, work: (pool: { fake
  * Submits a seeded Poisson stream (`arrivalsSec` long, 20 users) and waits for every task to end.
  * With `killAt` (a share of the arrival window) the first server is killed then.
  */
-async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }, arrivalsSec: number, killAt: number | null) {
+async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }, mix: Mix, arrivalsSec: number, killAt: number | null) {
   const { fakes, gateway } = pool;
   const random = seeded(16);
   const users = await Promise.all(Array.from({ length: 20 }, (_, i) => createUser(gateway.url, `bench-sched-${Date.now()}-${i}`)));
   const png = smallPng();
-  const rate = load * capacityPerSec;
+  const rate = load * capacityPerSec(mix);
   const plan: Array<{ at: number; user: string; kind: "short" | "long" }> = [];
   for (let at = 0; ; ) {
     at += (-Math.log(1 - random()) / rate) * 1000;
     if (at >= arrivalsSec * 1000) break;
-    plan.push({ at, user: users[Math.floor(random() * users.length)]!, kind: random() < longShare ? "long" : "short" });
+    plan.push({ at, user: users[Math.floor(random() * users.length)]!, kind: random() < mix.longShare ? "long" : "short" });
   }
   const submitted: Array<Promise<Submitted>> = [];
-  let runningOnKilled = 0;
-  let pendingOnKilled = 0;
   const started = performance.now();
-  let killed = killAt === null;
+  const kill = killAt === null ? null : killWhenBusy(ctx, fakes, started, killAt * arrivalsSec * 1000, 0.9 * arrivalsSec * 1000);
   for (const item of plan) {
-    // Killed once past `killAt` at a moment when tasks wait on it (at most by 90% of the window),
-    // so that the run shows what happens to tasks a server had queued but not started.
-    if (!killed && item.at >= killAt! * arrivalsSec * 1000) {
-      const queue = await queueOf(fakes.urls[0]!);
-      if (queue.pending >= 2 || item.at >= 0.9 * arrivalsSec * 1000) {
-        killed = true;
-        runningOnKilled = queue.running;
-        pendingOnKilled = queue.pending;
-        fakes.list[0]!.setOptions({ paused: true });
-        await fakes.list[0]!.kill();
-        ctx.log(`    killed server a at ${((performance.now() - started) / 1000).toFixed(1)} s (running there: ${queue.running}, waiting there: ${queue.pending})`);
-      }
-    }
     const wait = item.at - (performance.now() - started);
     if (wait > 0) await sleep(wait);
     submitted.push(submit(gateway.url, item.user, item.kind, png));
   }
+  const { running: runningOnKilled, pending: pendingOnKilled } = (await kill) ?? { running: 0, pending: 0 };
   const tasks = await Promise.all(submitted);
   const ends = await drain(gateway.url, users, tasks, killAt === null ? 90_000 : 60_000);
   const kinds = new Map(tasks.filter((t) => t.id !== null).map((t) => [t.id!, t.kind]));
@@ -169,6 +171,24 @@ async function mixedRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gat
     failed: ends.filter((e) => e.status === "failed").length + refused,
     unfinished: ends.filter((e) => !terminal(e.status)).length,
   };
+}
+
+/**
+ * Kills server a once past `fromMs` (since `started`) at the first moment its /queue shows a task
+ * running and one waiting (read every 20 ms), at the latest at `latestMs`, so that the run shows
+ * what happens to each kind. Returns what the server held then.
+ */
+async function killWhenBusy(ctx: ScenarioContext, fakes: Fakes, started: number, fromMs: number, latestMs: number) {
+  await sleep(Math.max(0, fromMs - (performance.now() - started)));
+  let queue = await queueOf(fakes.urls[0]!);
+  while (!(queue.running >= 1 && queue.pending >= 1) && performance.now() - started < latestMs) {
+    await sleep(20);
+    queue = await queueOf(fakes.urls[0]!);
+  }
+  fakes.list[0]!.setOptions({ paused: true });
+  await fakes.list[0]!.kill();
+  ctx.log(`    killed server a at ${((performance.now() - started) / 1000).toFixed(1)} s (running there: ${queue.running}, waiting there: ${queue.pending})`);
+  return queue;
 }
 
 /** One user submits 100 short tasks, then ten users 3 each; every task's wait once all ended. */

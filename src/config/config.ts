@@ -53,6 +53,8 @@ export interface Config {
 export interface SchedulingConfig {
   policy: "late" | "early";
   depth: number;
+  /** An idle server takes back a task prepared behind another server's job (work-conserving). */
+  steal: boolean;
   weights: Record<string, number>;
   maxWaitMs: number;
   rescanMs: number;
@@ -110,6 +112,7 @@ function schedulingConfig(env: z.infer<typeof envSchema>, frontends: string[]): 
   return {
     policy: env.SCHEDULING,
     depth: env.DISPATCH_DEPTH,
+    steal: env.DISPATCH_STEAL === "on",
     weights,
     maxWaitMs: env.QUEUE_MAX_WAIT_MS,
     rescanMs: env.DISPATCH_RESCAN_MS,

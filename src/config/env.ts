@@ -45,6 +45,8 @@ export const envSchema = z.object({
   SCHEDULING: z.enum(["late", "early"]).default("late"),
   /** Late scheduling: tasks handed to a server beyond its running one (the next upload overlaps the run). */
   DISPATCH_DEPTH: z.coerce.number().int().min(0).max(20).default(1),
+  /** Late scheduling: `on`: a server gone idle with nothing waiting that it can take takes back a task prepared behind another server's job. */
+  DISPATCH_STEAL: z.enum(["on", "off"]).default("on"),
   /** Late scheduling: `frontend:weight,...`, the share of the GPUs each frontend gets while several wait; unset: 1 each. */
   FRONTEND_WEIGHTS: z.string().default(""),
   /** Late scheduling: a task no live server can take fails after waiting this long. */

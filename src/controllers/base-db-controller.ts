@@ -349,6 +349,20 @@ export abstract class BaseDBController {
   }
 
   /**
+   * Unfinished tasks bound to a server (prepared there or running), at most `limit`: where the
+   * dispatcher looks for a task waiting behind another one while a server idles. A handful per
+   * server (its depth + 1), so the read stays small whatever waits in the gateway.
+   */
+  async listTasksOnServers(limit: number): Promise<TaskRow[]> {
+    return this.db
+      .select()
+      .from(this.photos)
+      .where(and(inArray(this.photos.status, ["queued", "running"]), isNotNull(this.photos.serverId)))
+      .orderBy(asc(this.photos.createdAt), asc(this.photos.id))
+      .limit(limit);
+  }
+
+  /**
    * The dispatcher's claim: binds a task waiting in the gateway to a server, only if it is still
    * waiting (queued, no server). Of two dispatchers (a lapsed lease) exactly one wins.
    */

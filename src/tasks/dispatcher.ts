@@ -6,6 +6,7 @@ import type { TaskHandover } from "./task-handover.ts";
 import type { QueueHead } from "./queue-head.ts";
 import type { QueueOrder, WaitingRow } from "./queue-order.ts";
 import type { StaleClaims } from "./stale-claims.ts";
+import type { PreparedRebalance } from "./prepared-rebalance.ts";
 import { UnservableTasks } from "./unservable-tasks.ts";
 
 export interface DispatcherOptions {
@@ -45,7 +46,15 @@ export class Dispatcher {
 
   constructor(
     private readonly ctx: TaskContext,
-    private readonly parts: { order: QueueOrder; head: QueueHead; handover: TaskHandover; finisher: TaskFinisher; lease: DispatchLease; stale: StaleClaims },
+    private readonly parts: {
+      order: QueueOrder;
+      head: QueueHead;
+      handover: TaskHandover;
+      finisher: TaskFinisher;
+      lease: DispatchLease;
+      stale: StaleClaims;
+      rebalance?: PreparedRebalance;
+    },
     private readonly options: DispatcherOptions,
   ) {
     this.unservable = new UnservableTasks(ctx, parts.finisher, options.maxWaitMs, (serverId) => this.dispatchable(serverId));
@@ -160,8 +169,12 @@ export class Dispatcher {
       );
     }
     await Promise.all(handovers);
+    // A server still idle has nothing waiting that it can take: it takes a task prepared behind another server's job.
+    const idle = [...room].filter(([id, free]) => free > this.options.depth && this.dispatchable(id)).map(([id]) => id);
+    const moved = this.parts.rebalance ? await this.parts.rebalance.fillIdle(idle) : false;
+    if (moved) this.again = true;
     // Pollers' positions are computed again on their next poll (never here: nobody may poll).
-    if (handovers.length > 0) this.parts.order.invalidate();
+    if (handovers.length > 0 || moved) this.parts.order.invalidate();
   }
 
   /** Whether a server that may be given tasks now has a free slot. */

@@ -20,6 +20,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { QueueHead } from "./queue-head.ts";
 import { QueueOrder, type WaitingRow } from "./queue-order.ts";
 import { StaleClaims } from "./stale-claims.ts";
+import { PreparedRebalance } from "./prepared-rebalance.ts";
 import { TaskHandover } from "./task-handover.ts";
 
 export interface TaskServiceOptions {
@@ -35,6 +36,8 @@ export interface TaskServiceOptions {
   scheduling?: {
     policy: "late" | "early";
     depth?: number;
+    /** An idle server takes back a task prepared behind another server's job; on by default. */
+    steal?: boolean;
     weights?: Record<string, number>;
     maxWaitMs?: number;
     rescanMs?: number;
@@ -87,9 +90,10 @@ export class TaskService {
     if (late) {
       const stale = new StaleClaims(ctx);
       const handover = new TaskHandover(ctx, this.watch, this.queues, this.finisher, stale.inFlight);
+      const rebalance = scheduling.steal === false ? undefined : new PreparedRebalance(ctx, { handover, queues: this.queues });
       this.dispatcher = new Dispatcher(
         ctx,
-        { order: this.order, head: new QueueHead(ctx, scheduling.weights ?? {}, scheduling.headPage ?? 64), handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale },
+        { order: this.order, head: new QueueHead(ctx, scheduling.weights ?? {}, scheduling.headPage ?? 64), handover, finisher: this.finisher, lease: scheduling.lease ?? inProcessLease, stale, rebalance },
         { depth: scheduling.depth ?? 1, maxWaitMs: scheduling.maxWaitMs ?? 600_000, rescanMs: scheduling.rescanMs ?? 2_000, leaseMs: scheduling.leaseMs ?? 6_000 },
       );
     } else {

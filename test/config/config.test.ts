@@ -49,9 +49,15 @@ describe("configuration", () => {
     [{ MAX_UPLOAD_BYTES: "-1" }, /^MAX_UPLOAD_BYTES: /],
     [{ COMFY_SERVERS: "gpu1=ftp://x" }, /^COMFY_SERVERS: /],
     [{ REDIS_URL: "http://cache:6379" }, /^REDIS_URL: must be a redis/],
+    [{ DISPATCH_STEAL: "yes" }, /^DISPATCH_STEAL: /],
   ])("refuses %o with one line naming the variable", (env, message) => {
     expect(() => loadConfig(env, knownFrontends)).toThrow(ConfigError);
     expect(() => loadConfig(env, knownFrontends)).toThrow(message);
+  });
+
+  it("takes prepared tasks back to idle servers unless DISPATCH_STEAL=off", () => {
+    expect(loadConfig({}, knownFrontends).scheduling.steal).toBe(true);
+    expect(loadConfig({ DISPATCH_STEAL: "off" }, knownFrontends).scheduling.steal).toBe(false);
   });
 
   it("never prints a secret", () => {

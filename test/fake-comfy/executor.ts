@@ -122,6 +122,7 @@ export class Executor {
           }
           first = false;
           // A node's own work is not interruptible (like one torch op); only its progress steps are.
+          await this.store.holdNodeWhileListed(classType);
           await sleep(this.store.options.nodeDelayMs[classType] ?? 0);
           result = await this.execute(classType, inputs, (v, m, preview) => this.step(item, id, classType, v, m, preview, send, progress));
         } catch (error) {

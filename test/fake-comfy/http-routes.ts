@@ -30,7 +30,7 @@ export async function handle(deps: RouteDeps, req: IncomingMessage, res: ServerR
   const body = await readBody(req);
   store.counters.requests += 1;
   if (store.options.hang) return; // never answered: the socket stays open until the client gives up
-  await store.holdWhileListed(path);
+  await store.holdWhileListed(path, method);
   const delay = store.options.routeDelayMs[path] ?? 0;
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   // Counted before any injected failure: tests count the attempts.

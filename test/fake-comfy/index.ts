@@ -60,6 +60,7 @@ export async function startFakeComfy(options: Partial<FakeComfyOptions> & FakeCo
     onConnection: () => {
       store.counters.wsConnections += 1;
     },
+    muted: () => store.options.muteSockets,
     onSend,
   });
   const executor = new Executor(store, hub);

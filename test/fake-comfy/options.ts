@@ -23,6 +23,11 @@ export interface FakeComfyOptions {
   failNextPrompt: boolean;
   /** One-shot: all WebSockets are dropped right after the next prompt's first `executing`. */
   closeSocketsMidRun: boolean;
+  /**
+   * Messages to WebSocket clients are dropped while set (the sockets stay open): a client misses
+   * what happens meanwhile, as over a network that loses them, and learns it only by asking.
+   */
+  muteSockets: boolean;
   /** HTTP requests are accepted and never answered (WebSockets still work). */
   hang: boolean;
   /** Every HTTP request answers 200 with an HTML page instead of ComfyUI's JSON or image. */
@@ -54,9 +59,15 @@ export interface FakeComfyOptions {
   promptAnswerDelayMs: number;
   /**
    * Route paths whose requests are held (counted in `held`) until the path is removed from this
-   * list: a test decides exactly when the gateway's call returns, with no timing involved.
+   * list: a test decides exactly when the gateway's call returns, with no timing involved. An entry
+   * may name the method too (`"POST /queue"`) to hold only those requests of the path.
    */
   holdRoutes: string[];
+  /**
+   * Node classes whose run waits (after its `executing`, before its work) while listed: a test
+   * keeps a job running as long as it needs, and lets it finish by taking the class off the list.
+   */
+  holdNodes: string[];
   /**
    * Keep the bytes of every upload for LoadImage (default). Off, uploads are answered as usual and
    * their names kept (a prompt naming one validates) but their bytes dropped, so running it fails:
@@ -83,6 +94,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   failOnClass: null,
   failNextPrompt: false,
   closeSocketsMidRun: false,
+  muteSockets: false,
   hang: false,
   garbage: false,
   fail500: false,
@@ -95,6 +107,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   routeAnswers: {},
   promptAnswerDelayMs: 0,
   holdRoutes: [],
+  holdNodes: [],
   keepUploads: true,
 };
 

@@ -32,24 +32,34 @@ export class FakeStore {
   running: QueuedPrompt | null = null;
   nextNumber = 0;
   private readonly saveCounters = new Map<string, number>();
-  private readonly heldRequests = new Set<{ path: string; release: () => void }>();
+  private readonly heldRequests = new Set<{ keys: string[]; list: "holdRoutes" | "holdNodes"; release: () => void }>();
 
   constructor(
     public options: FakeComfyOptions,
     public counters: FakeComfyCounters,
   ) {}
 
-  /** Resolves once `path` is no longer in `options.holdRoutes` (at once if it is not). */
-  holdWhileListed(path: string): Promise<void> {
-    if (!this.options.holdRoutes.includes(path)) return Promise.resolve();
+  /**
+   * Resolves once neither `path` nor `METHOD path` is in `options.holdRoutes` (at once if neither
+   * is).
+   */
+  holdWhileListed(path: string, method: string): Promise<void> {
+    const keys = [path, `${method} ${path}`];
+    if (!keys.some((key) => this.options.holdRoutes.includes(key))) return Promise.resolve();
     this.counters.held += 1;
-    return new Promise<void>((resolve) => this.heldRequests.add({ path, release: resolve }));
+    return new Promise<void>((resolve) => this.heldRequests.add({ keys, list: "holdRoutes", release: resolve }));
   }
 
-  /** Lets go of the held requests whose path was taken off `holdRoutes`. */
+  /** Resolves once `classType` is no longer in `options.holdNodes` (at once if it is not). */
+  holdNodeWhileListed(classType: string): Promise<void> {
+    if (!this.options.holdNodes.includes(classType)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.heldRequests.add({ keys: [classType], list: "holdNodes", release: resolve }));
+  }
+
+  /** Lets go of the held requests and nodes taken off `holdRoutes` and `holdNodes`. */
   releaseHeld(): void {
     for (const held of this.heldRequests) {
-      if (this.options.holdRoutes.includes(held.path)) continue;
+      if (held.keys.some((key) => this.options[held.list].includes(key))) continue;
       this.heldRequests.delete(held);
       held.release();
     }

@@ -16,6 +16,8 @@ export interface HubHooks {
    * client messages (0.3.x).
    */
   serverFeatures(): Record<string, unknown> | null;
+  /** True while messages are to be dropped instead of sent (`muteSockets`). */
+  muted?(): boolean;
   /** Called with every JSON message just before it is written to a socket (benchmarks timestamp them). */
   onSend?(message: unknown): void;
 }
@@ -70,7 +72,7 @@ export class WsHub {
   sendBinary(clientId: string | null, frame: Uint8Array, metadata = false): void {
     const targets = clientId === null ? [...this.sockets.values()] : [this.sockets.get(clientId)];
     for (const ws of targets) {
-      if (ws === undefined || ws.readyState !== ws.OPEN || this.wantsMetadata.has(ws) !== metadata) continue;
+      if (ws === undefined || ws.readyState !== ws.OPEN || this.wantsMetadata.has(ws) !== metadata || this.hooks.muted?.()) continue;
       ws.send(frame, { binary: true });
     }
   }
@@ -115,7 +117,7 @@ export class WsHub {
   }
 
   private sendTo(ws: WebSocket, message: unknown): void {
-    if (ws.readyState !== ws.OPEN) return;
+    if (ws.readyState !== ws.OPEN || this.hooks.muted?.()) return;
     this.hooks.onSend?.(message);
     ws.send(JSON.stringify(message));
   }

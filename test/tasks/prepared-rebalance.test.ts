@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { apiFetch } from "../support/credentials.ts";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import type { FakeComfy } from "../fake-comfy/index.ts";
+import { dialectCases, type DialectCase } from "../support/dialects.ts";
+import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
+
+const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
+
+interface TaskView {
+  status: string;
+  server: string | null;
+}
+
+async function taskOf(url: string, id: string): Promise<TaskView> {
+  return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=style`)).json()).task as TaskView;
+}
+
+async function submit(url: string, fields: SubmitFields): Promise<string> {
+  const answer = await submitTask(url, fields);
+  expect(answer.status).toBe(202);
+  return (await answer.json()).task.id;
+}
+
+/** The prompt ids a fake lists as running and as pending. */
+async function queueOf(fake: FakeComfy): Promise<{ running: string[]; pending: string[] }> {
+  const queue = (await (await fetch(`${fake.url}/queue`)).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
+  return { running: queue.queue_running.map((item) => String(item[1])), pending: queue.queue_pending.map((item) => String(item[1])) };
+}
+
+/**
+ * Server a runs a job held in its ImageInvert with one task prepared behind it; b holds two
+ * prepared tasks of its own, paused. Both servers are full (DISPATCH_DEPTH=1), so nothing moves
+ * until b runs its two and goes idle with nothing waiting in the gateway.
+ */
+async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, string> = {}) {
+  const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+  const b = await fakeForTest({ paused: true });
+  const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1", ...env });
+  const userId = await createUser(gateway.url, "style", "rebalance");
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+  // Two slots on each server: two tasks each, whatever order they went out in.
+  const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+  const onA = ids.filter((_, i) => servers[i] === "a");
+  expect(onA).toHaveLength(2);
+  await expect.poll(async () => (await Promise.all(onA.map(async (id) => (await taskOf(gateway.url, id)).status))).sort()).toEqual(["queued", "running"]);
+  const statuses = await Promise.all(onA.map(async (id) => (await taskOf(gateway.url, id)).status));
+  const running = onA[statuses.indexOf("running")]!;
+  const prepared = onA[statuses.indexOf("queued")]!;
+  const promptOf = async (id: string) => (await gateway.deps.controllers.get("style")!.getTask(id))!.promptId!;
+  return { a, b, gateway, running, prepared, promptOf };
+}
+
+describe.each(dialectCases)("an idle server takes a task prepared behind another server's job, on $name", (dialect) => {
+  it.skipIf(dialect.skip)("the task moves to the idle server, runs there once, and is off the busy server's queue", async () => {
+    const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect);
+    const onA = await promptOf(prepared);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await queueOf(a)).toEqual({ running: [await promptOf(running)], pending: [] });
+    expect(b.counters.promptsFinished).toBe(3);
+    // a's held job ends; had the moved prompt stayed in a's queue, a would start it now.
+    a.setOptions({ holdNodes: [] });
+    await expect.poll(async () => (await taskOf(gateway.url, running)).status, { timeout: 15_000 }).toBe("succeeded");
+    expect(await queueOf(a)).toEqual({ running: [], pending: [] });
+    expect(a.counters.promptsFinished).toBe(1);
+    expect(Object.keys(await (await fetch(`${a.url}/history`)).json())).not.toContain(onA);
+  });
+
+  it.skipIf(dialect.skip)("a task its server started before the take-back, unheard by the gateway, stays there and runs once", async () => {
+    const { a, b, gateway, prepared, promptOf } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    b.setOptions({ paused: false });
+    // The take-back's delete has reached a and waits there.
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    // Meanwhile a ends its job and starts the prepared one (held in its turn), and the gateway
+    // hears none of it: the task's row still says it waits on a.
+    a.setOptions({ muteSockets: true, holdNodes: [] });
+    a.setOptions({ holdNodes: ["ImageInvert"] });
+    const preparedPrompt = await promptOf(prepared);
+    await expect.poll(async () => (await queueOf(a)).running).toEqual([preparedPrompt]);
+    expect(await taskOf(gateway.url, prepared)).toMatchObject({ status: "queued", server: "a" });
+    a.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    a.setOptions({ muteSockets: false, holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
+    expect(a.counters.promptsFinished).toBe(2);
+    expect(b.counters.promptsFinished).toBe(2);
+    expect(b.counters.promptPosts).toBe(2);
+  });
+
+  it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
+    const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
+    b.setOptions({ paused: false });
+    await expect.poll(() => b.counters.promptsFinished, { timeout: 15_000 }).toBe(2);
+    await expect.poll(async () => gateway.deps.controllers.get("style")!.countActiveByServer()).toEqual(new Map([["a", 2]]));
+    // The pass that b's last ending woke has run: with stealing on, it would have moved the task.
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await queueOf(a)).toEqual({ running: [await promptOf(running)], pending: [await promptOf(prepared)] });
+    a.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
+    expect(b.counters.promptPosts).toBe(2);
+  });
+
+  it.skipIf(dialect.skip)("an idle server leaves a task whose workflow it cannot run, and takes the next one it can", async () => {
+    // a (tagged, weighing 2) runs a held job with two tasks prepared behind it (DISPATCH_DEPTH=2):
+    // the older needs a's tag, the younger does not. b (untagged) is full of its own, paused.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, {
+      COMFY_SERVERS: `a=${a.url};weight=2;tags=big,b=${b.url}`,
+      WORKFLOWS_DIR: workflowsWithTagged("big"),
+      DISPATCH_DEPTH: "2",
+      QUEUE_READ_WINDOW_MS: "1",
+    });
+    const userId = await createUser(gateway.url, "style", "rebalance-tags");
+    const dispatched = async (workflow: string) => {
+      const id = await submit(gateway.url, { frontend: "style", userId, workflow, image: image() });
+      return { id, server: await untilDispatched(gateway.url, "style", id) };
+    };
+    const held = await dispatched("invert_big");
+    await expect.poll(async () => (await taskOf(gateway.url, held.id)).status).toBe("running");
+    const tagged = await dispatched("invert_big");
+    // b has more room per weight until it holds three: each plain task goes there, then to a.
+    const onB = [await dispatched("invert"), await dispatched("invert"), await dispatched("invert")];
+    const plain = await dispatched("invert");
+    expect([held.server, tagged.server, plain.server, ...onB.map((task) => task.server)]).toEqual(["a", "a", "a", "b", "b", "b"]);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, plain.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await taskOf(gateway.url, tagged.id)).toMatchObject({ status: "queued", server: "a" });
+    a.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, tagged.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
+    expect(b.counters.promptsFinished).toBe(4);
+    expect(a.counters.promptsFinished).toBe(2);
+  });
+});
