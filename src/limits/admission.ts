@@ -16,6 +16,8 @@ export interface AdmissionRequest {
   frontend: string;
   userId: string;
   db: BaseDBController;
+  /** The user's tasks queued or running, as read with the user's check (BaseDBController.submitterFacts). */
+  unfinished: number;
 }
 
 /** A queue_full client comes back after about this long (a few jobs' worth). */
@@ -57,24 +59,28 @@ export class Admission {
   }
 
   private async check(request: AdmissionRequest, inFlight: number): Promise<void> {
-    if (this.gatewayQueued) await this.checkGatewayQueue(this.gatewayQueued);
-    else this.checkPool();
-    const quota = await request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota });
+    // Both reads at once (independent round trips); refusals keep their order: queue, quota, cap.
+    const [queued, quota] = await Promise.all([
+      this.gatewayQueued?.(),
+      request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota }),
+    ]);
+    if (queued === undefined) this.checkPool();
+    else this.checkGatewayQueue(queued);
     if (quota) {
       const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - this.clock.now().getTime()) / 1000));
       throw new AdmissionRefused("quota_exceeded", quota.message, seconds, { resetsAt: quota.resetsAt.toISOString() });
     }
     const cap = this.limits.maxUnfinishedTasksBy[request.frontend] ?? this.limits.maxUnfinishedTasks;
-    const unfinished = (await request.db.countUnfinished(request.userId)) + inFlight;
+    const unfinished = request.unfinished + inFlight;
     if (unfinished >= cap) {
       throw new AdmissionRefused("too_many_tasks", `At most ${cap} unfinished tasks per user; wait for one to finish`, tooManyTasksRetrySeconds, { limit: cap });
     }
   }
 
   /** The gateway's queue holds the ceiling's worth per healthy server (at least one): 503 until some drain. */
-  private async checkGatewayQueue(queued: () => Promise<number>): Promise<void> {
+  private checkGatewayQueue(queued: number): void {
     const healthy = Math.max(1, this.pool.snapshot().servers.filter((server) => server.healthy).length);
-    if ((await queued()) >= this.limits.poolMaxPendingPerServer * healthy) {
+    if (queued >= this.limits.poolMaxPendingPerServer * healthy) {
       throw new AdmissionRefused("queue_full", "The queue of tasks waiting for a GPU is full; try again shortly", queueFullRetrySeconds);
     }
   }

@@ -47,7 +47,10 @@ export const mysqlPhotos = mysqlTable(
   },
   (table) => [
     mysqlIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
-    mysqlIndex("photos_status_idx").on(table.status),
+    // The submit's queue round and per-user cap read MIN/MAX/COUNT from these two alone (one
+    // index probe each, not a scan of the queue); the status prefix serves every status filter.
+    mysqlIndex("photos_status_server_round_idx").on(table.status, table.serverId, table.queueRound),
+    mysqlIndex("photos_user_status_round_idx").on(table.userId, table.status, table.queueRound),
     mysqlUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );
@@ -81,7 +84,10 @@ export const sqlitePhotos = sqliteTable(
   },
   (table) => [
     sqliteIndex("photos_user_created_idx").on(table.userId, table.createdAt, table.id),
-    sqliteIndex("photos_status_idx").on(table.status),
+    // The submit's queue round and per-user cap read MIN/MAX/COUNT from these two alone (one
+    // index probe each, not a scan of the queue); the status prefix serves every status filter.
+    sqliteIndex("photos_status_server_round_idx").on(table.status, table.serverId, table.queueRound),
+    sqliteIndex("photos_user_status_round_idx").on(table.userId, table.status, table.queueRound),
     sqliteUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );

@@ -137,10 +137,24 @@ export class TaskService {
     return true;
   }
 
-  /** Tasks queued now (waiting in the gateway or prepared on a server), from the shared snapshot. */
+  /**
+   * Tasks queued now (waiting in the gateway or prepared on a server), counted in every frontend's
+   * database: one indexed COUNT each, where the ordered snapshot would read and sort every queued
+   * row again after each submit. A frontend whose database cannot be read counts none, as it is
+   * missing from the snapshot: its outage must not refuse another frontend's submits.
+   */
   async queuedCount(): Promise<number> {
-    const snapshot = await this.order.read();
-    return snapshot.waiting.length + snapshot.prepared.length;
+    const counts = await Promise.all(
+      [...this.ctx.controllers.values()].map(async (db) => {
+        try {
+          await db.ready();
+          return await db.countQueued();
+        } catch {
+          return 0;
+        }
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** Resolves once no dispatch pass is running (tests wait on it instead of sleeping). */

@@ -29,6 +29,8 @@ export interface SubmitInput {
   idempotencyKey?: string;
   /** Orders this frontend's own waiting tasks (late scheduling). */
   priority?: number;
+  /** The user's round-robin round (late scheduling), read with the user's check: BaseDBController.submitterFacts. */
+  queueRound: number;
   time?: StageTimer;
 }
 
@@ -89,12 +91,11 @@ export class TaskSubmitter {
     const stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
     const taskId = randomId();
     try {
-      const queueRound = await time("round", () => db.nextQueueRound(input.userId));
       const row = await time("db", () => db.createTask({
         ...this.queuedRow(taskId, input, stored),
         inputKey: stored?.key ?? null,
         priority: input.priority ?? 0,
-        queueRound,
+        queueRound: input.queueRound,
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
       onWaiting(input.frontend);
