@@ -10,7 +10,9 @@ import { QueueAnnouncer } from "./queue-announcer.ts";
 import { QueueReads } from "./queue-reads.ts";
 import { Reconciler } from "./reconciler.ts";
 import { taskKey } from "../realtime/task-key.ts";
-import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
+import { TaskSubmitter, type StageTimer, type SubmitInput } from "./task-submitter.ts";
+import type { StagedInput } from "./staged-input.ts";
+import type { ImageUpload } from "../upload/index.ts";
 import { TaskPositions, type TaskPosition } from "./task-positions.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackgroundReconciler } from "./background-reconciler.ts";
@@ -107,6 +109,11 @@ export class TaskService {
 
   submit(input: SubmitInput) {
     return this.submitter.submit(input);
+  }
+
+  /** Starts a checked input image on its way to storage, ahead of its submit (see StagedInput). */
+  stageInput(frontend: Frontend, image: ImageUpload, time?: StageTimer): StagedInput {
+    return this.submitter.stage(frontend, image, time);
   }
 
   /**
