@@ -22,6 +22,8 @@ export type TaskPatch = Partial<Omit<TaskRow, "id" | "userId" | "createdAt" | "u
 export interface SubmitterFacts {
   /** The user's tasks queued or running now. */
   unfinished: number;
+  /** This frontend's queued tasks, every user's (the gateway's queue ceiling). */
+  queued: number;
   /** The round-robin round the user's next task takes. */
   queueRound: number;
 }
@@ -141,6 +143,7 @@ export abstract class BaseDBController {
     return this.db
       .select({
         unfinished: sql<number | string>`(${this.db.select({ total: count() }).from(photos).where(and(user, inArray(photos.status, ["queued", "running"])))})`,
+        queued: sql<number | string>`(${this.db.select({ total: count() }).from(photos).where(queued)})`,
         ownQueued: round(max, and(user, queued)),
         ownRunning: round(max, and(user, running)),
         waitingMin: round(min, waiting),
@@ -366,7 +369,8 @@ export abstract class BaseDBController {
    * queue is serving now (the oldest round still waiting, else the latest one on servers). A user
    * with a backlog thus takes one task per round, and a newcomer joins the round being served
    * instead of going behind the whole backlog. Stored on the row, so the order survives restarts
-   * and is the same on every replica. Each part is a MIN, MAX or COUNT over one of the two indexes
+   * and is the same on every replica. With them, how many of the frontend's tasks are queued (the
+   * gateway's queue ceiling). Each part is a MIN, MAX or COUNT over one of the two indexes
    * that lead with (status, server_id) and (user_id, status), so none scans the queue.
    */
   async submitterFacts(userId: string): Promise<SubmitterFacts | undefined> {
@@ -375,7 +379,7 @@ export abstract class BaseDBController {
     const own = largest(row.ownQueued, row.ownRunning);
     const serving = nullableNumber(row.waitingMin) ?? largest(row.waitingMax, row.preparedMax, row.runningMax) ?? 0;
     const next = own === null ? serving : own + 1;
-    return { unfinished: Number(row.unfinished), queueRound: Math.max(serving, next) };
+    return { unfinished: Number(row.unfinished), queued: Number(row.queued), queueRound: Math.max(serving, next) };
   }
 
   /** How many tasks of this frontend are queued (waiting in the gateway or prepared on a server). */

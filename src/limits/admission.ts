@@ -18,6 +18,8 @@ export interface AdmissionRequest {
   db: BaseDBController;
   /** The user's tasks queued or running, as read with the user's check (BaseDBController.submitterFacts). */
   unfinished: number;
+  /** The frontend's queued tasks, read with them. */
+  queued: number;
 }
 
 /** A queue_full client comes back after about this long (a few jobs' worth). */
@@ -38,10 +40,11 @@ export class Admission {
     private readonly pool: ComfyPool,
     private readonly clock: Clock,
     /**
-     * Late scheduling: how many tasks are queued (waiting in the gateway or prepared on a server).
-     * The ceiling then bounds the gateway's queue: POOL_MAX_PENDING_PER_SERVER per healthy server.
+     * Late scheduling: how many tasks the other frontends have queued (waiting in the gateway or
+     * prepared on a server); the request brings its own frontend's. The ceiling then bounds the
+     * gateway's queue: POOL_MAX_PENDING_PER_SERVER per healthy server.
      */
-    private readonly gatewayQueued: (() => Promise<number>) | null = null,
+    private readonly othersQueued: ((frontend: string) => Promise<number>) | null = null,
   ) {}
 
   /** Runs `submit` if admitted, or throws AdmissionRefused (429 / 503). */
@@ -60,12 +63,12 @@ export class Admission {
 
   private async check(request: AdmissionRequest, inFlight: number): Promise<void> {
     // Both reads at once (independent round trips); refusals keep their order: queue, quota, cap.
-    const [queued, quota] = await Promise.all([
-      this.gatewayQueued?.(),
+    const [others, quota] = await Promise.all([
+      this.othersQueued?.(request.frontend),
       request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota }),
     ]);
-    if (queued === undefined) this.checkPool();
-    else this.checkGatewayQueue(queued);
+    if (others === undefined) this.checkPool();
+    else this.checkGatewayQueue(request.queued + others);
     if (quota) {
       const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - this.clock.now().getTime()) / 1000));
       throw new AdmissionRefused("quota_exceeded", quota.message, seconds, { resetsAt: quota.resetsAt.toISOString() });

@@ -129,7 +129,7 @@ export function createTasksRouter(maxUploadBytes: number) {
         const submit = () => tasks.submit({ frontend, userId, ...check.value, queueRound: facts.queueRound, staged: input, time });
         // A retry of a submit already made is answered as before, never refused by the caps it filled.
         const earlier = check.value.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, check.value.idempotencyKey) : undefined;
-        outcome = earlier ? await submit() : await admission.admit({ frontend, userId, db, unfinished: facts.unfinished }, submit);
+        outcome = earlier ? await submit() : await admission.admit({ frontend, userId, db, unfinished: facts.unfinished, queued: facts.queued }, submit);
       } catch (error) {
         await input?.discard();
         throw error;

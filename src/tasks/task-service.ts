@@ -148,11 +148,12 @@ export class TaskService {
    * Tasks queued now (waiting in the gateway or prepared on a server), counted in every frontend's
    * database: one indexed COUNT each, where the ordered snapshot would read and sort every queued
    * row again after each submit. A frontend whose database cannot be read counts none, as it is
-   * missing from the snapshot: its outage must not refuse another frontend's submits.
+   * missing from the snapshot: its outage must not refuse another frontend's submits. `except`:
+   * a frontend left out (its count came with the submitter's facts).
    */
-  async queuedCount(): Promise<number> {
+  async queuedCount(except?: string): Promise<number> {
     const counts = await Promise.all(
-      [...this.ctx.controllers.values()].map(async (db) => {
+      [...this.ctx.controllers].filter(([frontend]) => frontend !== except).map(async ([, db]) => {
         try {
           await db.ready();
           return await db.countQueued();

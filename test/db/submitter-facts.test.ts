@@ -67,6 +67,15 @@ describe.each(dialectCases)("a submitter's facts, on $name", (dialect) => {
     const db = await styleDb(dialect);
     const user = await newUser(db);
     await addTask(db, user, "cancelled", 12);
-    expect(await db.submitterFacts(user)).toEqual({ unfinished: 0, queueRound: 0 });
+    expect(await db.submitterFacts(user)).toEqual({ unfinished: 0, queued: 0, queueRound: 0 });
+  });
+
+  it.skipIf(dialect.skip)("count the frontend's queued tasks, every user's, waiting or prepared on a server", async () => {
+    const db = await styleDb(dialect);
+    const [user, other] = [await newUser(db), await newUser(db)];
+    await addTask(db, user, "queued", 0);
+    await addTask(db, other, "queued", 0, "a");
+    await addTask(db, other, "running", 0, "b");
+    expect((await db.submitterFacts(user))?.queued).toBe(2);
   });
 });
