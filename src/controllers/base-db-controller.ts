@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, max, min, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, max, min, or, sql, type SQL } from "drizzle-orm";
 import { affectedRows } from "../db/affected-rows.ts";
 import type { Database } from "../db/database.ts";
 import { isDuplicateKey } from "../errors/database-errors.ts";
@@ -18,6 +18,26 @@ export interface UserInput {
 
 export type TaskInput = Omit<NewTaskRow, "id" | "createdAt" | "updatedAt"> & { id?: string };
 export type TaskPatch = Partial<Omit<TaskRow, "id" | "userId" | "createdAt" | "updatedAt">>;
+
+/** A submitter's standing: see BaseDBController.submitterFacts. */
+export interface SubmitterFacts {
+  /** The user's tasks queued or running now. */
+  unfinished: number;
+  /** This frontend's queued tasks, every user's (the gateway's queue ceiling). */
+  queued: number;
+  /** The round-robin round the user's next task takes. */
+  queueRound: number;
+}
+
+/** A MIN/MAX as the driver gives it (MySQL may give a BIGINT as a string), or null for no rows. */
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function largest(...values: Array<number | string | null>): number | null {
+  const present = values.map(nullableNumber).filter((value): value is number => value !== null);
+  return present.length === 0 ? null : Math.max(...present);
+}
 
 export interface TaskPage {
   items: TaskRow[];
@@ -54,15 +74,6 @@ export abstract class BaseDBController {
    */
   async submitQuota(_userId: string, _settings: QuotaSettings): Promise<QuotaRefusal | null> {
     return null;
-  }
-
-  /** How many of a user's tasks are queued or running (for the per-user cap). */
-  async countUnfinished(userId: string): Promise<number> {
-    const [row] = await this.db
-      .select({ total: count(this.photos.id) })
-      .from(this.photos)
-      .where(and(eq(this.photos.userId, userId), inArray(this.photos.status, ["queued", "running"])));
-    return Number(row?.total ?? 0);
   }
 
   ready(): Promise<void> {
@@ -123,15 +134,42 @@ export abstract class BaseDBController {
     return {
       user: this.db.select().from(this.users).where(eq(this.users.id, id)).limit(1).prepare(),
       photo: this.db.select().from(this.photos).where(eq(this.photos.id, id)).limit(1).prepare(),
+      facts: this.prepareFacts(),
     };
   }
 
-  private get byId() {
+  private prepareFacts() {
+    const photos = this.photos;
+    const user = eq(photos.userId, sql.placeholder("userId"));
+    const queued = eq(photos.status, "queued");
+    const running = eq(photos.status, "running");
+    const waiting = and(queued, isNull(photos.serverId));
+    const prepared = and(queued, isNotNull(photos.serverId));
+    // Equalities rather than IN: MIN/MAX under an equality prefix is one index probe.
+    const round = (pick: typeof min, where: SQL | undefined) => sql<number | string | null>`(${this.db.select({ round: pick(photos.queueRound) }).from(photos).where(where)})`;
+    return this.db
+      .select({
+        unfinished: sql<number | string>`(${this.db.select({ total: count() }).from(photos).where(and(user, inArray(photos.status, ["queued", "running"])))})`,
+        queued: sql<number | string>`(${this.db.select({ total: count() }).from(photos).where(queued)})`,
+        ownQueued: round(max, and(user, queued)),
+        ownRunning: round(max, and(user, running)),
+        waitingMin: round(min, waiting),
+        waitingMax: round(max, waiting),
+        preparedMax: round(max, prepared),
+        runningMax: round(max, running),
+      })
+      .from(this.users)
+      .where(eq(this.users.id, sql.placeholder("userId")))
+      .limit(1)
+      .prepare();
+  }
+
+  private get prepared() {
     return (this.lookups ??= this.prepareLookups());
   }
 
   async getUser(id: string): Promise<User | undefined> {
-    const [user] = await this.byId.user.execute({ id });
+    const [user] = await this.prepared.user.execute({ id });
     return user;
   }
 
@@ -208,7 +246,7 @@ export abstract class BaseDBController {
   }
 
   async getTask(id: string): Promise<TaskRow | undefined> {
-    const [photo] = await this.byId.photo.execute({ id });
+    const [photo] = await this.prepared.photo.execute({ id });
     return photo;
   }
 
@@ -319,23 +357,23 @@ export abstract class BaseDBController {
   }
 
   /**
-   * The round-robin round of a user's next task: one after the user's latest unfinished task, and
-   * never before the round the queue is serving now (the oldest round still waiting, else the
-   * latest one on servers). A user with a backlog thus takes one task per round, and a newcomer
-   * joins the round being served instead of going behind the whole backlog. Stored on the row,
-   * so the order survives restarts and is the same on every replica.
+   * What a submit needs to know of its user, in one round trip (undefined: no such user): how many
+   * of the user's tasks are unfinished (the per-user cap) and the round-robin round its next task
+   * takes. The round is one after the user's latest unfinished task, and never before the round the
+   * queue is serving now (the oldest round still waiting, else the latest one on servers). A user
+   * with a backlog thus takes one task per round, and a newcomer joins the round being served
+   * instead of going behind the whole backlog. Stored on the row, so the order survives restarts
+   * and is the same on every replica. With them, how many of the frontend's tasks are queued (the
+   * gateway's queue ceiling). Each part is a MIN, MAX or COUNT over one of the two indexes
+   * that lead with (status, server_id) and (user_id, status), so none scans the queue.
    */
-  async nextQueueRound(userId: string): Promise<number> {
-    const unfinished = inArray(this.photos.status, ["queued", "running"]);
-    const [own] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(and(eq(this.photos.userId, userId), unfinished));
-    const [waiting] = await this.db
-      .select({ round: min(this.photos.queueRound) })
-      .from(this.photos)
-      .where(and(eq(this.photos.status, "queued"), isNull(this.photos.serverId)));
-    const [active] = await this.db.select({ round: max(this.photos.queueRound) }).from(this.photos).where(unfinished);
-    const serving = waiting?.round ?? active?.round ?? 0;
-    const next = own?.round === null || own?.round === undefined ? serving : Number(own.round) + 1;
-    return Math.max(Number(serving), next);
+  async submitterFacts(userId: string): Promise<SubmitterFacts | undefined> {
+    const [row] = await this.prepared.facts.execute({ userId });
+    if (!row) return undefined;
+    const own = largest(row.ownQueued, row.ownRunning);
+    const serving = nullableNumber(row.waitingMin) ?? largest(row.waitingMax, row.preparedMax, row.runningMax) ?? 0;
+    const next = own === null ? serving : own + 1;
+    return { unfinished: Number(row.unfinished), queued: Number(row.queued), queueRound: Math.max(serving, next) };
   }
 
   /** Unfinished tasks per server (queued there or running): a server's room is counted from these. */

@@ -16,6 +16,10 @@ export interface AdmissionRequest {
   frontend: string;
   userId: string;
   db: BaseDBController;
+  /** The user's tasks queued or running, as read with the user's check (BaseDBController.submitterFacts). */
+  unfinished: number;
+  /** The frontend's queued tasks, read with them. */
+  queued: number;
 }
 
 /** A queue_full client comes back after about this long (a few jobs' worth). */
@@ -36,10 +40,11 @@ export class Admission {
     private readonly pool: ComfyPool,
     private readonly clock: Clock,
     /**
-     * Late scheduling: how many tasks are queued (waiting in the gateway or prepared on a server).
-     * The ceiling then bounds the gateway's queue: POOL_MAX_PENDING_PER_SERVER per healthy server.
+     * Late scheduling: how many tasks the other frontends have queued (waiting in the gateway or
+     * prepared on a server); the request brings its own frontend's. The ceiling then bounds the
+     * gateway's queue: POOL_MAX_PENDING_PER_SERVER per healthy server.
      */
-    private readonly gatewayQueued: (() => Promise<number>) | null = null,
+    private readonly othersQueued: ((frontend: string) => Promise<number>) | null = null,
   ) {}
 
   /** Runs `submit` if admitted, or throws AdmissionRefused (429 / 503). */
@@ -57,24 +62,28 @@ export class Admission {
   }
 
   private async check(request: AdmissionRequest, inFlight: number): Promise<void> {
-    if (this.gatewayQueued) await this.checkGatewayQueue(this.gatewayQueued);
-    else this.checkPool();
-    const quota = await request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota });
+    // Both reads at once (independent round trips); refusals keep their order: queue, quota, cap.
+    const [others, quota] = await Promise.all([
+      this.othersQueued?.(request.frontend),
+      request.db.submitQuota(request.userId, { logoDailyQuota: this.limits.logoDailyQuota }),
+    ]);
+    if (others === undefined) this.checkPool();
+    else this.checkGatewayQueue(request.queued + others);
     if (quota) {
       const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - this.clock.now().getTime()) / 1000));
       throw new AdmissionRefused("quota_exceeded", quota.message, seconds, { resetsAt: quota.resetsAt.toISOString() });
     }
     const cap = this.limits.maxUnfinishedTasksBy[request.frontend] ?? this.limits.maxUnfinishedTasks;
-    const unfinished = (await request.db.countUnfinished(request.userId)) + inFlight;
+    const unfinished = request.unfinished + inFlight;
     if (unfinished >= cap) {
       throw new AdmissionRefused("too_many_tasks", `At most ${cap} unfinished tasks per user; wait for one to finish`, tooManyTasksRetrySeconds, { limit: cap });
     }
   }
 
   /** The gateway's queue holds the ceiling's worth per healthy server (at least one): 503 until some drain. */
-  private async checkGatewayQueue(queued: () => Promise<number>): Promise<void> {
+  private checkGatewayQueue(queued: number): void {
     const healthy = Math.max(1, this.pool.snapshot().servers.filter((server) => server.healthy).length);
-    if ((await queued()) >= this.limits.poolMaxPendingPerServer * healthy) {
+    if (queued >= this.limits.poolMaxPendingPerServer * healthy) {
       throw new AdmissionRefused("queue_full", "The queue of tasks waiting for a GPU is full; try again shortly", queueFullRetrySeconds);
     }
   }

@@ -108,20 +108,35 @@ export function createTasksRouter(maxUploadBytes: number) {
       // A priority is the frontend's decision about its users, so a user token may not set one.
       if (form.priority !== undefined && tokenUserId(c) !== undefined) throw new AppError("forbidden", "priority: set by the frontend's key, not by a user token");
       const db = c.get("db");
-      // The user lookup (a database round trip) runs while the upload is checked (CPU); a refused
-      // upload is still reported before an unknown user, as when they ran one after the other.
-      // Both are awaited before either failure is thrown, so no timer ends after the answer.
-      const [found, check] = await Promise.allSettled([wrapTime(c, "user", db.getUser(userId)), wrapTime(c, "check", checkTask(c, form))]);
-      if (check.status === "rejected") throw check.reason;
-      if (found.status === "rejected") throw found.reason;
-      if (!found.value) throw new AppError("not_found", `No ${c.get("frontend")} user with that id`);
-      const checked = check.value;
-      const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
+      const frontend = c.get("frontend");
       const { tasks, admission } = c.get("deps");
-      const submit = () => tasks.submit({ frontend: c.get("frontend"), userId, ...checked, time });
-      // A retry of a submit already made is answered as before, never refused by the caps it filled.
-      const earlier = checked.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, checked.idempotencyKey) : undefined;
-      const { row: task, replayed } = earlier ? await submit() : await admission.admit({ frontend: c.get("frontend"), userId, db }, submit);
+      const time = <T>(stage: string, work: () => Promise<T>) => wrapTime(c, stage, work());
+      // The user lookup (one round trip: the user, its unfinished count and its queue round) runs
+      // while the upload is checked (CPU), and a checked image starts on its way to storage at
+      // once (StagedInput). A refused upload is still reported before an unknown user, as when
+      // they ran one after the other. All are awaited before a failure is thrown, so no timer
+      // ends after the answer.
+      const checking = wrapTime(c, "check", checkTask(c, form));
+      const staging = checking.then((checked) => (checked.image ? tasks.stageInput(frontend, checked.image, time) : null));
+      const [found, check, staged] = await Promise.allSettled([wrapTime(c, "user", db.submitterFacts(userId)), checking, staging]);
+      const input = staged.status === "fulfilled" ? staged.value : null;
+      let outcome: Awaited<ReturnType<typeof tasks.submit>>;
+      try {
+        if (check.status === "rejected") throw check.reason;
+        if (found.status === "rejected") throw found.reason;
+        const facts = found.value;
+        if (!facts) throw new AppError("not_found", `No ${frontend} user with that id`);
+        const submit = () => tasks.submit({ frontend, userId, ...check.value, queueRound: facts.queueRound, staged: input, time });
+        // A retry of a submit already made is answered as before, never refused by the caps it filled.
+        const earlier = check.value.idempotencyKey ? await db.findTaskByIdempotencyKey(userId, check.value.idempotencyKey) : undefined;
+        outcome = earlier ? await submit() : await admission.admit({ frontend, userId, db, unfinished: facts.unfinished, queued: facts.queued }, submit);
+      } catch (error) {
+        await input?.discard();
+        throw error;
+      }
+      // A replay answers with the first submit's task: this request's own stored input is unused.
+      if (outcome.replayed) await input?.discard();
+      const { row: task, replayed } = outcome;
       if (replayed) c.header("Idempotent-Replayed", "true");
       return c.json({ task: submittedTaskView(task, publicRefs(c.get("deps")), tasks.bindsAtSubmit) }, 202);
     })

@@ -50,6 +50,10 @@ export const mysqlPhotos = mysqlTable(
     // The gateway's queue: the waiting tasks (server_id null) in their frontend's order, per
     // priority level, and the ones on servers, counted or read without touching the waiting ones.
     mysqlIndex("photos_queue_idx").on(table.status, table.serverId, table.priority, table.queueRound, table.queueSeq, table.id),
+    // The submit's queue round and per-user cap read MIN/MAX/COUNT from these two alone (one
+    // index probe each, not a scan of the queue); the status prefix serves every status filter.
+    mysqlIndex("photos_status_server_round_idx").on(table.status, table.serverId, table.queueRound),
+    mysqlIndex("photos_user_status_round_idx").on(table.userId, table.status, table.queueRound),
     mysqlUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );
@@ -86,6 +90,10 @@ export const sqlitePhotos = sqliteTable(
     // The gateway's queue: the waiting tasks (server_id null) in their frontend's order, per
     // priority level, and the ones on servers, counted or read without touching the waiting ones.
     sqliteIndex("photos_queue_idx").on(table.status, table.serverId, table.priority, table.queueRound, table.queueSeq, table.id),
+    // The submit's queue round and per-user cap read MIN/MAX/COUNT from these two alone (one
+    // index probe each, not a scan of the queue); the status prefix serves every status filter.
+    sqliteIndex("photos_status_server_round_idx").on(table.status, table.serverId, table.queueRound),
+    sqliteIndex("photos_user_status_round_idx").on(table.userId, table.status, table.queueRound),
     sqliteUnique("photos_user_idempotency_unique").on(table.userId, table.idempotencyKey),
   ],
 );

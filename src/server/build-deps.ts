@@ -156,7 +156,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     limits: config.limits,
     rateLimits: createRateLimits(config.limits, { redisUrl: config.redis?.url, logger }),
     getConnInfo: options.getConnInfo,
-    admission: new Admission(config.limits, pool, clock, config.scheduling.policy === "late" ? () => tasks.queuedCount() : null),
+    admission: new Admission(config.limits, pool, clock, config.scheduling.policy === "late" ? (frontend) => tasks.queuedCount(frontend) : null),
     webhookAddresses,
   };
   return {

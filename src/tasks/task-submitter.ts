@@ -14,6 +14,7 @@ import { endings } from "./task-lifecycle.ts";
 import { newLiveTask } from "./live-task.ts";
 import type { QueueReads } from "./queue-reads.ts";
 import { SingleFlight } from "./single-flight.ts";
+import { StagedInput } from "./staged-input.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
 
 /** Times one named stage of a submit (the route reports them as Server-Timing). */
@@ -30,6 +31,10 @@ export interface SubmitInput {
   idempotencyKey?: string;
   /** Orders this frontend's own waiting tasks (late scheduling). */
   priority?: number;
+  /** The user's round-robin round (late scheduling), read with the user's check: BaseDBController.submitterFacts. */
+  queueRound: number;
+  /** The image's way to storage (TaskSubmitter.stage), when the caller started it; else stored here. */
+  staged?: StagedInput | null;
   time?: StageTimer;
 }
 
@@ -87,15 +92,14 @@ export class TaskSubmitter {
     const db = controllerOf(this.ctx, input.frontend);
     const time = input.time ?? untimed;
     const image = input.image;
-    const stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+    const stored = image ? await this.storedInput(input, image, time) : null;
     const taskId = randomId();
     try {
-      const queueRound = await time("round", () => db.nextQueueRound(input.userId));
       const row = await time("db", () => db.createTask({
         ...this.queuedRow(taskId, input, stored),
         inputKey: stored?.key ?? null,
         priority: input.priority ?? 0,
-        queueRound,
+        queueRound: input.queueRound,
       }));
       this.ctx.metrics.tasksSubmitted.inc({ frontend: input.frontend, workflow: input.template.name });
       onWaiting({ frontend: input.frontend, row });
@@ -160,7 +164,7 @@ export class TaskSubmitter {
     let stored: StoredObject | null = null;
     try {
       const image = input.image;
-      stored = image ? await time("store", () => this.storeInput(input.frontend, image)) : null;
+      stored = image ? await this.storedInput(input, image, time) : null;
       const row = await time("db", () => db.createTask({
         ...this.queuedRow(taskId, input, stored),
         serverId: queued.serverId,
@@ -228,6 +232,18 @@ export class TaskSubmitter {
     // A /queue answer cached before this prompt would tell its pollers it is in no queue.
     this.queues.invalidate(serverId);
     return { serverId, promptId: result.promptId, inputName };
+  }
+
+  /**
+   * Starts the input image on its way to storage (see StagedInput): the caller hands it to submit,
+   * or discards it when the submit ends without a row.
+   */
+  stage(frontend: Frontend, image: ImageUpload, time: StageTimer = untimed): StagedInput {
+    return new StagedInput(this.ctx.storage, () => time("store", () => this.storeInput(frontend, image)));
+  }
+
+  private storedInput(input: SubmitInput, image: ImageUpload, time: StageTimer): Promise<StoredObject> {
+    return input.staged ? input.staged.stored() : time("store", () => this.storeInput(input.frontend, image));
   }
 
   private storeInput(frontend: string, image: ImageUpload): Promise<StoredObject> {

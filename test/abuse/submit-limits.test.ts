@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -7,6 +9,11 @@ import { createUser, pngBytes, submitTask, type SubmitFields } from "../support/
 import { startTestServer } from "../support/test-server.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
 const invert = (userId: string, bytes: Uint8Array = pngBytes()): SubmitFields => ({
   frontend: "style",
   userId,
@@ -31,6 +38,14 @@ describe("fair use of the GPUs (measured: 300 submits from one client all 202; t
     expect((await statuses[2]!.json()).error.code).toBe("too_many_tasks");
     const other = await createUser(gateway.url, "style", "other");
     expect((await submitTask(gateway.url, invert(other))).status).toBe(202);
+  });
+
+  it("keeps no input image of a submit refused at the cap (stored while admission decided, then removed)", async () => {
+    const { gateway } = await setup({ MAX_UNFINISHED_TASKS: "1" });
+    const user = await createUser(gateway.url, "style", "capped");
+    expect((await submitTask(gateway.url, invert(user))).status).toBe(202);
+    expect((await submitTask(gateway.url, invert(user))).status).toBe(429);
+    expect(filesUnder(path.join(gateway.config.dataDir, "files"))).toHaveLength(1);
   });
 
   it("a burst of parallel submits cannot all slip past the cap", async () => {

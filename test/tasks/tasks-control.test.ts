@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -35,6 +37,19 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     expect(fake.counters.promptPosts).toBe(2);
     const bad = await submitTask(gateway.url, fields, { "Idempotency-Key": "spaces are not allowed" });
     expect(bad.status).toBe(400);
+  });
+
+  it.skipIf(dialect.skip)("replays of an Idempotency-Key, concurrent or later, keep only the first submit's input image", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "idem-files");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-44" };
+    const answers = await Promise.all([1, 2, 3].map(() => submitTask(gateway.url, fields, key)));
+    answers.push(await submitTask(gateway.url, fields, key));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
+    const inputs = path.join(gateway.config.dataDir, "files", "style", "inputs");
+    expect(readdirSync(inputs, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())).toHaveLength(1);
   });
 
   it.skipIf(dialect.skip)("200 clients polling one task cost a handful of upstream /queue reads", async () => {

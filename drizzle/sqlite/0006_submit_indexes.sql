@@ -1,0 +1,2 @@
+CREATE INDEX `photos_status_server_round_idx` ON `photos` (`status`,`server_id`,`queue_round`);--> statement-breakpoint
+CREATE INDEX `photos_user_status_round_idx` ON `photos` (`user_id`,`status`,`queue_round`);
