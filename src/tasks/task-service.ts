@@ -12,6 +12,7 @@ import { Reconciler } from "./reconciler.ts";
 import { taskKey } from "../realtime/task-key.ts";
 import { TaskSubmitter, type SubmitInput } from "./task-submitter.ts";
 import { TaskPositions, type TaskPosition } from "./task-positions.ts";
+import { PollRows } from "./poll-rows.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackgroundReconciler } from "./background-reconciler.ts";
 import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
@@ -63,6 +64,7 @@ export class TaskService {
   private readonly dispatcher: Dispatcher | null;
   private readonly late: boolean;
   private readonly positions: TaskPositions;
+  private readonly pollRows: PollRows;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -82,6 +84,7 @@ export class TaskService {
       requeueUnstarted: late,
       onServerBack: () => this.queueChanged(),
     });
+    this.pollRows = new PollRows(ctx.controllers);
     this.positions = new TaskPositions(ctx, { queues: this.queues, order: this.order, announcer: this.announcer, watch: this.watch }, late);
     this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? () => this.queueChanged() : null);
     if (late) {
@@ -153,6 +156,11 @@ export class TaskService {
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
+  /** A task's row for a client's poll: at most `pollRowMaxAgeMs` old, one read shared by every poll of it. */
+  pollRow(frontend: Frontend, id: string): Promise<TaskRow | undefined> {
+    return this.pollRows.read(frontend, id);
+  }
+
   position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
     return this.positions.position(frontend, row);
   }
