@@ -17,7 +17,7 @@ export default {
     "src/tasks/upstream-events.ts",
     // queue position
     "src/tasks/task-service.ts",
-    "src/tasks/coalesced-reader.ts",
+    "src/lib/coalesced-reader.ts",
     "src/comfy/prompt-place.ts",
     // pool and scheduler
     "src/pool/scheduler.ts",

@@ -5,6 +5,7 @@ import { readAdminKeys, type AdminKeyRecord } from "./admin-keys.ts";
 import { adminScope, hashKey, keyMatches, parseKey } from "../lib/key-format.ts";
 import type { Principal } from "./principal.ts";
 import { claimedFrontend, importSigningKey, signUserToken, verifyUserToken, type SigningKey } from "./user-tokens.ts";
+import { VerifiedTokens } from "./verified-tokens.ts";
 
 export interface AuthenticatorOptions {
   controllers: ReadonlyMap<Frontend, BaseDBController>;
@@ -16,6 +17,8 @@ export interface AuthenticatorOptions {
   envKeys?: readonly string[];
   /** How long a key row or the admin key file is trusted before it is read again (revocation delay). */
   cacheMs?: number;
+  /** How many verified user tokens are remembered (each until its expiry). */
+  maxVerifiedTokens?: number;
 }
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: "invalid" | "expired" | "revoked" };
@@ -41,9 +44,11 @@ export class Authenticator {
   private readonly adminKeyHash?: string;
   private adminFile: { records: AdminKeyRecord[]; readAt: number } | undefined;
   private readonly cacheMs: number;
+  private readonly verifiedTokens: VerifiedTokens;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.cacheMs = options.cacheMs ?? 5_000;
+    this.verifiedTokens = new VerifiedTokens(options.maxVerifiedTokens);
     this.adminKeyHash = options.adminKey ? hashKey(options.adminKey) : undefined;
     for (const key of options.envKeys ?? []) {
       const parsed = parseKey(key);
@@ -111,11 +116,16 @@ export class Authenticator {
   }
 
   private async authenticateToken(token: string): Promise<AuthResult> {
+    const now = this.options.clock.now();
+    const known = this.verifiedTokens.get(token, now.getTime());
+    if (known) return { ok: true, principal: known };
     const frontend = claimedFrontend(token);
     if (!frontend || !this.controller(frontend)) return { ok: false, reason: "invalid" };
-    const verified = await verifyUserToken(token, frontend, await this.signing(frontend as Frontend), this.options.clock.now());
+    const verified = await verifyUserToken(token, frontend, await this.signing(frontend as Frontend), now);
     if (!verified.ok) return verified;
-    return { ok: true, principal: { kind: "user", frontend: frontend as Frontend, userId: verified.userId, expiresAt: verified.expiresAt } };
+    const principal = { kind: "user" as const, frontend: frontend as Frontend, userId: verified.userId, expiresAt: verified.expiresAt };
+    this.verifiedTokens.remember(token, principal, now.getTime());
+    return { ok: true, principal };
   }
 
   private signing(frontend: Frontend): Promise<SigningKey> {

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, lte, notInArray, or } from "dr
 import { affectedRows } from "../db/affected-rows.ts";
 import type { BuiltQuery, Database } from "../db/database.ts";
 import type { Clock } from "../lib/clock.ts";
+import { coalescedReader, type CoalescedReader } from "../lib/coalesced-reader.ts";
 import { randomId } from "../lib/ids.ts";
 import type { WebhookDeliveryRow, WebhookEndpointRow, WebhookEventType } from "../schema/index.ts";
 
@@ -21,12 +22,30 @@ export interface NewEndpoint {
 /** What an attempt's end writes on its delivery row. */
 export type AttemptOutcome = Pick<WebhookDeliveryRow, "status" | "attempts" | "nextAttemptAt" | "lastStatusCode" | "lastError" | "deliveredAt">;
 
+/**
+ * How long this replica reuses a frontend's list of enabled endpoints before reading it again: the
+ * bound on how late another replica's change (a new, edited, disabled or deleted endpoint) is seen
+ * by the task endings here. Changes made through this controller are seen at once.
+ */
+export const endpointsCacheMs = 5_000;
+
 /** A frontend's webhook endpoints and its outbox of deliveries, in its own database. SQL only. */
 export class WebhooksDBController {
+  /**
+   * The enabled endpoints, read at most once per `endpointsCacheMs` and shared by concurrent
+   * readers: every task start and end asks for them, and a burst of endings costs one query.
+   */
+  private readonly enabled: CoalescedReader<WebhookEndpointRow[]>;
+
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.enabled = coalescedReader(() => this.db.select().from(this.endpoints).where(eq(this.endpoints.status, "enabled")), {
+      maxAgeMs: endpointsCacheMs,
+      now: () => this.clock.now().getTime(),
+    });
+  }
 
   private get endpoints() {
     return this.database.tables.webhookEndpoints;
@@ -53,7 +72,7 @@ export class WebhooksDBController {
       createdAt: now,
       updatedAt: now,
     };
-    await this.db.insert(this.endpoints).values(row);
+    await this.changingEndpoints(() => this.db.insert(this.endpoints).values(row));
     return row;
   }
 
@@ -69,27 +88,41 @@ export class WebhooksDBController {
 
   /** Enables or disables an endpoint (saying why when disabled). */
   async setEndpointStatus(id: string, enabled: boolean, reason: string | null): Promise<void> {
-    await this.db
-      .update(this.endpoints)
-      .set({ status: enabled ? "enabled" : "disabled", disabledReason: enabled ? null : reason, updatedAt: this.clock.now() })
-      .where(eq(this.endpoints.id, id));
+    await this.changingEndpoints(() =>
+      this.db
+        .update(this.endpoints)
+        .set({ status: enabled ? "enabled" : "disabled", disabledReason: enabled ? null : reason, updatedAt: this.clock.now() })
+        .where(eq(this.endpoints.id, id)),
+    );
   }
 
   async setEndpointEvents(id: string, events: WebhookEventType[]): Promise<void> {
-    await this.db.update(this.endpoints).set({ events, updatedAt: this.clock.now() }).where(eq(this.endpoints.id, id));
+    await this.changingEndpoints(() => this.db.update(this.endpoints).set({ events, updatedAt: this.clock.now() }).where(eq(this.endpoints.id, id)));
   }
 
   /** Deletes an endpoint and its deliveries; false when there was none. */
   async deleteEndpoint(id: string): Promise<boolean> {
-    const result: unknown = await this.db.delete(this.endpoints).where(eq(this.endpoints.id, id));
+    const result: unknown = await this.changingEndpoints(() => this.db.delete(this.endpoints).where(eq(this.endpoints.id, id)));
     await this.db.delete(this.deliveries).where(eq(this.deliveries.endpointId, id));
     return affectedRows(result) > 0;
   }
 
-  /** The enabled endpoints that asked for `type` (a frontend has a handful: filtered here). */
+  /**
+   * The enabled endpoints that asked for `type` (a frontend has a handful: filtered here), as of
+   * at most `endpointsCacheMs` ago, or of this replica's last change to them, whichever is later.
+   */
   async subscribedTo(type: WebhookEventType): Promise<WebhookEndpointRow[]> {
-    const rows = await this.db.select().from(this.endpoints).where(eq(this.endpoints.status, "enabled"));
+    const rows = await this.enabled.read();
     return rows.filter((row) => row.events.includes(type));
+  }
+
+  /** Runs a write to the endpoints table, then forgets the cached list (also when the write failed: it may have landed). */
+  private async changingEndpoints<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.enabled.invalidate();
+    }
   }
 
   /** The INSERTs of one outbox row per endpoint, to run in the transaction of the change they tell about. */

@@ -38,7 +38,8 @@ const pollQueue = createRoute({
 /** GET /api/queue?frontend=&taskId=: the client's poll. */
 export function createQueueRouter() {
   return createRouter<AppEnv>().openapi(pollQueue, async (c) => {
-    const task = await c.get("db").getTask(c.req.valid("query").taskId);
+    // A row at most 250 ms old, shared by every poll of the task (tasks/poll-rows.ts).
+    const task = await c.get("deps").tasks.pollRow(c.get("frontend"), c.req.valid("query").taskId);
     const missing = `No ${c.get("frontend")} task with that id`;
     if (!task) throw new AppError("not_found", missing);
     assertOwner(c, task.userId, missing);

@@ -1,7 +1,7 @@
 import type { Frontend } from "../controllers/db-controller-map.ts";
 import type { TaskRow } from "../schema/index.ts";
 import { taskKey } from "../realtime/task-key.ts";
-import { coalescedReader, type CoalescedReader } from "./coalesced-reader.ts";
+import { coalescedReader, type CoalescedReader } from "../lib/coalesced-reader.ts";
 import { fairOrder } from "./fair-order.ts";
 import type { TaskContext } from "./task-context.ts";
 

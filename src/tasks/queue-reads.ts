@@ -1,5 +1,5 @@
 import type { QueueState } from "../comfy/schemas.ts";
-import { coalescedReader, type CoalescedReader } from "./coalesced-reader.ts";
+import { coalescedReader, type CoalescedReader } from "../lib/coalesced-reader.ts";
 import type { TaskServers } from "./task-servers.ts";
 
 /**

@@ -14,6 +14,7 @@ import { TaskSubmitter, type StageTimer, type SubmitInput } from "./task-submitt
 import type { StagedInput } from "./staged-input.ts";
 import type { ImageUpload } from "../upload/index.ts";
 import { TaskPositions, type TaskPosition } from "./task-positions.ts";
+import { PollRows } from "./poll-rows.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackgroundReconciler } from "./background-reconciler.ts";
 import { soleReplica, type OwnerLeases } from "../realtime/owner-leases.ts";
@@ -68,6 +69,7 @@ export class TaskService {
   private readonly dispatcher: Dispatcher | null;
   private readonly late: boolean;
   private readonly positions: TaskPositions;
+  private readonly pollRows: PollRows;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -87,6 +89,7 @@ export class TaskService {
       requeueUnstarted: late,
       onServerBack: () => this.queueChanged(),
     });
+    this.pollRows = new PollRows(ctx.controllers);
     this.positions = new TaskPositions(ctx, { queues: this.queues, order: this.order, announcer: this.announcer, watch: this.watch }, late);
     this.submitter = new TaskSubmitter(ctx, this.watch, this.queues, this.finisher, late ? (waiting) => this.waitingAdded(waiting) : null);
     if (late) {
@@ -184,6 +187,11 @@ export class TaskService {
   }
 
   /** The client's poll: is the task running now, or how many are ahead of it. */
+  /** A task's row for a client's poll: at most `pollRowMaxAgeMs` old, one read shared by every poll of it. */
+  pollRow(frontend: Frontend, id: string): Promise<TaskRow | undefined> {
+    return this.pollRows.read(frontend, id);
+  }
+
   position(frontend: Frontend, row: TaskRow): Promise<TaskPosition> {
     return this.positions.position(frontend, row);
   }

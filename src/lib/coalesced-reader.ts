@@ -1,4 +1,4 @@
-/** A shared upstream read: callers in one window share one request and its answer. */
+/** A shared read (an upstream answer, a small table): callers in one window share one request and its answer. */
 export interface CoalescedReader<T> {
   /**
    * An answer at most `maxAgeMs` old. With `notBefore` (ms since the epoch), only an answer whose
