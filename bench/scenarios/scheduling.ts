@@ -30,6 +30,8 @@ import {
 } from "./scheduling-support.ts";
 
 const title = "scheduling: early vs late binding";
+/** The heavy user's backlogs in the fairness runs. */
+const heavyBacklogs = [100, 300];
 
 /**
  * Three fake ComfyUI servers; short and long tasks arriving at random (seeded Poisson) at 80% of
@@ -40,7 +42,8 @@ const title = "scheduling: early vs late binding";
  * - mixed, once per workload mix: mean and p95 wait (task createdAt → startedAt, from GET /api/tasks);
  * - kill: the first mix with one server killed (`kill()`, sockets destroyed) past halfway, once it
  *   holds a task running and one waiting: tasks failed;
- * - fairness: one user submits 100 short tasks, then ten users 3 each: the light users' p95 wait.
+ * - fairness: one user submits 100 (then 300) short tasks, then ten users 3 each: the light users'
+ *   p95 wait, which fair share keeps the same whatever the heavy user's backlog.
  * A gateway without the SCHEDULING setting runs today's early binding in every column (noted).
  */
 export const schedulingScenario: Scenario = {
@@ -53,7 +56,7 @@ export const schedulingScenario: Scenario = {
     const results = new Map<ColumnKey, Map<string, number>>();
     const groups: RowGroup[] = mixes.map((mix) => ({ title: `mixed: ${mix.title}`, rows: [] }));
     const killGroup: RowGroup = { title: `kill: server a killed, ${mixes[0]!.title}`, rows: [] };
-    const fairGroup: RowGroup = { title: "fairness: one user with 100 short tasks, ten with 3 each", rows: [] };
+    const fairGroup: RowGroup = { title: `fairness: one user with ${heavyBacklogs.join(" or ")} short tasks, ten with 3 each`, rows: [] };
     groups.push(killGroup, fairGroup);
     for (const column of columns) {
       const figures = new Map<string, number>();
@@ -84,11 +87,14 @@ export const schedulingScenario: Scenario = {
       set(killGroup, "kill: tasks failed", killed.failed);
       set(killGroup, "kill: tasks not ended after the drain", killed.unfinished);
 
-      ctx.log(`  ${column.label}: one heavy user (100 tasks) and ten light users (3 each)`);
-      const fair = await withPool(ctx, column, mixes[0]!, (pool) => fairnessRun(ctx, pool));
-      set(fairGroup, "fairness: light users' mean wait (s)", mean(fair.light) / 1000);
-      set(fairGroup, "fairness: light users' p95 wait (s)", percentile(sorted(fair.light), 95) / 1000);
-      set(fairGroup, "fairness: heavy user's p95 wait (s)", percentile(sorted(fair.heavy), 95) / 1000);
+      // Two backlogs: a light user's wait should not depend on how much the heavy user queued.
+      for (const backlog of heavyBacklogs) {
+        ctx.log(`  ${column.label}: one heavy user (${backlog} tasks) and ten light users (3 each)`);
+        const fair = await withPool(ctx, column, mixes[0]!, (pool) => fairnessRun(ctx, pool, backlog));
+        set(fairGroup, `fairness, heavy ${backlog}: light users' mean wait (s)`, mean(fair.light) / 1000);
+        set(fairGroup, `fairness, heavy ${backlog}: light users' p95 wait (s)`, percentile(sorted(fair.light), 95) / 1000);
+        set(fairGroup, `fairness, heavy ${backlog}: heavy user's p95 wait (s)`, percentile(sorted(fair.heavy), 95) / 1000);
+      }
     }
     ctx.table(renderTable(results, groups, arrivalsSec));
     return [];
@@ -192,16 +198,16 @@ async function killWhenBusy(ctx: ScenarioContext, fakes: Fakes, started: number,
 }
 
 /** One user submits 100 short tasks, then ten users 3 each; every task's wait once all ended. */
-async function fairnessRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }) {
+async function fairnessRun(ctx: ScenarioContext, pool: { fakes: Fakes; gateway: Gateway }, backlog: number) {
   const { gateway } = pool;
   const stamp = Date.now();
   const heavy = await createUser(gateway.url, `bench-heavy-${stamp}`);
   const light = await Promise.all(Array.from({ length: 10 }, (_, i) => createUser(gateway.url, `bench-light-${stamp}-${i}`)));
   const png = smallPng();
-  // The heavy user's 100 submits, 8 at a time (a client with a connection pool), then the others.
+  // The heavy user's submits, 8 at a time (a client with a connection pool), then the others.
   const heavyTasks: Submitted[] = [];
-  for (let i = 0; i < 100; i += 8) {
-    heavyTasks.push(...(await Promise.all(Array.from({ length: Math.min(8, 100 - i) }, () => submit(gateway.url, heavy, "short", png)))));
+  for (let i = 0; i < backlog; i += 8) {
+    heavyTasks.push(...(await Promise.all(Array.from({ length: Math.min(8, backlog - i) }, () => submit(gateway.url, heavy, "short", png)))));
   }
   const lightTasks = await Promise.all(light.flatMap((user) => [0, 1, 2].map(() => submit(gateway.url, user, "short", png))));
   const ends = await drain(gateway.url, [heavy, ...light], [...heavyTasks, ...lightTasks], 90_000);
