@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createAdminKey, revokeKey } from "../../src/auth/key-admin.ts";
 import { importSigningKey } from "../../src/auth/user-tokens.ts";
 import { generateKey } from "../../src/lib/key-format.ts";
-import { dialectCases } from "../support/dialects.ts";
+import { dialectCases, mysqlUrl } from "../support/dialects.ts";
+import { startTcpProxy, targetOf, throughProxy } from "../support/tcp-proxy.ts";
 import { createTestGateway, jsonRequest, settableClock } from "../support/test-gateway.ts";
 
 // How each kind of credential is accepted or refused, beyond the access matrix: keys given by the
@@ -30,6 +31,19 @@ describe("a key from API_KEYS (container deployments)", () => {
     const { key } = generateKey("style");
     const { app } = await createTestGateway(sqlite, { API_KEYS: key });
     const refused = await app.request("/api/workflows?frontend=style", bearer(otherSecret(key)));
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe("unauthorized");
+  });
+});
+
+describe("a credential shaped like a key", () => {
+  it.each([
+    ["that is not a well-formed key", () => "aipk_style_not-a-key"],
+    ["of a frontend that is not enabled", () => generateKey("nosuch").key],
+    ["that its frontend never made", () => generateKey("style").key],
+  ])("%s is refused with 401", async (_, make) => {
+    const { app } = await createTestGateway(sqlite);
+    const refused = await app.request("/api/workflows?frontend=style", bearer(make()));
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("unauthorized");
   });
@@ -104,6 +118,16 @@ describe("user tokens", () => {
     expect((await refused.json()).error.code).toBe("unauthorized");
   });
 
+  it("claiming a frontend that is not enabled is refused with 401", async () => {
+    const { deps, getUser } = await tokenWorld();
+    const signing = await importSigningKey(await deps.controllers.get("style")!.keys.signingSecret());
+    const now = Math.floor(new Date(start).getTime() / 1000);
+    const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuer("aipack").setAudience("nosuch").setSubject("someone").setIssuedAt(now).setExpirationTime(now + 600).sign(signing.key);
+    const refused = await getUser(token);
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe("unauthorized");
+  });
+
   it.each([
     ["an empty subject", ""],
     ["no subject", undefined],
@@ -150,5 +174,26 @@ describe("user tokens", () => {
     const { app, user } = await tokenWorld();
     const refused = await app.request("/api/tokens", jsonRequest("POST", { frontend: "style", userId: user.id, ttlSeconds: 86_401 }));
     expect(refused.status).toBe(400);
+  });
+});
+
+// MySQL only: SQLite has no connection to lose. Runs in mutation runs too (it needs MariaDB, not the MySQL dialect's cases).
+describe.skipIf(mysqlUrl === null)("user tokens while their frontend's database is down", () => {
+  it("are answered 503 database_unavailable, and accepted again once it is back", async () => {
+    const mysql = dialectCases.find((d) => d.name === "mysql")!;
+    const proxy = await startTcpProxy(targetOf(mysqlUrl!));
+    const { app, deps } = await createTestGateway(mysql, { DATABASE_URL_LOGO: throughProxy(mysqlUrl!, proxy) });
+    const logo = deps.controllers.get("logo")!;
+    await logo.ready();
+    const user = await logo.upsertUser({ externalId: "outage" });
+    // A token signed with nothing the gateway knows yet: checking it needs logo's signing secret.
+    const stranger = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuer("aipack").setAudience("logo").setSubject(user.id).setExpirationTime("10m").sign(new TextEncoder().encode("x".repeat(32)));
+    proxy.cut();
+    const down = await app.request(`/api/users/${user.id}?frontend=logo`, bearer(stranger));
+    expect(down.status).toBe(503);
+    expect((await down.json()).error.code).toBe("database_unavailable");
+    proxy.restore();
+    const { token } = await deps.auth!.mintUserToken("logo", user.id, 600);
+    expect((await app.request(`/api/users/${user.id}?frontend=logo`, bearer(token))).status).toBe(200);
   });
 });
