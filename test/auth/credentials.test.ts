@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createAdminKey, revokeKey } from "../../src/auth/key-admin.ts";
@@ -134,6 +135,18 @@ describe("user tokens", () => {
   ])("with %s is refused with 401", async (_, sub) => {
     const { sign, getUser } = await tokenWorld();
     const refused = await getUser(await sign({ iss: "aipack", sub }));
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe("unauthorized");
+  });
+
+  it("with a subject that is not a string is refused with 401", async () => {
+    const { deps, getUser } = await tokenWorld();
+    const { secret } = await deps.controllers.get("style")!.keys.signingSecret();
+    // jose's SignJWT only sets string subjects: this one is signed by hand, as a forger could.
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const now = Math.floor(new Date(start).getTime() / 1000);
+    const unsigned = `${part({ alg: "HS256" })}.${part({ iss: "aipack", aud: "style", sub: 42, iat: now, exp: now + 600 })}`;
+    const refused = await getUser(`${unsigned}.${createHmac("sha256", secret).update(unsigned).digest("base64url")}`);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("unauthorized");
   });
