@@ -33,7 +33,7 @@ describe("SCHEDULING=early: the server is picked at submit, so its queue is the 
     const gateway = await startTestServer(sqlite, { SCHEDULING: "early", COMFY_SERVERS: `gpu=${fake.url}`, POOL_MAX_PENDING_PER_SERVER: "2" });
     const answers = await submitAsNewUsers(gateway.url, 3, "sent");
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 503]);
-    expect((await answers[2]!.json()).error.code).toBe("queue_full");
+    expect((await answers[2]!.json()).error).toMatchObject({ code: "queue_full", message: "Every GPU server's queue is full; try again shortly" });
   });
 
   it("counts the server's queue as read from it", async () => {
@@ -68,7 +68,14 @@ describe("SCHEDULING=late: the gateway's own queue holds POOL_MAX_PENDING_PER_SE
     const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, POOL_MAX_PENDING_PER_SERVER: "1" });
     const answers = await submitAsNewUsers(gateway.url, 3, "late-two");
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 503]);
-    expect((await answers[2]!.json()).error.code).toBe("queue_full");
+    expect((await answers[2]!.json()).error).toMatchObject({ code: "queue_full", message: "The queue of tasks waiting for a GPU is full; try again shortly" });
+  });
+
+  it("a server that is down adds no room", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `a=${fake.url},b=${await deadServerUrl()}`, POOL_MAX_PENDING_PER_SERVER: "1" });
+    const answers = await submitAsNewUsers(gateway.url, 2, "late-down");
+    expect(answers.map((answer) => answer.status)).toEqual([202, 503]);
   });
 
   it("no healthy server: still one server's worth, waiting for a GPU", async () => {
@@ -92,6 +99,14 @@ describe("what a refused submit tells the client", () => {
       message: "At most 1 unfinished tasks per user; wait for one to finish",
       details: { limit: 1 },
     });
+  });
+
+  it("counts each user's submits in flight apart: parallel submits of users at no task each all pass", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `gpu=${fake.url}`, MAX_UNFINISHED_TASKS: "1" });
+    const users = await Promise.all(["p", "q", "r", "s"].map((name) => createUser(gateway.url, "style", `parallel-${name}`)));
+    const answers = await Promise.all(users.map((userId) => submitTask(gateway.url, invert(userId))));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
   });
 
   it("MAX_UNFINISHED_TASKS_<FRONTEND> sets that frontend's cap over MAX_UNFINISHED_TASKS", async () => {
