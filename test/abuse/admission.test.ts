@@ -54,6 +54,13 @@ describe("SCHEDULING=early: the server is picked at submit, so its queue is the 
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 503]);
   });
 
+  it("a server that is down adds no room", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(sqlite, { SCHEDULING: "early", COMFY_SERVERS: `a=${fake.url},b=${await deadServerUrl()}`, POOL_MAX_PENDING_PER_SERVER: "1" });
+    const answers = await submitAsNewUsers(gateway.url, 2, "early-down");
+    expect(answers.map((answer) => answer.status)).toEqual([202, 503]);
+  });
+
   it("with no healthy server answers 503 comfy_unavailable, not queue_full", async () => {
     const gateway = await startTestServer(sqlite, { SCHEDULING: "early", COMFY_SERVERS: `gpu=${await deadServerUrl()}`, POOL_MAX_PENDING_PER_SERVER: "1" });
     const [answer] = await submitAsNewUsers(gateway.url, 1, "none");
@@ -87,6 +94,15 @@ describe("SCHEDULING=late: the gateway's own queue holds POOL_MAX_PENDING_PER_SE
 });
 
 describe("what a refused submit tells the client", () => {
+  it("a submit's RateLimit headers are those of the submits budget", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `gpu=${fake.url}`, RATE_SUBMITS_PER_MINUTE: "20" });
+    const [answer] = await submitAsNewUsers(gateway.url, 1, "headers");
+    expect(answer!.status).toBe(202);
+    expect(answer!.headers.get("ratelimit-policy")).toBe("20;w=60");
+    expect(answer!.headers.get("ratelimit")).toMatch(/^limit=20, remaining=19, reset=\d+$/);
+  });
+
   it("too_many_tasks names the cap in its message and details", async () => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `gpu=${fake.url}`, MAX_UNFINISHED_TASKS: "1" });

@@ -44,7 +44,8 @@ describe("a credential shaped like a key", () => {
     ["that its frontend never made", () => generateKey("style").key],
   ])("%s is refused with 401", async (_, make) => {
     const { app } = await createTestGateway(sqlite);
-    const refused = await app.request("/api/workflows?frontend=style", bearer(make()));
+    // A route open to every valid credential: only the credential itself can refuse it.
+    const refused = await app.request("/api/servers", bearer(make()));
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("unauthorized");
   });
@@ -64,6 +65,12 @@ describe("an admin key made with the keys command", () => {
     const refused = await refresh(generateKey("admin").key);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("unauthorized");
+  });
+
+  it("is found among several in the key file", async () => {
+    const { dataDir, refresh } = await adminWorld();
+    const second = createAdminKey(dataDir, "second");
+    expect((await refresh(second.key)).status).toBe(200);
   });
 
   it("with its id but another secret is refused with 401", async () => {
