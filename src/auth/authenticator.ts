@@ -108,7 +108,8 @@ export class Authenticator {
   }
 
   private adminRecords(): AdminKeyRecord[] {
-    const now = Date.now();
+    // The injected clock, as for the key rows: a revoked admin key's delay is the same cacheMs.
+    const now = this.options.clock.now().getTime();
     if (!this.adminFile || now - this.adminFile.readAt >= this.cacheMs) {
       this.adminFile = { records: readAdminKeys(this.options.dataDir), readAt: now };
     }

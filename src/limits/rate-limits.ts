@@ -10,6 +10,8 @@ export interface RateLimits {
   limiters: Record<RateBudget, RateLimiterAbstract>;
   /** Per-budget allowance per window, for the RateLimit headers. */
   policy: Record<RateBudget, { points: number; windowSeconds: number }>;
+  /** Resolves once the counters are shared through Redis (at once in memory); until then the insurance limiter counts. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function createRateLimits(limits: Limits, options: { redisUrl?: string; l
       polls: { points: points.polls, windowSeconds },
       other: { points: points.other, windowSeconds },
     },
+    ready: redis ? new Promise<void>((resolve) => redis.once("ready", () => resolve())) : Promise.resolve(),
     close: async () => {
       await redis?.quit().catch(() => redis.disconnect());
     },

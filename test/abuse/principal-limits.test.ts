@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createFrontendKey } from "../../src/auth/key-admin.ts";
 import { apiFetch, testAdminKey } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -22,6 +23,16 @@ describe("rate limits once callers are authenticated", () => {
     const { a, b } = await twoUsers();
     expect([(await a()).status, (await a()).status, (await a()).status]).toEqual([200, 200, 429]);
     expect((await b()).status).toBe(200);
+  });
+
+  it("gives each frontend key its own budget, though both come from one address", async () => {
+    const { gateway } = await twoUsers();
+    const style = gateway.deps.controllers.get("style")!;
+    const [first, second] = [await createFrontendKey(style, "first"), await createFrontendKey(style, "second")];
+    const ask = (key: string) => () => fetch(`${gateway.url}/api/workflows?frontend=style`, { headers: { authorization: `Bearer ${key}` } });
+    const a = ask(first.key);
+    expect([(await a()).status, (await a()).status, (await a()).status]).toEqual([200, 200, 429]);
+    expect((await ask(second.key)()).status).toBe(200);
   });
 
   it("limits requests without a valid credential by their address", async () => {

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { createAdminKey, createFrontendKey, listKeys, revokeKey } from "../../src/auth/key-admin.ts";
-import { dialectCases } from "../support/dialects.ts";
+import { hashKey } from "../../src/lib/key-format.ts";
+import { dialectCases, tempDir } from "../support/dialects.ts";
 import { createTestGateway, settableClock } from "../support/test-gateway.ts";
 
 // What `npm run keys` does, in process (the command itself is tested from dist in test/smoke).
@@ -67,5 +70,19 @@ describe.each(dialectCases)("key administration on $name", (dialect) => {
   it.skipIf(dialect.skip)("revoking an id no key has answers false", async () => {
     const { dataDir, controllers } = await keysWorld(dialect);
     expect(await revokeKey(dataDir, controllers, "no-such-key")).toBe(false);
+  });
+});
+
+describe("the admin key file", () => {
+  it("is DATA_DIR/auth/admin-keys.json, readable by its owner only, with the key's hash and never the key", () => {
+    const data = tempDir();
+    onTestFinished(data.cleanup);
+    const made = createAdminKey(data.dir, "ops");
+    const file = path.join(data.dir, "auth", "admin-keys.json");
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain(hashKey(made.key));
+    expect(text).not.toContain(made.key);
   });
 });

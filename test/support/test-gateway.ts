@@ -10,7 +10,7 @@ import type { DialectCase } from "./dialects.ts";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
 
 /** A gateway app over fresh databases of one dialect, closed when the test ends. */
-export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string> = {}, clock?: Clock) {
+export async function createTestGateway(dialect: DialectCase, extraEnv: Record<string, string | undefined> = {}, clock?: Clock) {
   const { env, cleanup } = dialect.env();
   onTestFinished(cleanup);
   const config: Config = loadConfig({ ...relaxedLimitsEnv, ADMIN_KEY: testAdminKey, ...env, ...extraEnv }, knownFrontends);
