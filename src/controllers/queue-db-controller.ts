@@ -58,6 +58,15 @@ export class QueueDBController {
       .orderBy(asc(this.photos.queueSeq), asc(this.photos.id));
   }
 
+  /**
+   * Every queued task, waiting or prepared, at most `limit`, in one statement: one consistent view,
+   * so a task dispatched while the queue is read is seen once, waiting or prepared, never as both
+   * (two reads would count it twice in a poll's `ahead`). For pollers' positions, not the dispatcher.
+   */
+  async allQueued(limit: number): Promise<TaskRow[]> {
+    return this.database.db.select().from(this.photos).where(eq(this.photos.status, "queued")).orderBy(asc(this.photos.queueSeq), asc(this.photos.id)).limit(limit);
+  }
+
   /** How many tasks are queued, waiting or prepared (admission's bound on the gateway's queue). */
   async countQueued(): Promise<number> {
     const [row] = await this.database.db.select({ total: count(this.photos.id) }).from(this.photos).where(eq(this.photos.status, "queued"));

@@ -65,6 +65,11 @@ export class Metrics {
     labelNames: ["action"] as const,
     registers: [this.registry],
   });
+  readonly dispatchPasses = new Counter({
+    name: "aipack_dispatch_passes_total",
+    help: "Dispatch passes run: on changes that can free a server, on submits while one may have room, and on the rescan",
+    registers: [this.registry],
+  });
   readonly dispatchRowsRead = new Counter({
     name: "aipack_dispatch_waiting_rows_read_total",
     help: "Waiting tasks' rows the dispatcher read to place tasks: it reads the queue's head only while a server has room",

@@ -41,6 +41,8 @@ export class Dispatcher {
   private closed = false;
   private readonly pausedUntil = new Map<string, number>();
   private readonly unservable: UnservableTasks;
+  /** The last pass ended with no server that may be given tasks having a free slot. */
+  private noRoomSeen = false;
   /** The rescan's pass also looks for waiting tasks no live server can take (the first pass too). */
   private sweepDue = true;
 
@@ -114,6 +116,11 @@ export class Dispatcher {
         .then((live) => (live.length === 0 ? this.unservable.noServer(waiting, template) : undefined))
         .catch(() => undefined);
     }
+    // A new task cannot go anywhere while the last pass left no server with room: only an ending,
+    // a cancel, a server coming up (their own wakes) or the rescan can make some. Skipping spares a
+    // saturated pool four queries per submit. A pass under way may have read the queue before this
+    // task: it runs once more.
+    if (this.noRoomSeen && !this.running) return;
     this.wake();
   }
 
@@ -131,6 +138,7 @@ export class Dispatcher {
   }
 
   private async pass(): Promise<void> {
+    this.ctx.metrics.dispatchPasses.inc();
     await this.parts.stale.recover(await this.parts.head.prepared());
     if (this.sweepDue) {
       this.sweepDue = false;
@@ -169,6 +177,7 @@ export class Dispatcher {
       );
     }
     await Promise.all(handovers);
+    this.noRoomSeen = !this.anyRoom(room);
     // A server still idle has nothing waiting that it can take: it takes a task prepared behind another server's job.
     const idle = [...room].filter(([id, free]) => free > this.options.depth && this.dispatchable(id)).map(([id]) => id);
     const moved = this.parts.rebalance ? await this.parts.rebalance.fillIdle(idle) : false;

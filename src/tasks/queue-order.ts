@@ -62,9 +62,7 @@ export class QueueOrder {
       [...this.ctx.controllers].map(async ([frontend, db]) => {
         try {
           await db.ready();
-          const [head, onServers] = await Promise.all([db.queue.waitingPage(queueReadLimit), db.queue.prepared()]);
-          for (const row of head) waiting.push({ frontend, row });
-          for (const row of onServers) prepared.push({ frontend, row });
+          for (const row of await db.queue.allQueued(queueReadLimit)) (row.serverId === null ? waiting : prepared).push({ frontend, row });
         } catch (error) {
           unreadable.push(frontend);
           this.ctx.logger.warn("queue order: cannot read queued tasks", { frontend, error: String(error) });

@@ -45,6 +45,10 @@ async function rowsRead(deps: { metrics: { dispatchRowsRead: { get(): Promise<{ 
 }
 
 /** Prompt ids in the order the fake finished them. */
+async function passes(deps: { metrics: { dispatchPasses: { get(): Promise<{ values: Array<{ value: number }> }> } } }): Promise<number> {
+  return (await deps.metrics.dispatchPasses.get()).values.reduce((sum, entry) => sum + entry.value, 0);
+}
+
 async function finishedOrder(fake: FakeComfy): Promise<string[]> {
   return Object.keys(await (await fetch(`${fake.url}/history`)).json());
 }
@@ -129,6 +133,27 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     // One page (and at most one more pass's): nowhere near the 2,000 rows waiting behind.
     expect(await rowsRead(gateway.deps)).toBeGreaterThan(before);
     expect((await rowsRead(gateway.deps)) - before).toBeLessThanOrEqual(32);
+  });
+
+  it.skipIf(dialect.skip)("submits while every server is full run no dispatch pass; the ending that frees the server dispatches the next", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_RESCAN_MS: "600000" });
+    const userId = await createUser(gateway.url, "style", "full-pool");
+    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", blocker);
+    await gateway.deps.tasks.dispatchIdle();
+    const before = await passes(gateway.deps);
+
+    const waiting: string[] = [];
+    for (let i = 0; i < 10; i++) waiting.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await passes(gateway.deps)).toBe(before);
+    expect(await taskOf(gateway.url, waiting[0]!)).toMatchObject({ status: "queued", server: null });
+
+    const cancelled = await apiFetch(`${gateway.url}/api/tasks/${blocker}?frontend=style`, { method: "DELETE" });
+    expect((await cancelled.json()).task.status).toBe("cancelled");
+    expect(await untilDispatched(gateway.url, "style", waiting[0]!)).not.toBe("");
+    expect(await taskOf(gateway.url, waiting[1]!)).toMatchObject({ status: "queued", server: null });
   });
 
   it.skipIf(dialect.skip)("with every server full, the rescan still finds a task no live server can take: its reason, then its failure after QUEUE_MAX_WAIT_MS", async () => {

@@ -26,6 +26,8 @@ async function walkTheQueue(fake: FakeComfy, url: string, frontend: string, ids:
   const answers: QueueAnswer[] = [];
   const until = async (done: (a: QueueAnswer) => boolean) => answers.push(...(await pollQueue(url, frontend, last, done)));
   await until((a) => a.status === "queued"); // two prepared on the server: two ahead
+  // The first two reach the paused server before one is let run (a run let go earlier finds nothing).
+  await expect.poll(() => fake.counters.promptPosts).toBe(2);
   runOne(fake); // first runs: one will start before it
   await until((a) => a.ahead === 1);
   await pollQueue(url, frontend, ids[0]!, isFinalStatus); // first done: the third goes to the server, behind the second
