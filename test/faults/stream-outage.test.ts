@@ -3,7 +3,7 @@ import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { untilDispatched } from "../support/task-client.ts";
-import { settled, submitMany } from "./fault-support.ts";
+import { readTask, settled, submitMany } from "./fault-support.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
@@ -32,3 +32,26 @@ describe("a ComfyUI server whose stream is away past COMFY_LOST_AFTER_MS and the
     expect(fake.counters.promptPosts).toBe(2);
   });
 });
+
+describe("a ComfyUI server that comes back but cannot say yet how a job ended", () => {
+  it("keeps the task in doubt, logs it, and records the end once /history answers", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, RECONCILE_INTERVAL_MS: "100" });
+    const { ids } = await submitMany(gw.url, 1, "doubt-user");
+    await untilDispatched(gw.url, "style", ids[0]!);
+    const queue = (await (await fetch(`${fake.url}/queue`)).json()) as { queue_pending: Array<[number, string]> };
+    const promptId = queue.queue_pending[0]![1];
+    await fake.kill();
+    fake.setOptions({ paused: false, failRoutes: [`/history/${promptId}`] });
+    // The run ends with nobody connected: only /history can tell.
+    await expect.poll(() => fake.counters.promptsFinished).toBe(1);
+    await fake.start();
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "reconcile failed; the reconciler retries"), { timeout: 20_000 }).toBe(true);
+    expect(gw.logger.entries.find((e) => e.message === "reconcile failed; the reconciler retries")).toMatchObject({ level: "warn", fields: { taskId: ids[0], server: "gpu1" } });
+    expect((await readTask(gw.url, "style", ids[0]!))?.status).not.toMatch(/succeeded|failed|cancelled/);
+    fake.setOptions({ failRoutes: [] });
+    const [task] = await settled(gw.url, "style", ids);
+    expect(task?.status).toBe("succeeded");
+  });
+});
+

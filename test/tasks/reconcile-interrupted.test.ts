@@ -32,3 +32,20 @@ describe("a job interrupted on its ComfyUI while no gateway ran", () => {
     expect(failed).toMatchObject({ status: "failed", error: "Interrupted on the ComfyUI server", outputUrls: [] });
   });
 });
+
+describe("a job interrupted on its ComfyUI while the gateway follows it", () => {
+  it("ends failed, naming the node where ComfyUI stopped it", async () => {
+    // ImageInvert's own work outlasts a poll under load; the interrupt lands at the node after.
+    const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 1_000 } });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "interrupted-live");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
+    await pollQueue(gateway.url, "style", task.id, (a) => a.running);
+    // Someone else (ComfyUI's own page) stops the run: at SaveImage, or at ImageInvert if the poll was quick.
+    await fetch(`${fake.url}/interrupt`, { method: "POST" });
+    const answers = await pollQueue(gateway.url, "style", task.id, isFinalStatus, 20);
+    expect(answers.at(-1)?.status).toBe("failed");
+    const { task: failed } = await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json();
+    expect(failed).toMatchObject({ status: "failed", error: expect.stringMatching(/^Interrupted on the ComfyUI server at node [23]$/), outputUrls: [] });
+  });
+});
