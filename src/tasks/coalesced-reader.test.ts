@@ -43,6 +43,9 @@ describe("a coalesced upstream read", () => {
     expect(up.calls()).toBe(2);
     up.answer(1, 2);
     expect(await second).toBe(2);
+    // The newer answer replaced the old one.
+    expect(await reader.read()).toBe(2);
+    expect(up.calls()).toBe(2);
   });
 
   it("with notBefore, uses only an answer whose request started strictly after it", async () => {
@@ -89,12 +92,63 @@ describe("a coalesced upstream read", () => {
     reader.invalidate();
     const fresh = reader.read();
     expect(up.calls()).toBe(2);
-    up.answer(0, 1);
-    expect(await old).toBe(1);
+    // The fresh answer comes first; the stale one, arriving after it, must not replace it.
     up.answer(1, 2);
     expect(await fresh).toBe(2);
+    up.answer(0, 1);
+    expect(await old).toBe(1);
     expect(await reader.read()).toBe(2);
     expect(up.calls()).toBe(2);
+  });
+
+  it.each([
+    ["answering", (up: ReturnType<typeof upstream>) => up.answer(0, 1)],
+    ["failing", (up: ReturnType<typeof upstream>) => up.fail(0)],
+  ])("a request from before invalidate() %s does not drop the one in flight after it", async (_, end) => {
+    const up = upstream();
+    const reader = coalescedReader(up.read, { maxAgeMs: 10_000, now: () => 0 });
+    const old = reader.read().catch(() => "failed");
+    reader.invalidate();
+    const fresh = reader.read();
+    end(up);
+    await old;
+    const shared = reader.read();
+    expect(up.calls()).toBe(2);
+    up.answer(1, 2);
+    expect(await Promise.all([fresh, shared])).toEqual([2, 2]);
+  });
+
+  it("a read failing after invalidate() rejects with its own error", async () => {
+    const up = upstream();
+    const reader = coalescedReader(up.read, { maxAgeMs: 10_000, now: () => 0 });
+    const failing = reader.read();
+    reader.invalidate();
+    up.fail(0);
+    await expect(failing).rejects.toThrow("HTTP 500");
+  });
+
+  it("an answer to a request started in the same millisecond replaces the one it refreshed", async () => {
+    const up = upstream();
+    const reader = coalescedReader(up.read, { maxAgeMs: 10_000, now: () => 1_000 });
+    const first = reader.read();
+    up.answer(0, 1);
+    await first;
+    const refreshed = reader.read(1_000);
+    up.answer(1, 2);
+    expect(await refreshed).toBe(2);
+    expect(await reader.read()).toBe(2);
+    expect(up.calls()).toBe(2);
+  });
+
+  it("a request in flight that started at notBefore is not shared", async () => {
+    const up = upstream();
+    const reader = coalescedReader(up.read, { maxAgeMs: 10_000, now: () => 1_000 });
+    const first = reader.read();
+    const after = reader.read(1_000);
+    expect(up.calls()).toBe(2);
+    up.answer(0, 1);
+    up.answer(1, 2);
+    expect(await Promise.all([first, after])).toEqual([1, 2]);
   });
 
   it("an older request answering last does not replace a newer answer", async () => {
