@@ -49,12 +49,17 @@ describe("a ComfyUI server whose event stream comes back", () => {
   });
 
   it("a task its restarted ComfyUI forgot before it started goes back to the gateway's queue and runs", async () => {
-    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-requeued");
+    const { fake, gateway, client, taskId } = await queuedTaskWithFollower("reconnect-requeued");
     await fake.kill();
     const restarted = await startFakeComfy({ port: fake.port });
     onTestFinished(() => restarted.kill());
     const final = await client.waitFor(isFinalMessage);
     expect(final).toMatchObject({ type: "succeeded", taskId });
     expect(restarted.counters.promptsFinished).toBe(1);
+    expect(gateway.logger.entries).toContainEqual({
+      level: "info",
+      message: "task back in the queue: its server no longer knew it and it had not started",
+      fields: { taskId, server: expect.any(String) },
+    });
   });
 });
