@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { apiFetch } from "../support/credentials.ts";
 import { dialectCases, tempDir } from "../support/dialects.ts";
-import { createUser, isFinalStatus, pollQueue, submitTask } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pollQueue, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 
 /**
@@ -42,5 +42,22 @@ describe.each(dialectCases)("a workflow that ends without an image, on $name", (
     const row = (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task;
     expect(row).toMatchObject({ status: "failed", outputUrls: [], error: "The workflow finished without producing an image" });
     expect(fake.counters.promptsFinished).toBe(1);
+  });
+
+  it.skipIf(dialect.skip)("also when the end is read from /history after the stream was away: the other node's image is not taken", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithUnsavedOutput() });
+    const userId = await createUser(gateway.url, "style", "no-image-history");
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "swatch_unsaved" })).json()) as { task: { id: string } };
+    await untilDispatched(gateway.url, "style", task.id);
+    await fake.kill();
+    fake.setOptions({ paused: false });
+    // The run ends with nobody connected: only /history tells how.
+    await expect.poll(() => fake.counters.promptsFinished).toBe(1);
+    await fake.start();
+    const answers = await pollQueue(gateway.url, "style", task.id, isFinalStatus);
+    expect(answers.at(-1)?.status).toBe("failed");
+    const row = (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task;
+    expect(row).toMatchObject({ status: "failed", outputUrls: [], error: "The workflow finished without producing an image" });
   });
 });
