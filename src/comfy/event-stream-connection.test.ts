@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeForTest, queue, tracedWorkflows } from "../../test/fake-comfy/helpers.ts";
 import { ComfyEventStream, type ComfyEventStreamOptions, type ComfyStreamEvent } from "./event-stream.ts";
 import { countingWebSocket, finished } from "../../test/support/counting-websocket.ts";
+import { defaultWebSocketImpl, type WebSocketConstructor } from "./websocket-impl.ts";
 
 const workflows = tracedWorkflows();
 
@@ -122,5 +123,49 @@ describe("ComfyEventStream connections", () => {
     await expect(stream.ready(100)).rejects.toMatchObject({ name: "ComfyUnavailableError", message: "ComfyUI event stream not connected within 100 ms" });
     expect(counting.attempts()).toBe(0);
     expect(events).toEqual([]);
+  });
+  it("a listener that unsubscribed hears nothing more, while the others do", async () => {
+    const fake = await fakeForTest();
+    const { stream, until } = streamForTest(fake.url);
+    const heard: string[] = [];
+    const off = stream.on((e) => heard.push(e.type));
+    await stream.ready();
+    off();
+    const before = [...heard];
+    fake.dropConnections();
+    await until((e) => e.type === "reconnected");
+    expect(before[0]).toBe("connected");
+    expect(heard).toEqual(before);
+  });
+
+  it("reports itself not connected from the moment the connection is lost until it is back", async () => {
+    const fake = await fakeForTest();
+    const { stream, until } = streamForTest(fake.url);
+    const seen: Array<[string, boolean]> = [];
+    stream.on((e) => seen.push([e.type, stream.connected]));
+    await stream.ready();
+    fake.dropConnections();
+    await until((e) => e.type === "reconnected");
+    expect(seen.filter(([type]) => type !== "status")).toEqual([
+      ["connected", true],
+      ["disconnected", false],
+      ["reconnected", true],
+    ]);
+  });
+
+  it("a socket the runtime refuses to create is tried again, and the stream connects", async () => {
+    const fake = await fakeForTest();
+    // The runtime's WebSocket, refusing the first socket as one out of descriptors would.
+    const Base = defaultWebSocketImpl();
+    let attempts = 0;
+    const RefusingOnce = function (url: string) {
+      attempts += 1;
+      if (attempts === 1) throw new Error("too many open files");
+      return new Base(url);
+    } as unknown as WebSocketConstructor;
+    const { stream } = streamForTest(fake.url, { WebSocketImpl: RefusingOnce });
+    await stream.ready();
+    expect(attempts).toBe(2);
+    expect(stream.connected).toBe(true);
   });
 });

@@ -49,12 +49,40 @@ describe("a ComfyUI server whose event stream comes back", () => {
   });
 
   it("a task its restarted ComfyUI forgot before it started goes back to the gateway's queue and runs", async () => {
-    const { fake, client, taskId } = await queuedTaskWithFollower("reconnect-requeued");
+    const { fake, gateway, client, taskId } = await queuedTaskWithFollower("reconnect-requeued");
     await fake.kill();
     const restarted = await startFakeComfy({ port: fake.port });
     onTestFinished(() => restarted.kill());
     const final = await client.waitFor(isFinalMessage);
     expect(final).toMatchObject({ type: "succeeded", taskId });
     expect(restarted.counters.promptsFinished).toBe(1);
+    expect(gateway.logger.entries).toContainEqual({
+      level: "info",
+      message: "task back in the queue: its server no longer knew it and it had not started",
+      fields: { taskId, server: expect.any(String) },
+    });
+  });
+});
+
+// Early binding: were the waiting task taken for a lost one, it would be failed.
+describe("a ComfyUI server whose event stream comes back while a task still waits on it", () => {
+  it.each(["0.3.14", "current"] as const)("%s: the task is left to run, and succeeds", async (version) => {
+    const fake = await fakeForTest({ version, paused: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", `reconnect-waiting-${version}`);
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    const client = await openProgressClient(`${gateway.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${task.id}`);
+    await client.waitFor((m) => m.type === "subscribed");
+    const reads = () => (version === "current" ? fake.counters.jobReads : fake.counters.historyReads);
+    const before = reads();
+    fake.dropConnections();
+    // The reconnect's reconcile asked about the task, which is still in the server's queue.
+    await expect.poll(reads, { timeout: 20_000 }).toBeGreaterThan(before);
+    fake.setOptions({ paused: false });
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "succeeded", taskId: task.id });
+    expect(fake.counters.promptPosts).toBe(1);
+    // Its follower heard each node start, by id.
+    expect(client.messages).toContainEqual({ type: "executing", taskId: task.id, node: "2" });
   });
 });
