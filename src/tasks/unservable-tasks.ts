@@ -68,6 +68,9 @@ export class UnservableTasks {
    * configured): reason set, or ended. Tasks no longer found so (gone, or servable) are forgotten.
    */
   async sweep(): Promise<void> {
+    // Only what was known when the sweep began may be forgotten: a task marked meanwhile (a submit
+    // told no server can take it) was inserted after this sweep's reads and is not among `found`.
+    const known = new Set(this.since.keys());
     const found = new Set<string>();
     let complete = true;
     for (const [frontend, db] of this.ctx.controllers) {
@@ -82,7 +85,7 @@ export class UnservableTasks {
         this.ctx.logger.warn("dispatcher: cannot look for tasks no server can take", { frontend, error: String(error) });
       }
     }
-    if (complete) for (const id of this.since.keys()) if (!found.has(id)) this.since.delete(id);
+    if (complete) for (const id of known) if (!found.has(id)) this.since.delete(id);
   }
 
   private async unservableOf(frontend: Frontend, db: BaseDBController): Promise<Array<{ waiting: WaitingRow; template: WorkflowTemplate | undefined }>> {
