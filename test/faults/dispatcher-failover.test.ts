@@ -36,6 +36,10 @@ describe("the dispatcher's lease between two gateway processes (MySQL and Redis)
     // Submitted through the replica that does not dispatch: every replica accepts submits.
     for (let i = 0; i < 4; i++) ids.push((await (await submitTask(b.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task.id);
     await untilDispatched(b.url, "style", ids[0]!);
+    // Info lines reach stdout in blocks (at most 200 ms late): once b's access-log lines of the
+    // requests above are out, whatever b logged before them is out too.
+    const requestLines = () => b.output().split("\n").filter((line) => line.includes('"message":"request"')).length;
+    await expect.poll(requestLines).toBeGreaterThanOrEqual(6);
     expect(b.output()).not.toContain('"message":"this replica dispatches the queue"');
     await a.stop("SIGKILL");
     fake.setOptions({ paused: false });
@@ -44,7 +48,7 @@ describe("the dispatcher's lease between two gateway processes (MySQL and Redis)
       const answers = await pollQueue(b.url, "style", id, isFinalStatus, 20, 3_000);
       expect(answers.at(-1)?.status).toBe("succeeded");
     }
-    expect(b.output()).toContain('"message":"this replica dispatches the queue"');
+    await expect.poll(() => b.output()).toContain('"message":"this replica dispatches the queue"');
     // Each task went to ComfyUI once and ran once.
     expect(fake.counters.promptPosts).toBe(4);
     expect(fake.counters.promptsFinished).toBe(4);

@@ -66,7 +66,7 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     );
     const elapsedWindows = Math.ceil((Date.now() - startedAt) / 250) + 1;
     const reads = fake.counters.queueReads - readsBefore;
-    expect(answers.every((a) => a.taskId === mine.id && a.status === "queued" && a.ahead === 1 && a.running === false)).toBe(true);
+    expect([...new Set(answers.map((a) => JSON.stringify(a)))]).toEqual([JSON.stringify({ taskId: mine.id, status: "queued", running: false, ahead: 1 })]);
     expect(reads).toBeGreaterThanOrEqual(1);
     expect(reads).toBeLessThanOrEqual(elapsedWindows);
     fake.setOptions({ paused: false });
@@ -111,8 +111,9 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
 
   /** A running job and a pending one behind it on a fake imitating `version`. */
   async function runningAndPending(version: "0.3.14" | "current", withPending = true) {
-    // The invert outlasts any cancel round trip; an interrupt lands at the node after it.
-    const fake = await fakeForTest({ version, nodeDelayMs: { ImageInvert: 5_000 } });
+    // With a pending job, the running one is held at its invert until the test ends (however slow
+    // the machine); alone, it outlasts any cancel round trip and an interrupt lands at the node after it.
+    const fake = await fakeForTest(withPending ? { version, holdNodes: ["ImageInvert"] } : { version, nodeDelayMs: { ImageInvert: 5_000 } });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
     const userId = await createUser(gateway.url, "style", "cancel");
     const submit = async () => (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()).task as { id: string };
