@@ -153,7 +153,7 @@ export class Executor {
         meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
       }
     }
-    send("execution_success", {}, true);
+    if (!this.store.options.omitExecutionSuccess) send("execution_success", {}, true);
     return { outputs, status: { status_str: "success", completed: true, messages }, meta };
   }
 

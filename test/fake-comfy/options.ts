@@ -36,6 +36,11 @@ export interface FakeComfyOptions {
   fail500: boolean;
   /** Leave `comfyui_version` out of /system_stats, as older releases do. */
   omitVersion: boolean;
+  /**
+   * Send no `execution_success`, as releases from before it (mid-2024) did: a run's end is then
+   * only its `executing` with no node, and its history.
+   */
+  omitExecutionSuccess: boolean;
   /** The worker starts no new prompt while set (the queue still fills); clearing it resumes. */
   paused: boolean;
   /** The files in models/checkpoints: CheckpointLoaderSimple offers them, and refuses any other. */
@@ -99,6 +104,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   garbage: false,
   fail500: false,
   omitVersion: false,
+  omitExecutionSuccess: false,
   paused: false,
   checkpoints: ["v1-5-pruned-emaonly.safetensors"],
   nodeClasses: null,
