@@ -118,7 +118,7 @@ export class Executor {
           if (this.interruptFlag) throw new Interrupted();
           if (this.store.options.failOnClass === classType || (first && this.store.options.failNextPrompt)) {
             this.store.options.failNextPrompt = false;
-            throw new NodeFailure(`Injected failure in ${classType}`, "RuntimeError");
+            throw new NodeFailure(this.store.options.failureMessage ?? `Injected failure in ${classType}`, "RuntimeError");
           }
           first = false;
           // A node's own work is not interruptible (like one torch op); only its progress steps are.

@@ -19,6 +19,11 @@ export interface FakeComfyOptions {
   previewPaddingBytes: number;
   /** Every node of this class fails with an execution_error. */
   failOnClass: string | null;
+  /**
+   * The exception message of an injected failure (`failOnClass`, `failNextPrompt`) instead of the
+   * default one; ComfyUI's own often end in a newline (an out-of-memory error's advice, say).
+   */
+  failureMessage: string | null;
   /** One-shot: the first node the next prompt executes fails. */
   failNextPrompt: boolean;
   /** One-shot: all WebSockets are dropped right after the next prompt's first `executing`. */
@@ -97,6 +102,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   previews: false,
   previewPaddingBytes: 0,
   failOnClass: null,
+  failureMessage: null,
   failNextPrompt: false,
   closeSocketsMidRun: false,
   muteSockets: false,
