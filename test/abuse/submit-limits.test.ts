@@ -70,6 +70,19 @@ describe("fair use of the GPUs (measured: 300 submits from one client all 202; t
     expect((await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${taskId}`)).status).toBe(200);
   });
 
+  it("counts every frontend's queued tasks toward POOL_MAX_PENDING_PER_SERVER", async () => {
+    const { gateway } = await setup({ POOL_MAX_PENDING_PER_SERVER: "3" });
+    const logoUser = await createUser(gateway.url, "logo", "pool-logo");
+    expect((await submitTask(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: "{}" })).status).toBe(202);
+    const users = await Promise.all(["e", "f", "g"].map((name) => createUser(gateway.url, "style", `pool-${name}`)));
+    expect((await submitTask(gateway.url, invert(users[0]!))).status).toBe(202);
+    expect((await submitTask(gateway.url, invert(users[1]!))).status).toBe(202);
+    // Two of style's and one of logo's fill the one server: the queue is the gateway's, not a frontend's.
+    const full = await submitTask(gateway.url, invert(users[2]!));
+    expect(full.status).toBe(503);
+    expect((await full.json()).error.code).toBe("queue_full");
+  });
+
   it("enforces the logo daily quota at submit with 429 quota_exceeded and when it resets (measured: counted, never enforced)", async () => {
     const { gateway } = await setup({ LOGO_DAILY_QUOTA: "2" });
     const userId = await createUser(gateway.url, "logo", "logo-fan");

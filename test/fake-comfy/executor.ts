@@ -118,7 +118,7 @@ export class Executor {
           if (this.interruptFlag) throw new Interrupted();
           if (this.store.options.failOnClass === classType || (first && this.store.options.failNextPrompt)) {
             this.store.options.failNextPrompt = false;
-            throw new NodeFailure(`Injected failure in ${classType}`, "RuntimeError");
+            throw new NodeFailure(this.store.options.failureMessage ?? `Injected failure in ${classType}`, "RuntimeError");
           }
           first = false;
           // A node's own work is not interruptible (like one torch op); only its progress steps are.
@@ -153,7 +153,7 @@ export class Executor {
         meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
       }
     }
-    send("execution_success", {}, true);
+    if (!this.store.options.omitExecutionSuccess) send("execution_success", {}, true);
     return { outputs, status: { status_str: "success", completed: true, messages }, meta };
   }
 

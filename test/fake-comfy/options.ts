@@ -19,6 +19,11 @@ export interface FakeComfyOptions {
   previewPaddingBytes: number;
   /** Every node of this class fails with an execution_error. */
   failOnClass: string | null;
+  /**
+   * The exception message of an injected failure (`failOnClass`, `failNextPrompt`) instead of the
+   * default one; ComfyUI's own often end in a newline (an out-of-memory error's advice, say).
+   */
+  failureMessage: string | null;
   /** One-shot: the first node the next prompt executes fails. */
   failNextPrompt: boolean;
   /** One-shot: all WebSockets are dropped right after the next prompt's first `executing`. */
@@ -36,6 +41,11 @@ export interface FakeComfyOptions {
   fail500: boolean;
   /** Leave `comfyui_version` out of /system_stats, as older releases do. */
   omitVersion: boolean;
+  /**
+   * Send no `execution_success`, as releases from before it (mid-2024) did: a run's end is then
+   * only its `executing` with no node, and its history.
+   */
+  omitExecutionSuccess: boolean;
   /** The worker starts no new prompt while set (the queue still fills); clearing it resumes. */
   paused: boolean;
   /** The files in models/checkpoints: CheckpointLoaderSimple offers them, and refuses any other. */
@@ -92,6 +102,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   previews: false,
   previewPaddingBytes: 0,
   failOnClass: null,
+  failureMessage: null,
   failNextPrompt: false,
   closeSocketsMidRun: false,
   muteSockets: false,
@@ -99,6 +110,7 @@ export const defaultFakeOptions: FakeComfyOptions = {
   garbage: false,
   fail500: false,
   omitVersion: false,
+  omitExecutionSuccess: false,
   paused: false,
   checkpoints: ["v1-5-pruned-emaonly.safetensors"],
   nodeClasses: null,

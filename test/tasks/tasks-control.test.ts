@@ -152,6 +152,42 @@ describe.each(dialectCases)("submitting and steering tasks on $name", (dialect) 
     expect((await (await apiFetch(`${gateway.url}/api/tasks/${running.id}?frontend=style`)).json()).task.status).toBe("cancelled");
   });
 
+  it.skipIf(dialect.skip)("a task the client is cancelling ends cancelled when an interrupt from elsewhere stops it first", async () => {
+    const fake = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "cancel-raced");
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    await pollQueue(gateway.url, "style", task.id, (a) => a.running);
+    // The cancel stops at its own /queue read, after the gateway has taken note of it.
+    fake.setOptions({ holdRoutes: ["GET /queue"] });
+    const heldBefore = fake.counters.held;
+    const cancelled = apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
+    await expect.poll(() => fake.counters.held).toBeGreaterThan(heldBefore);
+    // Meanwhile someone else (an operator, another gateway's cancel) interrupts the run.
+    await fetch(`${fake.url}/interrupt`, { method: "POST", body: "{}" });
+    fake.setOptions({ holdNodes: [] });
+    const status = async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status as string;
+    await expect.poll(status).not.toBe("running");
+    fake.setOptions({ holdRoutes: [] });
+    expect((await (await cancelled).json()).task.status).toBe("cancelled");
+    expect(await status()).toBe("cancelled");
+  });
+
+  it.skipIf(dialect.skip)("a cancel after ComfyUI ended the run, before the gateway heard it, keeps that end", async () => {
+    const fake = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "cancel-unheard-end");
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    await pollQueue(gateway.url, "style", task.id, (a) => a.running);
+    // The run ends while its messages are lost: only ComfyUI knows it succeeded.
+    fake.setOptions({ muteSockets: true, holdNodes: [] });
+    await expect.poll(() => fake.counters.promptsFinished).toBe(1);
+    const answer = await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`, { method: "DELETE" });
+    const row = (await answer.json()).task;
+    expect(row.status).toBe("succeeded");
+    expect(row.outputUrls).toHaveLength(1);
+  });
+
   it.skipIf(dialect.skip)("a cancel leaves a finished job as it is", async () => {
     const fake = await fakeForTest();
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });

@@ -79,6 +79,15 @@ describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
     expect(failed.finishedAt).toEqual(expect.any(String));
   });
 
+  it.skipIf(dialect.skip)("a node error's message is kept without the padding ComfyUI leaves around it", async () => {
+    const fake = await fakeForTest({ failOnClass: "ImageInvert", failureMessage: "Allocation on device \n" });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "node-error-padded");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json();
+    await pollQueue(gateway.url, "style", task.id, isFinalStatus);
+    expect((await taskOf(gateway.url, "style", task.id)).error).toBe("ImageInvert (node 2) failed: Allocation on device");
+  });
+
   it.skipIf(dialect.skip)("a server killed mid-run fails its task, and the pool marks it down", async () => {
     const fake = await fakeForTest({ nodeDelayMs: { ImageInvert: 3_000 } });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "300", POOL_FAILURES_BEFORE_DOWN: "1" });
