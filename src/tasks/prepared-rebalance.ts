@@ -74,7 +74,9 @@ export class PreparedRebalance {
       const rows = await db.listTasksOnServers(onServersReadLimit).catch(() => [] as TaskRow[]);
       for (const row of rows) {
         if (row.serverId === null) continue;
-        byServer.set(row.serverId, [...(byServer.get(row.serverId) ?? []), { frontend, row }]);
+        const line = byServer.get(row.serverId);
+        if (line) line.push({ frontend, row });
+        else byServer.set(row.serverId, [{ frontend, row }]);
       }
     }
     const stuck: WaitingRow[] = [];
