@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { fakeForTest, queue, tracedWorkflows } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { untilDispatched } from "../support/task-client.ts";
@@ -55,3 +55,48 @@ describe("a ComfyUI server that comes back but cannot say yet how a job ended", 
   });
 });
 
+
+describe("a lost server that returns with other clients' prompts besides the gateway's", () => {
+  it("takes back only its own prompt: another client's running and queued prompts stay", async () => {
+    const fake = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const { invert } = tracedWorkflows();
+    // Someone else (ComfyUI's own page) runs a job, held at its ImageInvert, and queues another.
+    const othersRunning = await queue(fake, invert, "someone-else");
+    const queueOf = async () => (await (await fetch(`${fake.url}/queue`)).json()) as { queue_running: Array<[number, string]>; queue_pending: Array<[number, string]> };
+    await expect.poll(async () => (await queueOf()).queue_running.map((item) => item[1])).toEqual([othersRunning]);
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200", DISPATCH_DEPTH: "2" });
+    const { ids } = await submitMany(gw.url, 1, "outage-others");
+    await untilDispatched(gw.url, "style", ids[0]!);
+    const othersQueued = await queue(fake, invert, "someone-else");
+    await fake.kill();
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "tasks back in the queue: comfy server lost before they started"), { timeout: 15_000 }).toBe(true);
+
+    await fake.start();
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "took back prompts that run elsewhere"), { timeout: 20_000 }).toBe(true);
+    expect(gw.logger.entries).toContainEqual({ level: "info", message: "took back prompts that run elsewhere", fields: { server: "gpu1", count: 1 } });
+    const after = await queueOf();
+    expect(after.queue_running.map((item) => item[1])).toEqual([othersRunning]);
+    expect(after.queue_pending.map((item) => item[1])).toContain(othersQueued);
+    expect(fake.counters.interrupts).toBe(0);
+  });
+});
+
+describe("a lost server that returns but fails the gateway's /queue read", () => {
+  it("logs that its stale prompts could not be taken back", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200" });
+    const { ids } = await submitMany(gw.url, 1, "outage-no-queue");
+    await untilDispatched(gw.url, "style", ids[0]!);
+    await fake.kill();
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "tasks back in the queue: comfy server lost before they started"), { timeout: 15_000 }).toBe(true);
+    fake.setOptions({ failRoutes: ["/queue"] });
+
+    await fake.start();
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "could not take back prompts from a returning server"), { timeout: 20_000 }).toBe(true);
+    expect(gw.logger.entries).toContainEqual({
+      level: "warn",
+      message: "could not take back prompts from a returning server",
+      fields: { server: "gpu1", error: expect.stringContaining("500") },
+    });
+  });
+});
