@@ -53,8 +53,29 @@ describe("a ComfyUI server that comes back but cannot say yet how a job ended", 
     const [task] = await settled(gw.url, "style", ids);
     expect(task?.status).toBe("succeeded");
   });
-});
 
+  it("a task out of doubt once its server answers is not failed when the doubt would have run out", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, RECONCILE_INTERVAL_MS: "100", COMFY_LOST_AFTER_MS: "1500" });
+    const { ids } = await submitMany(gw.url, 2, "doubt-cleared");
+    for (const id of ids) await untilDispatched(gw.url, "style", id);
+    const db = gw.deps.controllers.get("style")!;
+    const [answered, witness] = await Promise.all(ids.map(async (id) => ({ id, promptId: (await db.getTask(id))!.promptId! })));
+    const doubted = (taskId: string) => () => gw.logger.entries.some((e) => e.message === "reconcile failed; the reconciler retries" && e.fields?.taskId === taskId);
+    // The task's server cannot say how it stands at a reconnect, then can.
+    fake.setOptions({ failRoutes: [`/history/${answered!.promptId}`] });
+    fake.dropConnections();
+    await expect.poll(doubted(answered!.id), { timeout: 15_000 }).toBe(true);
+    // The witness falls in doubt after it and stays there until it is failed for it.
+    fake.setOptions({ failRoutes: [`/history/${witness!.promptId}`] });
+    fake.dropConnections();
+    await expect.poll(doubted(witness!.id), { timeout: 15_000 }).toBe(true);
+    const [failed] = await settled(gw.url, "style", [witness!.id]);
+    expect(failed).toMatchObject({ status: "failed", error: expect.stringContaining("did not answer about this task") });
+
+    expect(await readTask(gw.url, "style", answered!.id)).toMatchObject({ status: "queued", error: null });
+  });
+});
 
 describe("a lost server that returns with other clients' prompts besides the gateway's", () => {
   it("takes back only its own prompt: another client's running and queued prompts stay", async () => {
