@@ -21,6 +21,7 @@ describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
     await expectCleanEnd(gw.url, tasks, gw.config.dataDir);
     await expect.poll(() => gw.logger.entries.some((e) => e.message === "tasks failed: comfy server lost")).toBe(true);
     expect(gw.logger.entries).toContainEqual({ level: "warn", message: "tasks failed: comfy server lost", fields: { server: "gpu1", count: 1 } });
+    expect(gw.logger.entries).toContainEqual({ level: "info", message: "tasks back in the queue: comfy server lost before they started", fields: { server: "gpu1", count: 1 } });
     // The prepared one went back to the queue; with no server left, both wait and say why.
     for (const id of ids.slice(1)) {
       await expect.poll(async () => ((await readTask(gw.url, "style", id)) as { waitReason?: string } | null)?.waitReason, { timeout: 15_000 }).toBe("no ComfyUI server is up");

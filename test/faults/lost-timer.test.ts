@@ -4,11 +4,16 @@ import { dialectCases } from "../support/dialects.ts";
 import type { memoryLogger } from "../../src/lib/logger.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { untilDispatched } from "../support/task-client.ts";
-import { readTask, submitMany } from "./fault-support.ts";
+import { readTask, settled, submitMany } from "./fault-support.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const requeuedLog = "tasks back in the queue: comfy server lost before they started";
 type Logger = ReturnType<typeof memoryLogger>;
+const metricsToken = "metrics-token-0123456789";
+
+async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+}
 
 /** Waits until the gateway's stream to `server` came back after a drop. */
 async function streamBack(logger: Logger, server: string): Promise<void> {
@@ -52,5 +57,31 @@ describe("COMFY_LOST_AFTER_MS counts from a loss the stream has not come back fr
     await fake.kill();
     await givenUp(gw.logger, "gpu1");
     expect(gw.logger.entries).toContainEqual({ level: "info", message: requeuedLog, fields: { server: "gpu1", count: 1 } });
+  });
+});
+
+// Early scheduling: a task stays with the server it was sent to, so a lost server's tasks are failed.
+describe("a server given up on under early scheduling", () => {
+  it("its queued task is failed, saying the server went away, and none is put back in the gateway's queue", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200", SCHEDULING: "early" });
+    const { ids } = await submitMany(gw.url, 1, "lost-early");
+    await fake.kill();
+
+    const [task] = await settled(gw.url, "style", ids);
+    expect(task).toMatchObject({ status: "failed", error: "The ComfyUI server gpu1 went away while this task was queued or running" });
+    await expect.poll(() => gw.logger.entries.some((e) => e.message === "tasks failed: comfy server lost")).toBe(true);
+    expect(gw.logger.entries).toContainEqual({ level: "warn", message: "tasks failed: comfy server lost", fields: { server: "gpu1", count: 1 } });
+    expect(gw.logger.entries.filter((e) => e.message === requeuedLog)).toEqual([]);
+  });
+
+  it("the loss is counted by server in aipack_tasks_failed_server_lost_total", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200", SCHEDULING: "early", METRICS_TOKEN: metricsToken });
+    const { ids } = await submitMany(gw.url, 1, "lost-early-metric");
+    await fake.kill();
+    await settled(gw.url, "style", ids);
+
+    await expect.poll(() => scrape(gw.url)).toContain('aipack_tasks_failed_server_lost_total{server="gpu1"} 1');
   });
 });

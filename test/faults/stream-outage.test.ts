@@ -18,6 +18,8 @@ describe("a ComfyUI server whose stream is away past COMFY_LOST_AFTER_MS and the
     await fake.kill();
     await expect.poll(() => gw.logger.entries.some((e) => e.message === "tasks back in the queue: comfy server lost before they started"), { timeout: 15_000 }).toBe(true);
     expect(gw.logger.entries).toContainEqual({ level: "info", message: "tasks back in the queue: comfy server lost before they started", fields: { server: "gpu1", count: 1 } });
+    // Nothing was lost: no failure is reported for the server.
+    expect(gw.logger.entries.filter((e) => e.message === "tasks failed: comfy server lost")).toEqual([]);
 
     await fake.start();
     await expect.poll(() => gw.logger.entries.some((e) => e.message === "took back prompts that run elsewhere"), { timeout: 20_000 }).toBe(true);
