@@ -85,3 +85,16 @@ describe("a server given up on under early scheduling", () => {
     await expect.poll(() => scrape(gw.url)).toContain('aipack_tasks_failed_server_lost_total{server="gpu1"} 1');
   });
 });
+
+describe("a server given up on with only unstarted tasks (late scheduling)", () => {
+  it("adds nothing to aipack_tasks_failed_server_lost_total", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200", METRICS_TOKEN: metricsToken });
+    const { ids } = await submitMany(gw.url, 1, "lost-late-metric");
+    await untilDispatched(gw.url, "style", ids[0]!);
+    await fake.kill();
+    await givenUp(gw.logger, "gpu1");
+
+    expect(await scrape(gw.url)).not.toContain('aipack_tasks_failed_server_lost_total{server="gpu1"}');
+  });
+});
