@@ -51,6 +51,11 @@ export class LiveTasks {
     return [...this.byPrompt.values()].filter((task) => task.serverId === serverId);
   }
 
+  /** Whether events are held for a prompt nobody follows yet. */
+  holdsEarly(serverId: string, promptId: string): boolean {
+    return this.early.has(promptKey(serverId, promptId));
+  }
+
   /** Keeps an event for a prompt nobody follows yet (bounded in count and age). */
   holdEarly(serverId: string, promptId: string, event: ComfyStreamEvent): void {
     const now = this.now();

@@ -78,9 +78,11 @@ export class UpstreamWatch {
     if (!promptId) return;
     const task = this.ctx.live.byPromptId(serverId, promptId);
     if (!task) {
-      // `executing` with no node is the tail of a task already ended here; nothing waits for it.
+      // `executing` with no node is mostly the tail of a task already ended here, which nothing waits
+      // for; but after held messages it ends a run whose /prompt answer is late (on servers too old to
+      // send execution_success, the only end it has).
       const tail = event.type === "executing" && event.data.node === null;
-      if (!tail) this.ctx.live.holdEarly(serverId, promptId, event);
+      if (!tail || this.ctx.live.holdsEarly(serverId, promptId)) this.ctx.live.holdEarly(serverId, promptId, event);
       return;
     }
     this.dispatch(task, event);

@@ -34,3 +34,16 @@ describe("a 0.3.x server whose /prompt answer comes after the prompt's messages"
     expect(fake.counters.historyReads).toBe(0);
   });
 });
+
+describe("a server too old to send execution_success, whose /prompt answer comes after the prompt's messages", () => {
+  it("the task still ends, from the held end of its run", async () => {
+    const fake = await fakeForTest({ version: "0.3.14", promptAnswerDelayMs: 400, omitExecutionSuccess: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "logo", "early-messages-old");
+    const answer = await submitTask(gateway.url, { frontend: "logo", userId, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    const { task } = await answer.json();
+    // The row alone is read: nothing here nudges the gateway into asking ComfyUI.
+    const read = async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=logo`)).json()).task;
+    await expect.poll(async () => (await read()).status, { timeout: 10_000 }).toBe("succeeded");
+  });
+});
