@@ -98,3 +98,19 @@ describe("a server given up on with only unstarted tasks (late scheduling)", () 
     expect(await scrape(gw.url)).not.toContain('aipack_tasks_failed_server_lost_total{server="gpu1"}');
   });
 });
+
+describe("a server given up on while its task's database cannot be written", () => {
+  it("counts the task failed, not put back in the gateway's queue", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, COMFY_LOST_AFTER_MS: "200" });
+    const { ids } = await submitMany(gw.url, 1, "lost-no-database");
+    await untilDispatched(gw.url, "style", ids[0]!);
+    await gw.deps.controllers.get("style")!.close();
+    await fake.kill();
+
+    await expect.poll(() => gw.logger.entries.some((e) => /comfy server lost/.test(e.message)), { timeout: 15_000 }).toBe(true);
+    expect(gw.logger.entries.filter((e) => /comfy server lost/.test(e.message))).toEqual([
+      { level: "warn", message: "tasks failed: comfy server lost", fields: { server: "gpu1", count: 1 } },
+    ]);
+  });
+});
