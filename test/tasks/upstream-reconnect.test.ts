@@ -84,5 +84,7 @@ describe("a ComfyUI server whose event stream comes back while a task still wait
     expect(fake.counters.promptPosts).toBe(1);
     // Its follower heard each node start, by id, once.
     expect(client.messages.filter((m) => m.type === "executing" && m.node === "2")).toEqual([{ type: "executing", taskId: task.id, node: "2" }]);
+    // Nothing of this server went back to the gateway's queue: there is nothing to take back from it.
+    expect(gateway.logger.entries.filter((e) => e.message === "could not take back prompts from a returning server")).toEqual([]);
   });
 });
