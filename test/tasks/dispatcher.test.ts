@@ -118,4 +118,16 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const said = gateway.logger.entries.filter((entry) => /dispatch/.test(entry.message) && entry.level === "info").map((entry) => entry.message);
     expect(said).toEqual(["this replica dispatches the queue"]);
   });
+
+  it.skipIf(dialect.skip)("a closed gateway runs no more dispatch passes", async () => {
+    const fake = await fakeForTest();
+    const fast = { COMFY_SERVERS: fake.url, DISPATCH_RESCAN_MS: "20" };
+    const closed = await startTestServer(dialect, fast);
+    await closed.close();
+    const after = await total(closed.deps.metrics.dispatchPasses);
+    // A live gateway with the same rescan is the clock: it makes ten passes meanwhile.
+    const live = await startTestServer(dialect, fast);
+    await expect.poll(() => total(live.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
+    expect(await total(closed.deps.metrics.dispatchPasses)).toBe(after);
+  });
 });
