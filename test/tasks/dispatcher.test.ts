@@ -130,4 +130,13 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     await expect.poll(() => total(live.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
     expect(await total(closed.deps.metrics.dispatchPasses)).toBe(after);
   });
+
+  it.skipIf(dialect.skip)("a gateway starting with nothing to dispatch makes one pass, not two", async () => {
+    // The server is down: no stream comes up to wake another pass; no renewal or rescan falls due.
+    const fake = await fakeForTest();
+    await fake.kill();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_LEASE_MS: "600000", ...noRescan });
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await total(gateway.deps.metrics.dispatchPasses)).toBe(1);
+  });
 });
