@@ -139,4 +139,19 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     await gateway.deps.tasks.dispatchIdle();
     expect(await total(gateway.deps.metrics.dispatchPasses)).toBe(1);
   });
+
+  it.skipIf(dialect.skip)("a server busy with a job takes no task prepared behind another server's job", async () => {
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1", ...noRescan });
+    const userId = await createUser(gateway.url, "style", "busy-no-steal");
+    // Three tasks on two servers (DISPATCH_DEPTH=1): one server runs one and holds one prepared, the other runs one.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const statuses = async () => (await Promise.all(ids.map(async (id) => (await taskOf(gateway.url, id)).status))).sort();
+    await expect.poll(statuses, { timeout: 10_000 }).toEqual(["queued", "running", "running"]);
+    await gateway.deps.tasks.dispatchIdle();
+    // Each prompt was posted once: nothing was taken back to go behind the other server's job.
+    expect(a.counters.promptPosts + b.counters.promptPosts).toBe(3);
+  });
 });
