@@ -154,4 +154,23 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     // Each prompt was posted once: nothing was taken back to go behind the other server's job.
     expect(a.counters.promptPosts + b.counters.promptPosts).toBe(3);
   });
+
+  it.skipIf(dialect.skip)("submits during a pass are joined into one more pass, not a pass each", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_LEASE_MS: "600000", ...noRescan });
+    // The start's pass, and the one the server's stream coming up wakes (or its re-run): then all is still.
+    await expect.poll(() => total(gateway.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBe(2);
+    await gateway.deps.tasks.dispatchIdle();
+    const userId = await createUser(gateway.url, "style", "joined-wakes");
+    fake.setOptions({ holdRoutes: ["POST /prompt"] });
+    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    // The pass handing the first over waits on ComfyUI's answer while three more arrive.
+    await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
+    const before = await total(gateway.deps.metrics.dispatchPasses);
+    for (let i = 0; i < 3; i++) await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    fake.setOptions({ holdRoutes: [] });
+    await untilDispatched(gateway.url, "style", first);
+    await gateway.deps.tasks.dispatchIdle();
+    expect((await total(gateway.deps.metrics.dispatchPasses)) - before).toBe(1);
+  });
 });
