@@ -174,4 +174,17 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     expect((await taskOf(gateway.url, first)).server).not.toBeNull();
     expect(after - before).toBe(1);
   });
+
+  it.skipIf(dialect.skip)("a task no live server can take, submitted while every server is full, is told why at once", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflowsWithTagged("big"), ...noRescan });
+    const userId = await createUser(gateway.url, "style", "arrived-full");
+    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", blocker);
+    await gateway.deps.tasks.dispatchIdle();
+    // No pass runs for this submit (the server is full) and no rescan falls due: the submit itself says why.
+    const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const reason = "no server that is up has the tags big this workflow needs";
+    await expect.poll(async () => (await taskOf(gateway.url, big)).waitReason, { timeout: 10_000 }).toBe(reason);
+  });
 });
