@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
@@ -186,5 +188,19 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     const reason = "no server that is up has the tags big this workflow needs";
     await expect.poll(async () => (await taskOf(gateway.url, big)).waitReason, { timeout: 10_000 }).toBe(reason);
+  });
+
+  it.skipIf(dialect.skip || inject("redisUrl") === null)("says it no longer dispatches once another replica holds the lease", async () => {
+    const redisUrl = inject("redisUrl")!;
+    const channel = `aipack-test-${randomUUID()}`;
+    const fake = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, REDIS_URL: redisUrl, REDIS_CHANNEL: channel, DISPATCH_LEASE_MS: "300", ...noRescan });
+    expect(gateway.logger.entries.map((entry) => entry.message)).toContain("this replica dispatches the queue");
+    const redis = new Redis(redisUrl);
+    onTestFinished(() => void redis.quit());
+    // Another replica takes the lease (as after a pause longer than its TTL): the next renewal fails.
+    await redis.set(`${channel}:dispatcher`, "another-replica", "PX", 60_000);
+    const lost = () => gateway.logger.entries.some((entry) => entry.message === "this replica no longer dispatches");
+    await expect.poll(lost, { timeout: 10_000 }).toBe(true);
   });
 });
