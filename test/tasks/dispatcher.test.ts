@@ -203,4 +203,19 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const lost = () => gateway.logger.entries.some((entry) => entry.message === "this replica no longer dispatches");
     await expect.poll(lost, { timeout: 10_000 }).toBe(true);
   });
+
+  it.skipIf(dialect.skip)("counts every frontend's tasks on a server toward its depth", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // DISPATCH_DEPTH=1: two tasks on the server, one of each frontend, fill it.
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "1", ...noRescan });
+    const styleUser = await createUser(gateway.url, "style", "depth-style");
+    const logoUser = await createUser(gateway.url, "logo", "depth-logo");
+    await untilDispatched(gateway.url, "style", await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }));
+    const swatch = { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) };
+    await untilDispatched(gateway.url, "logo", await submit(gateway.url, swatch));
+    const third = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await taskOf(gateway.url, third)).toMatchObject({ status: "queued", server: null });
+    expect(fake.counters.promptPosts).toBe(2);
+  });
 });
