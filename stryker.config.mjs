@@ -19,6 +19,9 @@ export default {
     "src/tasks/task-service.ts",
     "src/lib/coalesced-reader.ts",
     "src/comfy/prompt-place.ts",
+    // gateway queue
+    "src/tasks/dispatcher.ts",
+    "src/tasks/fair-order.ts",
     // pool and scheduler
     "src/pool/scheduler.ts",
     "src/pool/server-record.ts",

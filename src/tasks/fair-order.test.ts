@@ -55,6 +55,33 @@ describe("the gateway's fair queue order", () => {
     expect(fairOrder([...tasks].reverse(), { logo: 3 })).toEqual(fairOrder(tasks, { logo: 3 }));
   });
 
+  it("breaks a tie of submit sequence by task id, whatever order the tasks are listed in", () => {
+    const task = (id: string) => ({ frontend: "style", userId: id, priority: 0, seq: 7, round: 0, id });
+    expect(fairOrder([task("b"), task("a"), task("c")]).map((t) => t.id)).toEqual(["a", "b", "c"]);
+    expect(fairOrder([task("c"), task("a"), task("b")]).map((t) => t.id)).toEqual(["a", "b", "c"]);
+  });
+
+  it("gives a tie of turns between frontends to the head with the lower id when their sequences tie", () => {
+    // Each frontend numbers its own submits: two heads can share a sequence.
+    // The lower id is on the frontend whose name sorts last: the id decides, not the name.
+    const style = { frontend: "style", userId: "s", priority: 0, seq: 3, round: 0, id: "a" };
+    const logo = { frontend: "logo", userId: "l", priority: 0, seq: 3, round: 0, id: "b" };
+    expect(fairOrder([style, logo]).map((t) => t.frontend)).toEqual(["style", "logo"]);
+    expect(fairOrder([logo, style]).map((t) => t.frontend)).toEqual(["style", "logo"]);
+  });
+
+  it("gives a tie of turns, sequence and id to the frontend whose name sorts first", () => {
+    const task = (frontend: string) => ({ frontend, userId: "u", priority: 0, seq: 3, round: 0, id: "same" });
+    expect(fairOrder([task("style"), task("logo")]).map((t) => t.frontend)).toEqual(["logo", "style"]);
+    expect(fairOrder([task("logo"), task("style")]).map((t) => t.frontend)).toEqual(["logo", "style"]);
+  });
+
+  it("orders the tasks of a frontend whose weight is so small that its turns overflow to Infinity", () => {
+    // FRONTEND_WEIGHTS accepts any decimal above 0: 1 / 5e-324 is Infinity.
+    const tasks = submitted("style/tiny", "style/tiny");
+    expect(fairOrder(tasks, { style: Number.MIN_VALUE })).toEqual(tasks);
+  });
+
   it.each([
     ["style:2,logo:1", { style: 2, logo: 1 }],
     ["", {}],
