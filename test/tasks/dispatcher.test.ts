@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createClient } from "@libsql/client";
 import { Redis } from "ioredis";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
@@ -217,5 +218,28 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, third)).toMatchObject({ status: "queued", server: null });
     expect(fake.counters.promptPosts).toBe(2);
+  });
+});
+
+const sqlite = dialectCases.find((dialect) => dialect.name === "sqlite")!;
+
+describe("the dispatcher with one frontend's database away (SQLite)", () => {
+  it("still sends the other frontends' tasks out, and tells the operator which frontend it could not count", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: `a=${fake.url}`, ...noRescan });
+    // logo's tasks table gone from under the gateway (a connection of the test's own).
+    const logo = gateway.config.databases.logo!;
+    if (logo.kind !== "sqlite") throw new Error("sqlite only");
+    const own = createClient({ url: `file:${logo.file}` });
+    await own.execute("ALTER TABLE photos RENAME TO photos_gone");
+    own.close();
+    const userId = await createUser(gateway.url, "style", "room-count");
+    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(await untilDispatched(gateway.url, "style", id)).toBe("a");
+    expect(gateway.logger.entries).toContainEqual({
+      level: "warn",
+      message: "dispatcher: cannot count a frontend's tasks on servers",
+      fields: { frontend: "logo", error: expect.any(String) },
+    });
   });
 });
