@@ -178,6 +178,29 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     expect(after - before).toBe(1);
   });
 
+  it.skipIf(dialect.skip)("one pass hands over as many waiting tasks as a server has room for", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // DISPATCH_DEPTH=2: the server has room for three.
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "2", DISPATCH_LEASE_MS: "600000", ...noRescan });
+    await expect.poll(() => total(gateway.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBe(2);
+    await gateway.deps.tasks.dispatchIdle();
+    const userId = await createUser(gateway.url, "style", "room-per-pass");
+    fake.setOptions({ holdRoutes: ["POST /prompt"] });
+    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    // The pass handing the first over waits on ComfyUI while two more arrive and wait in the gateway.
+    await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
+    const before = await total(gateway.deps.metrics.dispatchPasses);
+    const waiting = [await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
+    waiting.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    fake.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    const servers = await Promise.all([first, ...waiting].map(async (id) => (await taskOf(gateway.url, id)).server));
+    expect(servers[0]).not.toBeNull();
+    expect(servers).toEqual([servers[0], servers[0], servers[0]]);
+    // The pass the two submits joined hands both over; the one after it finds the server full.
+    expect((await total(gateway.deps.metrics.dispatchPasses)) - before).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("a task no live server can take, submitted while every server is full, is told why at once", async () => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflowsWithTagged("big"), ...noRescan });
