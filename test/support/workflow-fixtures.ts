@@ -26,12 +26,12 @@ export function workflowsWithBroken(): string {
   return dir;
 }
 
-/** The shipped templates plus `style/invert_big`: `invert`, required to run on servers tagged `tag`. */
-export function workflowsWithTagged(tag: string): string {
+/** The shipped templates plus `style/invert_big`: `invert`, required to run on servers with every tag given. */
+export function workflowsWithTagged(tag: string, ...more: string[]): string {
   const { dir } = tempDir();
   cpSync(shipped, dir, { recursive: true });
   cpSync(path.join(shipped, "style", "invert.json"), path.join(dir, "style", "invert_big.json"));
   const binding = JSON.parse(readFileSync(path.join(shipped, "style", "invert.binding.json"), "utf8")) as Record<string, unknown>;
-  writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag] }));
+  writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag, ...more] }));
   return dir;
 }
