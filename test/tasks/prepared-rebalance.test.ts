@@ -92,6 +92,26 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(b.counters.promptPosts).toBe(2);
   });
 
+  it.skipIf(dialect.skip)("a take-back that found the task started is not tried again on the passes after it", async () => {
+    const { a, b, gateway, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_RESCAN_MS: "50" });
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    b.setOptions({ paused: false });
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    // a starts the prepared task before the delete lands, unheard: the row still says it waits on a.
+    a.setOptions({ muteSockets: true, holdNodes: [] });
+    a.setOptions({ holdNodes: ["ImageInvert"] });
+    await expect.poll(async () => (await queueOf(a)).running).toEqual([await promptOf(prepared)]);
+    a.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    // b stays idle and the row unchanged: every rescan's pass looks again, and leaves it.
+    const passes = async () => (await gateway.deps.metrics.dispatchPasses.get()).values.reduce((sum, entry) => sum + entry.value, 0);
+    const seen = await passes();
+    await expect.poll(passes).toBeGreaterThanOrEqual(seen + 3);
+    expect(await taskOf(gateway.url, prepared)).toMatchObject({ status: "queued", server: "a" });
+    expect(a.counters.queuePosts).toBe(1);
+    expect(gateway.logger.entries.filter((entry) => entry.level === "error")).toEqual([]);
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
