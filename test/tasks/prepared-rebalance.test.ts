@@ -112,6 +112,43 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(gateway.logger.entries.filter((entry) => entry.level === "error")).toEqual([]);
   });
 
+  it.skipIf(dialect.skip)("of a paused server's two prepared tasks the idle server takes only the one behind: the first is next on its own", async () => {
+    const a = await fakeForTest({ paused: true });
+    const b = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
+    const userId = await createUser(gateway.url, "style", "rebalance-paused");
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+    const [first, behind] = ids.filter((_, i) => servers[i] === "a");
+    expect(behind).toBeDefined();
+    b.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, behind!), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await taskOf(gateway.url, first!)).toMatchObject({ status: "queued", server: "a" });
+    expect(await queueOf(a)).toEqual({ running: [], pending: [(await gateway.deps.controllers.get("style")!.getTask(first!))!.promptId] });
+  });
+
+  it.skipIf(dialect.skip)("a server's line is in the order its tasks were handed over, not submitted: an urgent later task is its head", async () => {
+    const a = await fakeForTest({ paused: true });
+    const b = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
+    const userId = await createUser(gateway.url, "style", "rebalance-urgent");
+    const fillers: string[] = [];
+    for (let i = 0; i < 4; i++) fillers.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const servers = await Promise.all(fillers.map((id) => untilDispatched(gateway.url, "style", id)));
+    // Both servers full: the next two wait in the gateway, the urgent one first in its order.
+    const normal = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const urgent = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
+    for (const id of fillers.filter((_, i) => servers[i] === "a")) {
+      expect((await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`, { method: "DELETE" })).json()).task.status).toBe("cancelled");
+    }
+    expect(await untilDispatched(gateway.url, "style", urgent)).toBe("a");
+    expect(await untilDispatched(gateway.url, "style", normal)).toBe("a");
+    b.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, normal), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await taskOf(gateway.url, urgent)).toMatchObject({ status: "queued", server: "a" });
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
