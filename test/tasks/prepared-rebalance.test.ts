@@ -149,6 +149,23 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(await taskOf(gateway.url, urgent)).toMatchObject({ status: "queued", server: "a" });
   });
 
+  it.skipIf(dialect.skip)("a task its server ran to its end before the take-back, unheard by the gateway, is not run again elsewhere", async () => {
+    const { a, b, gateway, prepared, promptOf } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    b.setOptions({ paused: false });
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    // Meanwhile a runs its job and then the prepared one to their ends, and the gateway hears none of it.
+    a.setOptions({ muteSockets: true, holdNodes: [] });
+    const preparedPrompt = await promptOf(prepared);
+    await expect.poll(async () => Object.keys(await (await fetch(`${a.url}/history`)).json())).toContain(preparedPrompt);
+    a.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    // Its end is a's to report (the reconciler reads it later): it stays on a, and b never gets it.
+    expect(await taskOf(gateway.url, prepared)).toMatchObject({ status: "queued", server: "a" });
+    expect(b.counters.promptPosts).toBe(2);
+    expect(a.counters.promptsFinished).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
