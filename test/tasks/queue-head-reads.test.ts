@@ -73,6 +73,19 @@ describe("the head of the gateway's queue, read by the dispatcher", () => {
     expect([await rowsRead("style"), await rowsRead("logo")]).toEqual([2, 2]);
   });
 
+  it("reads a frontend's next page only once the order reaches the end of what was read of it", async () => {
+    const { head, style, logo, rowsRead } = await headOver({ style: 2 }, 2);
+    await twoFrontends(style, logo);
+    const taken: string[] = [];
+    for await (const { row } of head.waiting()) {
+      taken.push(row.id);
+      if (taken.length === 4) break;
+    }
+    // s0, l0, s1 came from the first pages; s2 needed style's second; logo's l1 was still unused.
+    expect(taken).toEqual(["s0", "l0", "s1", "s2"]);
+    expect([await rowsRead("style"), await rowsRead("logo")]).toEqual([4, 2]);
+  });
+
   it("counts the rows it reads per frontend", async () => {
     const { head, style, logo, rowsRead } = await headOver({}, 2);
     await twoFrontends(style, logo);
