@@ -35,3 +35,13 @@ export function workflowsWithTagged(tag: string, ...more: string[]): string {
   writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag, ...more] }));
   return dir;
 }
+
+/** The shipped templates, `style/img2img` requiring these model files instead of its own. */
+export function workflowsWithImg2imgModels(models: readonly string[]): string {
+  const { dir } = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  const bindingPath = path.join(dir, "style", "img2img.binding.json");
+  const binding = JSON.parse(readFileSync(bindingPath, "utf8")) as Record<string, unknown>;
+  writeFileSync(bindingPath, JSON.stringify({ ...binding, requiresModels: models }));
+  return dir;
+}

@@ -4,7 +4,7 @@ import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
-import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
+import { workflowsWithImg2imgModels, workflowsWithTagged } from "../support/workflow-fixtures.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
@@ -34,12 +34,13 @@ describe.each(dialectCases)("why a waiting task has no server, on $name", (diale
     expect(fake.counters.promptPosts).toBe(0);
   });
 
-  it.skipIf(dialect.skip)("a workflow whose model file no server that is up has names the file", async () => {
-    const fake = await fakeForTest({ checkpoints: [] });
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+  it.skipIf(dialect.skip)("a workflow whose model files no server that is up has names them", async () => {
+    const fake = await fakeForTest({ checkpoints: ["v1-5-pruned-emaonly.safetensors"] });
+    const models = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors", "vae-ft-mse.safetensors"];
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithImg2imgModels(models) });
     const userId = await createUser(gateway.url, "style", "no-model");
     const id = await submit(gateway.url, { frontend: "style", userId, workflow: "img2img", image: image(), params: JSON.stringify({ prompt: "watercolor" }) });
-    await reasonOf(gateway.url, id, "no server that is up has the model files v1-5-pruned-emaonly.safetensors this workflow needs");
+    await reasonOf(gateway.url, id, `no server that is up has the model files ${models.join(", ")} this workflow needs`);
     expect(fake.counters.promptPosts).toBe(0);
   });
 
