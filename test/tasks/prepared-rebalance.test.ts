@@ -166,6 +166,43 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(a.counters.promptsFinished).toBe(2);
   });
 
+  it.skipIf(dialect.skip)("the slot a moved task leaves goes at once to a task waiting in the gateway for that server", async () => {
+    // a (tagged, weighing 2) runs a held job with a plain task prepared behind it; b holds a logo
+    // swatch in its EmptyImage with a second behind it. No rescan, no lease renewal: only the passes that changes start.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ holdNodes: ["EmptyImage"] });
+    const gateway = await startTestServer(dialect, {
+      COMFY_SERVERS: `a=${a.url};weight=2;tags=big,b=${b.url}`,
+      WORKFLOWS_DIR: workflowsWithTagged("big"),
+      QUEUE_READ_WINDOW_MS: "1",
+      DISPATCH_RESCAN_MS: "600000",
+      // Each renewal of the dispatch lease runs a pass too: none during the test.
+      DISPATCH_LEASE_MS: "600000",
+    });
+    const styleUser = await createUser(gateway.url, "style", "rebalance-slot");
+    const logoUser = await createUser(gateway.url, "logo", "rebalance-slot");
+    const held = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
+    expect(await untilDispatched(gateway.url, "style", held)).toBe("a");
+    const swatches: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      swatches.push(await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) }));
+      expect(await untilDispatched(gateway.url, "logo", swatches[i]!)).toBe("b");
+    }
+    const prepared = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    expect(await untilDispatched(gateway.url, "style", prepared)).toBe("a");
+    const tagged = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
+    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${swatches[0]}?frontend=logo`)).json()).task.status).toBe("running");
+    // b starts nothing more; its second swatch is cancelled and the first let through: b goes idle
+    // and takes the prepared task, which does not start there (nothing else happens to wake a pass).
+    b.setOptions({ paused: true });
+    expect((await (await apiFetch(`${gateway.url}/api/tasks/${swatches[1]}?frontend=logo`, { method: "DELETE" })).json()).task.status).toBe("cancelled");
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await taskOf(gateway.url, tagged)).toMatchObject({ status: "queued", server: null });
+    b.setOptions({ holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "queued", server: "b" });
+    expect(await untilDispatched(gateway.url, "style", tagged)).toBe("a");
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
