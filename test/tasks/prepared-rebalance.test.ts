@@ -62,6 +62,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
     expect(await queueOf(a)).toEqual({ running: [await promptOf(running)], pending: [] });
     expect(b.counters.promptsFinished).toBe(3);
+    expect(gateway.logger.entries).toContainEqual({ level: "info", message: "a prepared task moved to an idle server", fields: { taskId: prepared, from: "a", to: "b" } });
     // a's held job ends; had the moved prompt stayed in a's queue, a would start it now.
     a.setOptions({ holdNodes: [] });
     await expect.poll(async () => (await taskOf(gateway.url, running)).status, { timeout: 15_000 }).toBe("succeeded");
@@ -201,6 +202,19 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     b.setOptions({ holdNodes: [] });
     await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "queued", server: "b" });
     expect(await untilDispatched(gateway.url, "style", tagged)).toBe("a");
+  });
+
+  it.skipIf(dialect.skip)("a take-back its server refuses leaves the task there, says so in the log, and the task runs there once", async () => {
+    const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ failRoutes: ["/queue"] });
+    b.setOptions({ paused: false });
+    const warning = () => gateway.logger.entries.find((entry) => entry.message === "could not take a prepared task back from its server; it stays there");
+    await expect.poll(warning, { timeout: 15_000 }).toBeDefined();
+    expect(warning()).toMatchObject({ level: "warn", fields: { server: "a", promptId: await promptOf(prepared), error: expect.any(String) } });
+    a.setOptions({ failRoutes: [], holdNodes: [] });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
+    expect(await taskOf(gateway.url, running)).toMatchObject({ status: "succeeded", server: "a" });
+    expect(b.counters.promptPosts).toBe(2);
   });
 
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
