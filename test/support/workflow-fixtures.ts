@@ -45,3 +45,15 @@ export function workflowsWithImg2imgModels(models: readonly string[]): string {
   writeFileSync(bindingPath, JSON.stringify({ ...binding, requiresModels: models }));
   return dir;
 }
+
+/** The shipped templates plus, for each tag, `style/invert_<tag>`: `invert`, required to run on servers with that tag. */
+export function workflowsWithTaggedEach(tags: readonly string[]): string {
+  const { dir } = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  const binding = JSON.parse(readFileSync(path.join(shipped, "style", "invert.binding.json"), "utf8")) as Record<string, unknown>;
+  for (const tag of tags) {
+    cpSync(path.join(shipped, "style", "invert.json"), path.join(dir, "style", `invert_${tag}.json`));
+    writeFileSync(path.join(dir, "style", `invert_${tag}.binding.json`), JSON.stringify({ ...binding, requiresTags: [tag] }));
+  }
+  return dir;
+}

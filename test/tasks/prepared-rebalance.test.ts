@@ -5,7 +5,7 @@ import type { FakeComfy } from "../fake-comfy/index.ts";
 import { dialectCases, type DialectCase } from "../support/dialects.ts";
 import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
-import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
+import { workflowsWithTagged, workflowsWithTaggedEach } from "../support/workflow-fixtures.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
@@ -215,6 +215,34 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "a" });
     expect(await taskOf(gateway.url, running)).toMatchObject({ status: "succeeded", server: "a" });
     expect(b.counters.promptPosts).toBe(2);
+  });
+
+  it.skipIf(dialect.skip)("of tasks prepared on two busy servers, the idle server takes the one submitted first", async () => {
+    // a (tag x, weighing 2) and c (tag y) each run a held job; b (tag z) runs two of its own, paused.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ paused: true });
+    const c = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(dialect, {
+      COMFY_SERVERS: `a=${a.url};weight=2;tags=x,b=${b.url};tags=z,c=${c.url};tags=y`,
+      WORKFLOWS_DIR: workflowsWithTaggedEach(["x", "y", "z"]),
+      QUEUE_READ_WINDOW_MS: "1",
+    });
+    const userId = await createUser(gateway.url, "style", "rebalance-oldest");
+    const dispatched = async (workflow: string) => {
+      const id = await submit(gateway.url, { frontend: "style", userId, workflow, image: image() });
+      return { id, server: await untilDispatched(gateway.url, "style", id) };
+    };
+    const placed = [await dispatched("invert_z"), await dispatched("invert_z"), await dispatched("invert_x"), await dispatched("invert_y")];
+    // Plain tasks: the first to c (more room per weight), the second to a, the only one with room left.
+    const older = await dispatched("invert");
+    const younger = await dispatched("invert");
+    expect([...placed.map((task) => task.server), older.server, younger.server]).toEqual(["b", "b", "a", "c", "c", "a"]);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, younger.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await taskOf(gateway.url, older.id)).toMatchObject({ status: "succeeded", server: "b" });
+    const promptOf = async (id: string) => (await gateway.deps.controllers.get("style")!.getTask(id))!.promptId!;
+    const finished = Object.keys(await (await fetch(`${b.url}/history`)).json());
+    expect(finished.slice(2)).toEqual([await promptOf(older.id), await promptOf(younger.id)]);
   });
 
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
