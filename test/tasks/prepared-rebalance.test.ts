@@ -245,6 +245,21 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(finished.slice(2)).toEqual([await promptOf(older.id), await promptOf(younger.id)]);
   });
 
+  it.skipIf(dialect.skip)("a task being cancelled is left to its cancel, not taken back", async () => {
+    const { a, b, gateway, prepared } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    const cancelling = apiFetch(`${gateway.url}/api/tasks/${prepared}?frontend=style`, { method: "DELETE" });
+    // The cancel's delete has reached a and waits there.
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => gateway.deps.controllers.get("style")!.countActiveByServer(), { timeout: 15_000 }).toEqual(new Map([["a", 2]]));
+    await gateway.deps.tasks.dispatchIdle();
+    expect(a.counters.held).toBe(1);
+    a.setOptions({ holdRoutes: [] });
+    expect((await (await cancelling).json()).task.status).toBe("cancelled");
+    expect(b.counters.promptPosts).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
