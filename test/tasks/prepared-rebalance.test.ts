@@ -69,6 +69,8 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(await queueOf(a)).toEqual({ running: [], pending: [] });
     expect(a.counters.promptsFinished).toBe(1);
     expect(Object.keys(await (await fetch(`${a.url}/history`)).json())).not.toContain(onA);
+    // Nothing is followed any more: the moved prompt's old entry on a went with the move.
+    await expect.poll(() => gateway.deps.tasks.following).toBe(0);
   });
 
   it.skipIf(dialect.skip)("a task its server started before the take-back, unheard by the gateway, stays there and runs once", async () => {
