@@ -262,6 +262,27 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(b.counters.promptPosts).toBe(2);
   });
 
+  it.skipIf(dialect.skip)("a poll right after a take-back counts the busy server's queue without the task taken off it", async () => {
+    // Three slots a server (DISPATCH_DEPTH=2): a runs a held job with two prepared behind it, b
+    // holds three of its own, paused. A /queue answer is reused for as long as nothing changes it.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, DISPATCH_DEPTH: "2", QUEUE_READ_WINDOW_MS: "600000" });
+    const userId = await createUser(gateway.url, "style", "rebalance-place");
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+    const onA = ids.filter((_, i) => servers[i] === "a");
+    expect(onA).toHaveLength(3);
+    await expect.poll(async () => (await taskOf(gateway.url, onA[0]!)).status).toBe("running");
+    const last = onA[2]!;
+    const aheadOfLast = async () => ((await (await apiFetch(`${gateway.url}/api/queue?frontend=style&taskId=${last}`)).json()) as { ahead: number }).ahead;
+    expect(await aheadOfLast()).toBe(1);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, onA[1]!), { timeout: 15_000 }).toMatchObject({ server: "b" });
+    expect(await aheadOfLast()).toBe(0);
+  });
+
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {
     const { a, b, gateway, running, prepared, promptOf } = await preparedBehindHeldJob(dialect, { DISPATCH_STEAL: "off" });
     b.setOptions({ paused: false });
