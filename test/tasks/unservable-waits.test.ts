@@ -82,6 +82,24 @@ describe("tasks no live server can take", () => {
     expect((await task()).status).toBe("queued");
   });
 
+  it("a task whose failure could not be written waits a full QUEUE_MAX_WAIT_MS again before the next try", async () => {
+    const { unservable, controllers, waiting, template, task, at } = await unservableOver();
+    await unservable.noServer(waiting, template);
+    const style = controllers.get("style")!;
+    const away = (await createTestGateway(sqlite)).deps.controllers.get("style")!;
+    await away.close();
+    controllers.set("style", away);
+    at(60);
+    await unservable.noServer(waiting, template);
+    controllers.set("style", style);
+    at(61);
+    await unservable.noServer(waiting, template);
+    expect(await task()).toMatchObject({ status: "queued", waitReason: "no ComfyUI server is up" });
+    at(121);
+    await unservable.noServer(waiting, template);
+    expect((await task()).status).toBe("failed");
+  });
+
   it("a sweep that cannot read a frontend forgets none of its waits, and logs why", async () => {
     const { unservable, controllers, task, at, logger } = await unservableOver();
     await unservable.sweep();
