@@ -35,10 +35,10 @@ async function queueOf(fake: FakeComfy): Promise<{ running: string[]; pending: s
  * prepared tasks of its own, paused. Both servers are full (DISPATCH_DEPTH=1), so nothing moves
  * until b runs its two and goes idle with nothing waiting in the gateway.
  */
-async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, string> = {}) {
+async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, string> = {}, bWeight = 1) {
   const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
   const b = await fakeForTest({ paused: true });
-  const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1", ...env });
+  const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url};weight=${bWeight}`, QUEUE_READ_WINDOW_MS: "1", ...env });
   const userId = await createUser(gateway.url, "style", "rebalance");
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
@@ -302,6 +302,13 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(await taskOf(gateway.url, invert)).toMatchObject({ status: "queued", server: "a" });
     b.setOptions({ paused: false });
     await expect.poll(async () => taskOf(gateway.url, invert), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+  });
+
+  it.skipIf(dialect.skip)("the idle server runs the task it took back, though its busy server now has more room per weight", async () => {
+    // b weighs 4: with the task off a, a has 1 slot per weight unit free, b only 2/4.
+    const { b, gateway, prepared } = await preparedBehindHeldJob(dialect, {}, 4);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
   });
 
   it.skipIf(dialect.skip)("with DISPATCH_STEAL=off the prepared task waits for its own server", async () => {

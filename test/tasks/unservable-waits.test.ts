@@ -82,6 +82,17 @@ describe("tasks no live server can take", () => {
     expect((await task()).status).toBe("queued");
   });
 
+  it("a task no server can take at every sweep fails QUEUE_MAX_WAIT_MS after the first found it", async () => {
+    const { unservable, task, at } = await unservableOver();
+    await unservable.sweep();
+    at(30);
+    await unservable.sweep();
+    expect((await task()).status).toBe("queued");
+    at(60);
+    await unservable.sweep();
+    expect(await task()).toMatchObject({ status: "failed", error: "No ComfyUI server could take this task within 60 s: no ComfyUI server is up" });
+  });
+
   it("a task whose failure could not be written waits a full QUEUE_MAX_WAIT_MS again before the next try", async () => {
     const { unservable, controllers, waiting, template, task, at } = await unservableOver();
     await unservable.noServer(waiting, template);
