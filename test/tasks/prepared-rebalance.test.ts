@@ -235,16 +235,21 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
       return { id, server: await untilDispatched(gateway.url, "style", id) };
     };
     const placed = [await dispatched("invert_z"), await dispatched("invert_z"), await dispatched("invert_x"), await dispatched("invert_y")];
-    // Plain tasks: the first to c (more room per weight), the second to a, the only one with room left.
+    // Untagged tasks: the first to c (more room per weight), the second to a, the only one with room
+    // left. The younger is logo's first task: its queue sequence (per frontend) is the lower one.
     const older = await dispatched("invert");
-    const younger = await dispatched("invert");
+    const logoUser = await createUser(gateway.url, "logo", "rebalance-oldest");
+    const swatch = await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    const younger = { id: swatch, server: await untilDispatched(gateway.url, "logo", swatch) };
     expect([...placed.map((task) => task.server), older.server, younger.server]).toEqual(["b", "b", "a", "c", "c", "a"]);
     b.setOptions({ paused: false });
-    await expect.poll(async () => taskOf(gateway.url, younger.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    const logoTask = async () => (await gateway.deps.controllers.get("logo")!.getTask(younger.id))!;
+    await expect.poll(async () => (await logoTask()).status, { timeout: 15_000 }).toBe("succeeded");
+    expect((await logoTask()).serverId).toBe("b");
     expect(await taskOf(gateway.url, older.id)).toMatchObject({ status: "succeeded", server: "b" });
-    const promptOf = async (id: string) => (await gateway.deps.controllers.get("style")!.getTask(id))!.promptId!;
+    const olderPrompt = (await gateway.deps.controllers.get("style")!.getTask(older.id))!.promptId;
     const finished = Object.keys(await (await fetch(`${b.url}/history`)).json());
-    expect(finished.slice(2)).toEqual([await promptOf(older.id), await promptOf(younger.id)]);
+    expect(finished.slice(2)).toEqual([olderPrompt, (await logoTask()).promptId]);
   });
 
   it.skipIf(dialect.skip)("a task being cancelled is left to its cancel, not taken back", async () => {
