@@ -360,4 +360,28 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(b.counters.promptsFinished).toBe(4);
     expect(a.counters.promptsFinished).toBe(2);
   });
+  it.skipIf(dialect.skip)("a task prepared behind a job whose workflow is no longer configured stays, and the idle server takes the next one", async () => {
+    // As above (a runs a held invert_big with an invert_big and a plain task prepared behind it; b
+    // is full of its own, paused); then the gateway restarts with the shipped workflows, no invert_big.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ paused: true });
+    const env = { COMFY_SERVERS: `a=${a.url};weight=2;tags=big,b=${b.url}`, DISPATCH_DEPTH: "2", QUEUE_READ_WINDOW_MS: "1" };
+    const first = await startTestServer(dialect, { ...env, WORKFLOWS_DIR: workflowsWithTagged("big") });
+    const userId = await createUser(first.url, "style", "rebalance-unconfigured");
+    const dispatched = async (workflow: string) => {
+      const id = await submit(first.url, { frontend: "style", userId, workflow, image: image() });
+      return { id, server: await untilDispatched(first.url, "style", id) };
+    };
+    const held = await dispatched("invert_big");
+    await expect.poll(async () => (await taskOf(first.url, held.id)).status).toBe("running");
+    const unconfigured = await dispatched("invert_big");
+    const onB = [await dispatched("invert"), await dispatched("invert"), await dispatched("invert")];
+    const plain = await dispatched("invert");
+    expect([held.server, unconfigured.server, plain.server, ...onB.map((task) => task.server)]).toEqual(["a", "a", "a", "b", "b", "b"]);
+    await first.close();
+    const gateway = await startTestServer(dialect, env, first.data);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, plain.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    expect(await taskOf(gateway.url, unconfigured.id)).toMatchObject({ status: "queued", server: "a" });
+  });
 });
