@@ -384,4 +384,30 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     await expect.poll(async () => taskOf(gateway.url, plain.id), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
     expect(await taskOf(gateway.url, unconfigured.id)).toMatchObject({ status: "queued", server: "a" });
   });
+  it.skipIf(dialect.skip)("a server whose rows say two tasks run (its first ended unheard) is asked to delete only the task waiting behind them", async () => {
+    // Three slots a server (DISPATCH_DEPTH=2): a runs a held job with two prepared behind it, b
+    // holds three of its own, paused.
+    const a = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const b = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, DISPATCH_DEPTH: "2", QUEUE_READ_WINDOW_MS: "1" });
+    const userId = await createUser(gateway.url, "style", "rebalance-two-running");
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+    const onA = ids.filter((_, i) => servers[i] === "a");
+    expect(onA).toHaveLength(3);
+    const statuses = async () => Promise.all(onA.map(async (id) => (await taskOf(gateway.url, id)).status));
+    await expect.poll(async () => (await statuses()).sort()).toEqual(["queued", "queued", "running"]);
+    // a's job ends and the gateway does not hear it; then a starts the next one, heard (and held).
+    a.setOptions({ muteSockets: true, paused: true });
+    a.setOptions({ holdNodes: [] });
+    await expect.poll(() => a.counters.promptsFinished).toBe(1);
+    a.setOptions({ muteSockets: false, holdNodes: ["ImageInvert"], paused: false });
+    await expect.poll(async () => (await statuses()).sort()).toEqual(["queued", "running", "running"]);
+    const behind = onA[(await statuses()).indexOf("queued")]!;
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, behind), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
+    // One delete, for the task behind: none for the task a runs.
+    expect(a.counters.queuePosts).toBe(1);
+  });
 });
