@@ -1,4 +1,7 @@
+import { createClient } from "@libsql/client";
+import mysql from "mysql2/promise";
 import { describe, expect, it } from "vitest";
+import type { DatabaseTarget } from "../../src/config/config.ts";
 import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
@@ -28,6 +31,19 @@ async function submit(url: string, fields: SubmitFields): Promise<string> {
 async function queueOf(fake: FakeComfy): Promise<{ running: string[]; pending: string[] }> {
   const queue = (await (await fetch(`${fake.url}/queue`)).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
   return { running: queue.queue_running.map((item) => String(item[1])), pending: queue.queue_pending.map((item) => String(item[1])) };
+}
+
+/** Renames a frontend's tasks table through a connection of its own: its database cannot be read. */
+async function renameTasksTable(target: DatabaseTarget): Promise<void> {
+  if (target.kind === "mysql") {
+    const connection = await mysql.createConnection({ uri: target.url, database: target.database });
+    await connection.query("RENAME TABLE photos TO photos_gone");
+    await connection.end();
+    return;
+  }
+  const client = createClient({ url: `file:${target.file}` });
+  await client.execute("ALTER TABLE photos RENAME TO photos_gone");
+  client.close();
 }
 
 /**
@@ -409,5 +425,11 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     await expect.poll(async () => taskOf(gateway.url, behind), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
     // One delete, for the task behind: none for the task a runs.
     expect(a.counters.queuePosts).toBe(1);
+  });
+  it.skipIf(dialect.skip)("a frontend whose database cannot be read does not stop the idle server taking another frontend's prepared task", async () => {
+    const { b, gateway, prepared } = await preparedBehindHeldJob(dialect);
+    await renameTasksTable(gateway.config.databases["logo"]!);
+    b.setOptions({ paused: false });
+    await expect.poll(async () => taskOf(gateway.url, prepared), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
   });
 });
