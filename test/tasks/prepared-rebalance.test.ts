@@ -459,4 +459,22 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(await passes()).toBe(seen);
     expect(await taskOf(gateway.url, prepared)).toMatchObject({ status: "queued", server: "a" });
   });
+  it.skipIf(dialect.skip)("a task cancelled while its take-back reads a's queue ends cancelled and is not reported moved", async () => {
+    const { a, b, gateway, prepared } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    b.setOptions({ paused: false });
+    // The take-back's delete waits at a; then the cancel's does.
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    const cancelling = apiFetch(`${gateway.url}/api/tasks/${prepared}?frontend=style`, { method: "DELETE" });
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(2);
+    // Both deletes land; the take-back's read of a's queue waits while the cancel ends the task.
+    a.setOptions({ holdRoutes: ["GET /queue"] });
+    expect((await (await cancelling).json()).task.status).toBe("cancelled");
+    await expect.poll(() => a.counters.held).toBe(3);
+    a.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await taskOf(gateway.url, prepared)).toMatchObject({ status: "cancelled" });
+    expect(gateway.logger.entries.filter((entry) => entry.message === "a prepared task moved to an idle server")).toEqual([]);
+    expect(b.counters.promptPosts).toBe(2);
+  });
 });
