@@ -477,4 +477,17 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(gateway.logger.entries.filter((entry) => entry.message === "a prepared task moved to an idle server")).toEqual([]);
     expect(b.counters.promptPosts).toBe(2);
   });
+  it.skipIf(dialect.skip)("a take-back whose release cannot be written is not reported moved", async () => {
+    const { a, b, gateway } = await preparedBehindHeldJob(dialect);
+    a.setOptions({ holdRoutes: ["POST /queue"] });
+    b.setOptions({ paused: false });
+    await expect.poll(() => a.counters.held, { timeout: 15_000 }).toBe(1);
+    // The delete lands; the take-back's read of a's queue waits while the database goes away.
+    a.setOptions({ holdRoutes: ["GET /queue"] });
+    await expect.poll(() => a.counters.held).toBe(2);
+    await renameTasksTable(gateway.config.databases["style"]!);
+    a.setOptions({ holdRoutes: [] });
+    await gateway.deps.tasks.dispatchIdle();
+    expect(gateway.logger.entries.filter((entry) => entry.message === "a prepared task moved to an idle server")).toEqual([]);
+  });
 });
