@@ -38,6 +38,10 @@ export default {
     // auth and limits
     "src/auth/*.ts",
     "src/limits/*.ts",
+    // gateway queue
+    "src/tasks/queue-head.ts",
+    "src/tasks/prepared-rebalance.ts",
+    "src/tasks/unservable-tasks.ts",
   ],
   ignoreStatic: true,
   concurrency: 2,

@@ -26,12 +26,34 @@ export function workflowsWithBroken(): string {
   return dir;
 }
 
-/** The shipped templates plus `style/invert_big`: `invert`, required to run on servers tagged `tag`. */
-export function workflowsWithTagged(tag: string): string {
+/** The shipped templates plus `style/invert_big`: `invert`, required to run on servers with every tag given. */
+export function workflowsWithTagged(tag: string, ...more: string[]): string {
   const { dir } = tempDir();
   cpSync(shipped, dir, { recursive: true });
   cpSync(path.join(shipped, "style", "invert.json"), path.join(dir, "style", "invert_big.json"));
   const binding = JSON.parse(readFileSync(path.join(shipped, "style", "invert.binding.json"), "utf8")) as Record<string, unknown>;
-  writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag] }));
+  writeFileSync(path.join(dir, "style", "invert_big.binding.json"), JSON.stringify({ ...binding, requiresTags: [tag, ...more] }));
+  return dir;
+}
+
+/** The shipped templates, `style/img2img` requiring these model files instead of its own. */
+export function workflowsWithImg2imgModels(models: readonly string[]): string {
+  const { dir } = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  const bindingPath = path.join(dir, "style", "img2img.binding.json");
+  const binding = JSON.parse(readFileSync(bindingPath, "utf8")) as Record<string, unknown>;
+  writeFileSync(bindingPath, JSON.stringify({ ...binding, requiresModels: models }));
+  return dir;
+}
+
+/** The shipped templates plus, for each tag, `style/invert_<tag>`: `invert`, required to run on servers with that tag. */
+export function workflowsWithTaggedEach(tags: readonly string[]): string {
+  const { dir } = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  const binding = JSON.parse(readFileSync(path.join(shipped, "style", "invert.binding.json"), "utf8")) as Record<string, unknown>;
+  for (const tag of tags) {
+    cpSync(path.join(shipped, "style", "invert.json"), path.join(dir, "style", `invert_${tag}.json`));
+    writeFileSync(path.join(dir, "style", `invert_${tag}.binding.json`), JSON.stringify({ ...binding, requiresTags: [tag] }));
+  }
   return dir;
 }
