@@ -22,6 +22,9 @@ export default {
     // gateway queue
     "src/tasks/dispatcher.ts",
     "src/tasks/fair-order.ts",
+    "src/tasks/queue-head.ts",
+    "src/tasks/prepared-rebalance.ts",
+    "src/tasks/unservable-tasks.ts",
     // pool and scheduler
     "src/pool/scheduler.ts",
     "src/pool/server-record.ts",
@@ -38,10 +41,6 @@ export default {
     // auth and limits
     "src/auth/*.ts",
     "src/limits/*.ts",
-    // gateway queue
-    "src/tasks/queue-head.ts",
-    "src/tasks/prepared-rebalance.ts",
-    "src/tasks/unservable-tasks.ts",
   ],
   ignoreStatic: true,
   concurrency: 2,
