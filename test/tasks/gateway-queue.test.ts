@@ -93,6 +93,20 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     expect((await refused.json()).error.code).toBe("forbidden");
   });
 
+  it.skipIf(dialect.skip)("a task that ends sends the next waiting one to its server at once, not at the next rescan", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // Neither the rescan nor the lease's timer comes round during the test: only the ending can wake the dispatcher.
+    const gateway = await oneAtATime(fake, { DISPATCH_RESCAN_MS: "600000", DISPATCH_LEASE_MS: "600000" });
+    const userId = await createUser(gateway.url, "style", "ending-wakes");
+    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", first);
+    const next = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(await taskOf(gateway.url, "style", next)).toMatchObject({ status: "queued", server: null });
+    fake.setOptions({ paused: false });
+    await expect.poll(async () => (await taskOf(gateway.url, "style", next)).status, { timeout: 15_000 }).toBe("succeeded");
+    expect(fake.counters.promptsFinished).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("a task cancelled while it waits in the gateway ends cancelled and never reaches ComfyUI; the one behind moves up", async () => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await oneAtATime(fake);
@@ -179,6 +193,19 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     await expect.poll(async () => (await (await fetch(`${doomed.url}/queue`)).json()).queue_pending, { timeout: 20_000 }).toEqual([]);
     doomed.setOptions({ paused: false });
     expect(doomed.counters.promptsFinished).toBe(0);
+  });
+
+  it.skipIf(dialect.skip)("a closed task service sends nothing more to ComfyUI: a task recorded after it closed waits for the next run", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "closed-service");
+    // As at shutdown, before the databases close: the dispatcher, the reconciler and the streams stop.
+    await gateway.deps.tasks.close();
+    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    // A pass the submit started (there is none once closed) would have handed the task over by now.
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await taskOf(gateway.url, "style", id)).toMatchObject({ status: "queued", server: null });
+    expect(fake.counters.promptPosts).toBe(0);
   });
 
   it.skipIf(dialect.skip)("a gateway restarted with tasks waiting in its queue runs them after the restart", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { startFakeComfy } from "../fake-comfy/index.ts";
+import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, pngBytes, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -61,6 +62,24 @@ describe("a ComfyUI server whose event stream comes back", () => {
       message: "task back in the queue: its server no longer knew it and it had not started",
       fields: { taskId, server: expect.any(String) },
     });
+  });
+
+  // Late scheduling puts back only a task that had not started: one that had cannot be put back.
+  it("a task that had started when its ComfyUI restarted is failed, saying the server no longer knows it", async () => {
+    const fake = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "reconnect-started");
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    const client = await openProgressClient(`${gateway.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${task.id}`);
+    await client.waitFor((m) => m.type === "subscribed");
+    // Held in its invert node: running on ComfyUI, as the row says.
+    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status).toBe("running");
+    await fake.kill();
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "failed", taskId: task.id, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
+    expect(restarted.counters.promptPosts).toBe(0);
   });
 });
 
