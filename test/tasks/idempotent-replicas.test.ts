@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { fakeForTest } from "../fake-comfy/helpers.ts";
+import { dialectCases } from "../support/dialects.ts";
+import { createUser, pngBytes, submitTask, type SubmitFields } from "../support/task-client.ts";
+import { startTestServer } from "../support/test-server.ts";
+
+const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
+
+// Two replicas on one database: each process's own single flight cannot join the other's submit,
+// so the database's unique key on (user, Idempotency-Key) decides.
+describe.each(dialectCases)("one Idempotency-Key submitted to two replicas at once on $name", (dialect) => {
+  it.skipIf(dialect.skip)("early binding: both answer the task that was recorded first, and the loser's prompt leaves ComfyUI", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const env = { COMFY_SERVERS: fake.url, SCHEDULING: "early" };
+    const a = await startTestServer(dialect, { ...env, INSTANCE_ID: "replica-aaaa" });
+    const b = await startTestServer(dialect, { ...env, INSTANCE_ID: "replica-bbbb" }, { env: a.data.env, cleanup: () => undefined });
+    const userId = await createUser(a.url, "style", "idem-replicas");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-77" };
+    // Both have looked the key up (not found) and hold their prompt at ComfyUI: neither row is written yet.
+    fake.setOptions({ holdRoutes: ["POST /prompt"] });
+    const answers = [submitTask(a.url, fields, key), submitTask(b.url, fields, key)];
+    await expect.poll(() => fake.counters.held, { timeout: 15_000 }).toBe(2);
+    fake.setOptions({ holdRoutes: [] });
+    const [first, second] = await Promise.all(answers);
+    expect([first!.status, second!.status]).toEqual([202, 202]);
+    const bodies = [await first!.json(), await second!.json()];
+    expect(bodies[1].task.id).toBe(bodies[0].task.id);
+    expect([first!.headers.get("idempotent-replayed"), second!.headers.get("idempotent-replayed")].sort()).toEqual(["true", null].sort());
+    const { promptId } = (await a.deps.controllers.get("style")!.getTask(bodies[0].task.id))!;
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect([...queue.queue_running, ...queue.queue_pending].map((item: unknown[]) => item[1])).toEqual([promptId]);
+    expect(fake.counters.promptPosts).toBe(2);
+  });
+});
