@@ -6,9 +6,21 @@ import { startTestServer } from "../support/test-server.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
 
-// Two replicas on one database: each process's own single flight cannot join the other's submit,
-// so the database's unique key on (user, Idempotency-Key) decides.
-describe.each(dialectCases)("one Idempotency-Key submitted to two replicas at once on $name", (dialect) => {
+describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dialect) => {
+  it.skipIf(dialect.skip)("two users sending the same key at once each get a task of their own", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const users = [await createUser(gateway.url, "style", "idem-user-1"), await createUser(gateway.url, "style", "idem-user-2")];
+    const key = { "Idempotency-Key": "order-1" };
+    const answers = await Promise.all(users.map((userId) => submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }, key)));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202]);
+    expect(answers.map((answer) => answer.headers.get("idempotent-replayed"))).toEqual([null, null]);
+    const tasks = await Promise.all(answers.map(async (answer) => (await answer.json()).task as { id: string; userId: string }));
+    expect(new Set(tasks.map((task) => task.id)).size).toBe(2);
+  });
+
+  // Two replicas on one database: each process's own single flight cannot join the other's submit,
+  // so the database's unique key on (user, Idempotency-Key) decides.
   it.skipIf(dialect.skip)("early binding: both answer the task that was recorded first, and the loser's prompt leaves ComfyUI", async () => {
     const fake = await fakeForTest({ paused: true });
     const env = { COMFY_SERVERS: fake.url, SCHEDULING: "early" };
