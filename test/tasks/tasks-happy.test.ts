@@ -71,6 +71,25 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it.skipIf(dialect.skip)("style, early binding: the Server-Timing also names the stages that reach ComfyUI during the submit", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-timing");
+    const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } });
+    expect(answer.status).toBe(202);
+    const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
+    expect(stages).toEqual(expect.arrayContaining(["pick", "upload", "prompt", "store", "db", "total"]));
+  });
+
+  it.skipIf(dialect.skip)("style, early binding: the prompt on ComfyUI's queue names its task in extra_data", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-marker");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } })).json();
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect(queue.queue_pending.map((item: unknown[]) => item[3])).toEqual([expect.objectContaining({ aipack_task: task.id })]);
+  });
+
   it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
     const { fake, gateway, submit } = await styleGateway(true);
     const ids: string[] = [];
