@@ -1,3 +1,4 @@
+import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { startFakeComfy } from "../fake-comfy/index.ts";
@@ -62,6 +63,21 @@ describe("a ComfyUI server whose event stream comes back", () => {
       message: "task back in the queue: its server no longer knew it and it had not started",
       fields: { taskId, server: expect.any(String) },
     });
+  });
+
+  it("a forgotten task whose row cannot be put back in the queue is failed, not dropped", async () => {
+    const { fake, gateway, client, taskId } = await queuedTaskWithFollower("reconnect-release-fails");
+    // A real write failure, through a connection of the test's own: the row refuses to lose its server.
+    const target = gateway.config.databases.style!;
+    if (target.kind !== "sqlite") throw new Error("sqlite only");
+    const db = createClient({ url: `file:${target.file}` });
+    await db.execute("CREATE TRIGGER refuse_release BEFORE UPDATE OF server_id ON photos WHEN NEW.server_id IS NULL BEGIN SELECT RAISE(ABORT, 'no release'); END");
+    db.close();
+    await fake.kill();
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
   });
 
   // Late scheduling puts back only a task that had not started: one that had cannot be put back.
