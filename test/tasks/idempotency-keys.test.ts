@@ -19,6 +19,19 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     expect(new Set(tasks.map((task) => task.id)).size).toBe(2);
   });
 
+  it.skipIf(dialect.skip)("early binding: a later replay of a key answers the first task without queueing anything on ComfyUI", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "idem-early-replay");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-88" };
+    const first = await (await submitTask(gateway.url, fields, key)).json();
+    const replay = await submitTask(gateway.url, fields, key);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect((await replay.json()).task.id).toBe(first.task.id);
+    expect(fake.counters.promptPosts).toBe(1);
+  });
+
   // Two replicas on one database: each process's own single flight cannot join the other's submit,
   // so the database's unique key on (user, Idempotency-Key) decides.
   it.skipIf(dialect.skip)("early binding: both answer the task that was recorded first, and the loser's prompt leaves ComfyUI", async () => {
