@@ -195,6 +195,22 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     expect(doomed.counters.promptsFinished).toBe(0);
   });
 
+  it.skipIf(dialect.skip)("a task submitted after a gateway restart queues behind one of the same round submitted before it", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const env = { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" };
+    const first = await startTestServer(dialect, env);
+    const [blockerUser, before, after] = await Promise.all(["seq-z", "seq-x", "seq-y"].map((name) => createUser(first.url, "style", name)));
+    const blocker = await submit(first.url, { frontend: "style", userId: blockerUser!, workflow: "invert", image: image() });
+    await untilDispatched(first.url, "style", blocker);
+    const older = await submit(first.url, { frontend: "style", userId: before!, workflow: "invert", image: image() });
+    await first.close();
+    const second = await startTestServer(dialect, env, first.data);
+    const newer = await submit(second.url, { frontend: "style", userId: after!, workflow: "invert", image: image() });
+    // Both wait in the round being served: the submit sequence, by time across processes, decides.
+    expect((await placeOf(second.url, "style", older)).ahead).toBe(1);
+    expect((await placeOf(second.url, "style", newer)).ahead).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("a closed task service sends nothing more to ComfyUI: a task recorded after it closed waits for the next run", async () => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
