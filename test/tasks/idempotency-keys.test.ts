@@ -59,4 +59,44 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     // It was only waiting: taking it back interrupts nothing (on 0.3.x an interrupt stops whatever runs).
     expect(fake.counters.interrupts).toBe(0);
   });
+  // Each replica has its own ComfyUI here, so the test decides which replica loses: b has looked the
+  // key up and holds its input's upload at its ComfyUI while a records the task. (Holding b's
+  // POST /prompt instead would leave an idle fake's prompt waiting: releasing it wakes the worker too early.)
+  async function replicasOnTwoServers(dialect: (typeof dialectCases)[number], externalId: string) {
+    const fakeA = await fakeForTest({ paused: true });
+    const fakeB = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const a = await startTestServer(dialect, { COMFY_SERVERS: fakeA.url, SCHEDULING: "early", INSTANCE_ID: "replica-aaaa" });
+    const b = await startTestServer(dialect, { COMFY_SERVERS: fakeB.url, SCHEDULING: "early", INSTANCE_ID: "replica-bbbb" }, { env: a.data.env, cleanup: () => undefined });
+    const userId = await createUser(a.url, "style", externalId);
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-99" };
+    const loseOnB = async () => {
+      fakeB.setOptions({ holdRoutes: ["POST /upload/image"] });
+      const loser = submitTask(b.url, fields, key);
+      await expect.poll(() => fakeB.counters.held, { timeout: 15_000 }).toBe(1);
+      const winner = await (await submitTask(a.url, fields, key)).json();
+      fakeB.setOptions({ holdRoutes: [] });
+      return { winner, loser: await loser };
+    };
+    return { fakeB, b, fields, loseOnB };
+  }
+
+  it.skipIf(dialect.skip)("early binding: a losing replica's prompt that its idle ComfyUI already runs is stopped there", async () => {
+    const { fakeB, loseOnB } = await replicasOnTwoServers(dialect, "idem-running-loser");
+    const { winner, loser } = await loseOnB();
+    expect((await loser.json()).task.id).toBe(winner.task.id);
+    expect(fakeB.counters.interrupts).toBe(1);
+  });
+
+  it.skipIf(dialect.skip)("early binding: a losing replica's waiting prompt is taken back without stopping the task running before it", async () => {
+    const { fakeB, b, fields, loseOnB } = await replicasOnTwoServers(dialect, "idem-waiting-loser");
+    const running = (await (await submitTask(b.url, fields)).json()).task.id as string;
+    await expect.poll(async () => (await (await fetch(`${fakeB.url}/queue`)).json()).queue_running.length, { timeout: 15_000 }).toBe(1);
+    const { winner, loser } = await loseOnB();
+    expect((await loser.json()).task.id).toBe(winner.task.id);
+    const queue = await (await fetch(`${fakeB.url}/queue`)).json();
+    expect(queue.queue_running.map((item: unknown[]) => item[3])).toEqual([expect.objectContaining({ aipack_task: running })]);
+    expect(queue.queue_pending).toEqual([]);
+    expect(fakeB.counters.interrupts).toBe(0);
+  });
 });
