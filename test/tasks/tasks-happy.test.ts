@@ -90,6 +90,17 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     expect(queue.queue_pending.map((item: unknown[]) => item[3])).toEqual([expect.objectContaining({ aipack_task: task.id })]);
   });
 
+  it.skipIf(dialect.skip)("style, early binding: the input reaches ComfyUI's input folder named after its task", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-input-name");
+    const bytes = pngBytes(5, 3, 0x405060);
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes, type: "image/png", name: "me.png" } })).json();
+    const input = await fetch(`${fake.url}/view?filename=aipack_${task.id}.png&type=input`);
+    expect(input.status).toBe(200);
+    expect(decodePng(new Uint8Array(await input.arrayBuffer()))).toMatchObject({ width: 5, height: 3 });
+  });
+
   it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
     const { fake, gateway, submit } = await styleGateway(true);
     const ids: string[] = [];
