@@ -101,6 +101,18 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     expect(decodePng(new Uint8Array(await input.arrayBuffer()))).toMatchObject({ width: 5, height: 3 });
   });
 
+  // The reconciler would adopt and end an unfollowed task too, later: here it never sweeps, so the
+  // task can only end through the live watch its submit started.
+  it.skipIf(dialect.skip)("style, early binding: a task ends succeeded from ComfyUI's messages, without waiting for a reconciler sweep", async () => {
+    const fake = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early", RECONCILE_INTERVAL_MS: "3600000" });
+    const userId = await createUser(gateway.url, "style", "early-live-end");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } })).json();
+    const read = async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task;
+    await expect.poll(async () => (await read()).status, { timeout: 10_000 }).toBe("succeeded");
+    expect((await read()).outputUrls).toHaveLength(1);
+  });
+
   it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
     const { fake, gateway, submit } = await styleGateway(true);
     const ids: string[] = [];
