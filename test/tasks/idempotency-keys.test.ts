@@ -70,12 +70,12 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     const userId = await createUser(a.url, "style", externalId);
     const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
     const key = { "Idempotency-Key": "order-99" };
-    const loseOnB = async () => {
+    const loseOnB = async (onRelease: Parameters<typeof fakeB.setOptions>[0] = {}) => {
       fakeB.setOptions({ holdRoutes: ["POST /upload/image"] });
       const loser = submitTask(b.url, fields, key);
       await expect.poll(() => fakeB.counters.held, { timeout: 15_000 }).toBe(1);
       const winner = await (await submitTask(a.url, fields, key)).json();
-      fakeB.setOptions({ holdRoutes: [] });
+      fakeB.setOptions({ ...onRelease, holdRoutes: [] });
       return { winner, loser: await loser };
     };
     return { fakeB, b, fields, loseOnB };
@@ -98,5 +98,11 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     expect(queue.queue_running.map((item: unknown[]) => item[3])).toEqual([expect.objectContaining({ aipack_task: running })]);
     expect(queue.queue_pending).toEqual([]);
     expect(fakeB.counters.interrupts).toBe(0);
+  });
+  it.skipIf(dialect.skip)("early binding: a losing replica still answers the first task when its ComfyUI's queue cannot be read", async () => {
+    const { loseOnB } = await replicasOnTwoServers(dialect, "idem-unread-loser");
+    const { winner, loser } = await loseOnB({ failRoutes: ["/queue"] });
+    expect(loser.status).toBe(202);
+    expect((await loser.json()).task.id).toBe(winner.task.id);
   });
 });
