@@ -105,4 +105,34 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     expect(loser.status).toBe(202);
     expect((await loser.json()).task.id).toBe(winner.task.id);
   });
+  // Late scheduling asks nothing of ComfyUI before the row, so b is held at its input's write to
+  // disk (the real local store, its put made to wait for the test): b has looked the key up, then
+  // a records the task.
+  it.skipIf(dialect.skip)("late scheduling: two replicas, one key: both answer the task that was recorded first", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const a = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-aaaa" });
+    const b = await startTestServer(dialect, { COMFY_SERVERS: fake.url, INSTANCE_ID: "replica-bbbb" }, { env: a.data.env, cleanup: () => undefined });
+    const userId = await createUser(a.url, "style", "idem-late-replicas");
+    const fields: SubmitFields = { frontend: "style", userId, workflow: "invert", image: image() };
+    const key = { "Idempotency-Key": "order-55" };
+    const storage = b.deps.storage;
+    const put = storage.put.bind(storage);
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    let held = 0;
+    storage.put = async (object) => {
+      held += 1;
+      await gate;
+      return put(object);
+    };
+    const second = submitTask(b.url, fields, key);
+    await expect.poll(() => held, { timeout: 15_000 }).toBe(1);
+    const first = await submitTask(a.url, fields, key);
+    letGo();
+    const answers = [first, await second];
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202]);
+    const bodies = await Promise.all(answers.map((answer) => answer.json()));
+    expect(bodies[1].task.id).toBe(bodies[0].task.id);
+    expect(answers.map((answer) => answer.headers.get("idempotent-replayed"))).toEqual([null, "true"]);
+  });
 });
