@@ -60,8 +60,7 @@ describe.each(dialectCases)("Idempotency-Keys submitted at once on $name", (dial
     expect(fake.counters.interrupts).toBe(0);
   });
   // Each replica has its own ComfyUI here, so the test decides which replica loses: b has looked the
-  // key up and holds its input's upload at its ComfyUI while a records the task. (Holding b's
-  // POST /prompt instead would leave an idle fake's prompt waiting: releasing it wakes the worker too early.)
+  // key up and holds its input's upload at its ComfyUI while a records the task.
   async function replicasOnTwoServers(dialect: (typeof dialectCases)[number], externalId: string) {
     const fakeA = await fakeForTest({ paused: true });
     const fakeB = await fakeForTest({ holdNodes: ["ImageInvert"] });
