@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
+import { createClient } from "@libsql/client";
 import path from "node:path";
 import { apiFetch } from "../support/credentials.ts";
 import { describe, expect, it } from "vitest";
@@ -78,6 +79,22 @@ describe("fair use of the GPUs (measured: 300 submits from one client all 202; t
     expect((await submitTask(gateway.url, invert(users[0]!))).status).toBe(202);
     expect((await submitTask(gateway.url, invert(users[1]!))).status).toBe(202);
     // Two of style's and one of logo's fill the one server: the queue is the gateway's, not a frontend's.
+    const full = await submitTask(gateway.url, invert(users[2]!));
+    expect(full.status).toBe(503);
+    expect((await full.json()).error.code).toBe("queue_full");
+  });
+
+  it("a frontend whose database is away counts none toward POOL_MAX_PENDING_PER_SERVER; the others still fill it", async () => {
+    const { gateway } = await setup({ POOL_MAX_PENDING_PER_SERVER: "2" });
+    // logo's tasks table gone from under the gateway (a connection of the test's own): it cannot be counted.
+    const logo = gateway.config.databases.logo!;
+    if (logo.kind !== "sqlite") throw new Error("sqlite only");
+    const db = createClient({ url: `file:${logo.file}` });
+    await db.execute("ALTER TABLE photos RENAME TO photos_gone");
+    db.close();
+    const users = await Promise.all(["h", "i", "j"].map((name) => createUser(gateway.url, "style", `pool-${name}`)));
+    expect((await submitTask(gateway.url, invert(users[0]!))).status).toBe(202);
+    expect((await submitTask(gateway.url, invert(users[1]!))).status).toBe(202);
     const full = await submitTask(gateway.url, invert(users[2]!));
     expect(full.status).toBe(503);
     expect((await full.json()).error.code).toBe("queue_full");

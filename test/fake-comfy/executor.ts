@@ -39,6 +39,8 @@ export class Executor {
     this.busy = true;
     void this.loop().finally(() => {
       this.busy = false;
+      // A prompt queued (or an unpause) between the loop's last look and here found it busy: start it.
+      if (this.store.pending.length > 0) this.kick();
     });
   }
 

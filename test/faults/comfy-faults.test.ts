@@ -78,7 +78,10 @@ describe.each(dialectCases)("ComfyUI faults on $name", (dialect) => {
     const userId = await createUser(gw.url, "style", "garbage-submit");
     const res = await submitTask(gw.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe("comfy_unavailable");
+    expect((await res.json()).error).toMatchObject({
+      code: "comfy_unavailable",
+      message: "No ComfyUI server can take this task now (the server tried failed); try again shortly",
+    });
     expect(await userTasks(gw.url, userId)).toEqual([]);
   });
 });

@@ -26,6 +26,13 @@ describe("task and WebSocket metrics", () => {
     expect(text).toContain('aipack_comfy_server_up{server="gpu1"} 1');
   });
 
+  it("count a task submitted with early binding by frontend and workflow", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, METRICS_TOKEN: token, SCHEDULING: "early" });
+    await submitMany(gw.url, 1);
+    expect(await scrape(gw.url)).toContain('aipack_tasks_submitted_total{frontend="style",workflow="invert"} 1');
+  });
+
   it("count the open progress sockets and the messages relayed to them", async () => {
     const fake = await fakeForTest({ paused: true });
     const gw = await startTestServer(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}`, METRICS_TOKEN: token });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
@@ -93,6 +93,20 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     expect((await refused.json()).error.code).toBe("forbidden");
   });
 
+  it.skipIf(dialect.skip)("a task that ends sends the next waiting one to its server at once, not at the next rescan", async () => {
+    const fake = await fakeForTest({ paused: true });
+    // Neither the rescan nor the lease's timer comes round during the test: only the ending can wake the dispatcher.
+    const gateway = await oneAtATime(fake, { DISPATCH_RESCAN_MS: "600000", DISPATCH_LEASE_MS: "600000" });
+    const userId = await createUser(gateway.url, "style", "ending-wakes");
+    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", first);
+    const next = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(await taskOf(gateway.url, "style", next)).toMatchObject({ status: "queued", server: null });
+    fake.setOptions({ paused: false });
+    await expect.poll(async () => (await taskOf(gateway.url, "style", next)).status, { timeout: 15_000 }).toBe("succeeded");
+    expect(fake.counters.promptsFinished).toBe(2);
+  });
+
   it.skipIf(dialect.skip)("a task cancelled while it waits in the gateway ends cancelled and never reaches ComfyUI; the one behind moves up", async () => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await oneAtATime(fake);
@@ -179,6 +193,53 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     await expect.poll(async () => (await (await fetch(`${doomed.url}/queue`)).json()).queue_pending, { timeout: 20_000 }).toEqual([]);
     doomed.setOptions({ paused: false });
     expect(doomed.counters.promptsFinished).toBe(0);
+  });
+
+  it.skipIf(dialect.skip)("a task submitted after a gateway restart queues behind one of the same round submitted before it", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const env = { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" };
+    const first = await startTestServer(dialect, env);
+    const [blockerUser, before, after] = await Promise.all(["seq-z", "seq-x", "seq-y"].map((name) => createUser(first.url, "style", name)));
+    const blocker = await submit(first.url, { frontend: "style", userId: blockerUser!, workflow: "invert", image: image() });
+    await untilDispatched(first.url, "style", blocker);
+    const older = await submit(first.url, { frontend: "style", userId: before!, workflow: "invert", image: image() });
+    await first.close();
+    const second = await startTestServer(dialect, env, first.data);
+    const newer = await submit(second.url, { frontend: "style", userId: after!, workflow: "invert", image: image() });
+    // Both wait in the round being served: the submit sequence, by time across processes, decides.
+    expect((await placeOf(second.url, "style", older)).ahead).toBe(1);
+    expect((await placeOf(second.url, "style", newer)).ahead).toBe(2);
+  });
+
+  // The submit sequence reads the wall clock (Date.now), not the gateway's injectable clock: it is
+  // held still here so every submit lands in the same millisecond. Were they tied, the random task
+  // ids would order them (eight in submit order by chance: 1 in 40,320).
+  it.skipIf(dialect.skip)("tasks of one round submitted within the same millisecond queue in the order they were submitted", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" });
+    const users = await Promise.all(Array.from({ length: 9 }, (_, i) => createUser(gateway.url, "style", `same-ms-${i}`)));
+    const blocker = await submit(gateway.url, { frontend: "style", userId: users[0]!, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "style", blocker);
+    const now = vi.spyOn(Date, "now").mockReturnValue(Date.now());
+    onTestFinished(() => now.mockRestore());
+    const ids: string[] = [];
+    for (const userId of users.slice(1)) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    now.mockRestore();
+    const aheads = await Promise.all(ids.map(async (id) => (await placeOf(gateway.url, "style", id)).ahead));
+    expect(aheads).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it.skipIf(dialect.skip)("a closed task service sends nothing more to ComfyUI: a task recorded after it closed waits for the next run", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "closed-service");
+    // As at shutdown, before the databases close: the dispatcher, the reconciler and the streams stop.
+    await gateway.deps.tasks.close();
+    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    // A pass the submit started (there is none once closed) would have handed the task over by now.
+    await gateway.deps.tasks.dispatchIdle();
+    expect(await taskOf(gateway.url, "style", id)).toMatchObject({ status: "queued", server: null });
+    expect(fake.counters.promptPosts).toBe(0);
   });
 
   it.skipIf(dialect.skip)("a gateway restarted with tasks waiting in its queue runs them after the restart", async () => {

@@ -1,4 +1,7 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createClient } from "@libsql/client";
+import mysql from "mysql2/promise";
+import type { DatabaseTarget } from "../../src/config/config.ts";
 import { apiFetch } from "../support/credentials.ts";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,7 +17,36 @@ async function taskOf(url: string, frontend: string, id: string) {
   return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=${frontend}`)).json()).task;
 }
 
+/** Makes a frontend's database refuse every new task row, through a connection of the test's own (a real write failure). */
+async function refuseNewTasks(target: DatabaseTarget): Promise<void> {
+  if (target.kind === "mysql") {
+    const connection = await mysql.createConnection({ uri: target.url, database: target.database });
+    await connection.query("CREATE TRIGGER refuse_tasks BEFORE INSERT ON photos FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no new tasks'");
+    await connection.end();
+    return;
+  }
+  const client = createClient({ url: `file:${target.file}` });
+  await client.execute("CREATE TRIGGER refuse_tasks BEFORE INSERT ON photos BEGIN SELECT RAISE(ABORT, 'no new tasks'); END");
+  client.close();
+}
+
 describe.each(dialectCases)("tasks that go wrong on $name", (dialect) => {
+  it.skipIf(dialect.skip)("a task row the database refuses to write: 500, no task, and its stored input removed", async () => {
+    const fake = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "row-refused");
+    await refuseNewTasks(gateway.config.databases.style!);
+    const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    expect(answer.status).toBe(500);
+    expect((await answer.json()).error.code).toBe("internal");
+    const list = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(list.items).toEqual([]);
+    // The input was stored before the row was tried: nothing of it is left behind.
+    const inputs = path.join(gateway.config.dataDir, "files", "style", "inputs");
+    expect(readdirSync(inputs, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())).toEqual([]);
+    expect(fake.counters.promptPosts).toBe(0);
+  });
+
   it.skipIf(dialect.skip)("ComfyUI's validation error comes back as 400 with its node messages, and no row", async () => {
     const fake = await fakeForTest();
     // Early binding: ComfyUI is asked during the submit (late scheduling: gateway-queue.test.ts).

@@ -69,11 +69,11 @@ describe.each(dialectCases)("a job whose end is being recorded, on $name", (dial
 describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends", () => {
   const mysql = dialectCases.find((d) => d.name === "mysql")!;
 
-  async function gatewayBehindProxy(fakeOptions: Parameters<typeof fakeForTest>[0]) {
+  async function gatewayBehindProxy(fakeOptions: Parameters<typeof fakeForTest>[0], env: Record<string, string> = {}) {
     const fake = await fakeForTest(fakeOptions);
     const proxy = await startTcpProxy(targetOf(mysqlUrl!));
     // A long window: polls cannot stumble on the job's end through a fresh /queue answer.
-    const gateway = await startTestServer(mysql, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "10000", DATABASE_URL: throughProxy(mysqlUrl!, proxy) });
+    const gateway = await startTestServer(mysql, { COMFY_SERVERS: fake.url, QUEUE_READ_WINDOW_MS: "10000", DATABASE_URL: throughProxy(mysqlUrl!, proxy), ...env });
     return { fake, proxy, gateway };
   }
 
@@ -114,5 +114,17 @@ describe.skipIf(mysqlUrl === null)("a MySQL database that fails while a job ends
     expect([...queue.queue_pending, ...queue.queue_running]).toEqual([]);
     expect(filesUnder(path.join(gateway.config.dataDir, "files", "style", "inputs"))).toEqual([]);
     expect(gateway.deps.tasks.following).toBe(0);
+  });
+  it("early binding: that row is failed saying its prompt was taken back off ComfyUI, and the prompt is gone", async () => {
+    const { fake, proxy, gateway } = await gatewayBehindProxy({ paused: true }, { SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "insert-lost-early");
+    const lost = proxy.loseAnswerTo("insert into `photos`");
+    await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    await lost;
+    const photos = await (await apiFetch(`${gateway.url}/api/tasks?frontend=style&userId=${userId}`)).json();
+    expect(photos.items).toHaveLength(1);
+    expect(photos.items[0]).toMatchObject({ status: "failed", error: "The task could not be recorded; it was taken back off ComfyUI" });
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect([...queue.queue_pending, ...queue.queue_running]).toEqual([]);
   });
 });

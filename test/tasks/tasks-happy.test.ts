@@ -71,6 +71,48 @@ describe.each(dialectCases)("tasks end to end on $name", (dialect) => {
     expect(task.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it.skipIf(dialect.skip)("style, early binding: the Server-Timing also names the stages that reach ComfyUI during the submit", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-timing");
+    const answer = await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } });
+    expect(answer.status).toBe(202);
+    const stages = (answer.headers.get("server-timing") ?? "").split(",").map((metric) => metric.trim().split(";")[0]);
+    expect(stages).toEqual(expect.arrayContaining(["pick", "upload", "prompt", "store", "db", "total"]));
+  });
+
+  it.skipIf(dialect.skip)("style, early binding: the prompt on ComfyUI's queue names its task in extra_data", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-marker");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } })).json();
+    const queue = await (await fetch(`${fake.url}/queue`)).json();
+    expect(queue.queue_pending.map((item: unknown[]) => item[3])).toEqual([expect.objectContaining({ aipack_task: task.id })]);
+  });
+
+  it.skipIf(dialect.skip)("style, early binding: the input reaches ComfyUI's input folder named after its task", async () => {
+    const fake = await fakeForTest({ paused: true });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early" });
+    const userId = await createUser(gateway.url, "style", "early-input-name");
+    const bytes = pngBytes(5, 3, 0x405060);
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes, type: "image/png", name: "me.png" } })).json();
+    const input = await fetch(`${fake.url}/view?filename=aipack_${task.id}.png&type=input`);
+    expect(input.status).toBe(200);
+    expect(decodePng(new Uint8Array(await input.arrayBuffer()))).toMatchObject({ width: 5, height: 3 });
+  });
+
+  // The reconciler would adopt and end an unfollowed task too, later: here it never sweeps, so the
+  // task can only end through the live watch its submit started.
+  it.skipIf(dialect.skip)("style, early binding: a task ends succeeded from ComfyUI's messages, without waiting for a reconciler sweep", async () => {
+    const fake = await fakeForTest();
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, SCHEDULING: "early", RECONCILE_INTERVAL_MS: "3600000" });
+    const userId = await createUser(gateway.url, "style", "early-live-end");
+    const { task } = await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: { bytes: pngBytes(), type: "image/png", name: "me.png" } })).json();
+    const read = async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task;
+    await expect.poll(async () => (await read()).status, { timeout: 10_000 }).toBe("succeeded");
+    expect((await read()).outputUrls).toHaveLength(1);
+  });
+
   it.skipIf(dialect.skip)("style: three uploads queue up, ahead falls 2 → 1 → 0, then running, then succeeded", async () => {
     const { fake, gateway, submit } = await styleGateway(true);
     const ids: string[] = [];

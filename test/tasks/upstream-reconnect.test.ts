@@ -1,6 +1,8 @@
+import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { startFakeComfy } from "../fake-comfy/index.ts";
+import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { createUser, pngBytes, submitTask, untilDispatched } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -61,6 +63,39 @@ describe("a ComfyUI server whose event stream comes back", () => {
       message: "task back in the queue: its server no longer knew it and it had not started",
       fields: { taskId, server: expect.any(String) },
     });
+  });
+
+  it("a forgotten task whose row cannot be put back in the queue is failed, not dropped", async () => {
+    const { fake, gateway, client, taskId } = await queuedTaskWithFollower("reconnect-release-fails");
+    // A real write failure, through a connection of the test's own: the row refuses to lose its server.
+    const target = gateway.config.databases.style!;
+    if (target.kind !== "sqlite") throw new Error("sqlite only");
+    const db = createClient({ url: `file:${target.file}` });
+    await db.execute("CREATE TRIGGER refuse_release BEFORE UPDATE OF server_id ON photos WHEN NEW.server_id IS NULL BEGIN SELECT RAISE(ABORT, 'no release'); END");
+    db.close();
+    await fake.kill();
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "failed", taskId, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
+  });
+
+  // Late scheduling puts back only a task that had not started: one that had cannot be put back.
+  it("a task that had started when its ComfyUI restarted is failed, saying the server no longer knows it", async () => {
+    const fake = await fakeForTest({ holdNodes: ["ImageInvert"] });
+    const gateway = await startTestServer(sqlite, { COMFY_SERVERS: fake.url });
+    const userId = await createUser(gateway.url, "style", "reconnect-started");
+    const { task } = (await (await submitTask(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })).json()) as { task: { id: string } };
+    const client = await openProgressClient(`${gateway.url.replace(/^http/, "ws")}/api/ws?frontend=style&taskId=${task.id}`);
+    await client.waitFor((m) => m.type === "subscribed");
+    // Held in its invert node: running on ComfyUI, as the row says.
+    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${task.id}?frontend=style`)).json()).task.status).toBe("running");
+    await fake.kill();
+    const restarted = await startFakeComfy({ port: fake.port });
+    onTestFinished(() => restarted.kill());
+    const final = await client.waitFor(isFinalMessage);
+    expect(final).toMatchObject({ type: "failed", taskId: task.id, message: "The ComfyUI server no longer knows this task (it restarted or the task was removed)" });
+    expect(restarted.counters.promptPosts).toBe(0);
   });
 });
 
