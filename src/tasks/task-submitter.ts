@@ -137,7 +137,7 @@ export class TaskSubmitter {
    * interleave by time and one replica's submits never tie.
    */
   private nextSeq(): number {
-    this.lastSeq = Math.max(this.lastSeq + 1, Date.now() * 1000);
+    this.lastSeq = Math.max(this.lastSeq + 1, this.ctx.clock.now().getTime() * 1000);
     return this.lastSeq;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
@@ -211,20 +211,16 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     expect((await placeOf(second.url, "style", newer)).ahead).toBe(2);
   });
 
-  // The submit sequence reads the wall clock (Date.now), not the gateway's injectable clock: it is
-  // held still here so every submit lands in the same millisecond. Were they tied, the random task
-  // ids would order them (eight in submit order by chance: 1 in 40,320).
+  // The gateway's clock stands still, so every submit lands in the same millisecond. Were they tied,
+  // the random task ids would order them (eight in submit order by chance: 1 in 40,320).
   it.skipIf(dialect.skip)("tasks of one round submitted within the same millisecond queue in the order they were submitted", async () => {
     const fake = await fakeForTest({ paused: true });
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" });
+    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" }, undefined, true, settableClock("2026-11-30T10:00:00.000Z"));
     const users = await Promise.all(Array.from({ length: 9 }, (_, i) => createUser(gateway.url, "style", `same-ms-${i}`)));
     const blocker = await submit(gateway.url, { frontend: "style", userId: users[0]!, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
-    const now = vi.spyOn(Date, "now").mockReturnValue(Date.now());
-    onTestFinished(() => now.mockRestore());
     const ids: string[] = [];
     for (const userId of users.slice(1)) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
-    now.mockRestore();
     const aheads = await Promise.all(ids.map(async (id) => (await placeOf(gateway.url, "style", id)).ahead));
     expect(aheads).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
