@@ -5,6 +5,8 @@ import { knownFrontends } from "../../src/controllers/db-controller-map.ts";
 import type { Clock } from "../../src/lib/clock.ts";
 import { memoryLogger } from "../../src/lib/logger.ts";
 import { buildDeps } from "../../src/server/build-deps.ts";
+import { LiveTasks } from "../../src/tasks/live-tasks.ts";
+import type { TaskContext } from "../../src/tasks/task-context.ts";
 import { testAdminKey, withDefaultAuth } from "./credentials.ts";
 import type { DialectCase } from "./dialects.ts";
 import { relaxedLimitsEnv } from "./relaxed-limits.ts";
@@ -22,6 +24,24 @@ export async function createTestGateway(dialect: DialectCase, extraEnv: Record<s
   const request = app.request;
   app.request = (input, init, ...rest) => request(input, withDefaultAuth("http://localhost/", init, testAdminKey), ...rest);
   return { app, deps: built.deps, config, logger };
+}
+
+/** The task modules' context over a test gateway's real parts (pool, storage, hub, databases); `parts` replaces some. */
+export function taskContextOf(gateway: Awaited<ReturnType<typeof createTestGateway>>, parts: Partial<TaskContext> = {}): TaskContext {
+  const { deps, logger } = gateway;
+  return {
+    gatewayId: "g",
+    servers: deps.pool,
+    storage: deps.storage,
+    hub: deps.hub,
+    live: new LiveTasks(),
+    controllers: deps.controllers,
+    workflows: deps.workflows,
+    clock: deps.clock,
+    logger,
+    metrics: deps.metrics,
+    ...parts,
+  };
 }
 
 /** JSON request helper for app.request(). */

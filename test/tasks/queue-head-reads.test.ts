@@ -1,29 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { BaseDBController } from "../../src/controllers/base-db-controller.ts";
-import { LiveTasks } from "../../src/tasks/live-tasks.ts";
 import { QueueHead } from "../../src/tasks/queue-head.ts";
 import type { WaitingRow } from "../../src/tasks/queue-order.ts";
-import type { TaskContext } from "../../src/tasks/task-context.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createTestGateway } from "../support/test-gateway.ts";
+import { createTestGateway, taskContextOf } from "../support/test-gateway.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
 /** The dispatcher's QueueHead over a gateway's real databases (both frontends), and what it logs and counts. */
 async function headOver(weights: Record<string, number> = {}, pageSize = 1) {
-  const { deps, logger } = await createTestGateway(sqlite);
-  const ctx: TaskContext = {
-    gatewayId: "g",
-    servers: deps.pool,
-    storage: deps.storage,
-    hub: deps.hub,
-    live: new LiveTasks(),
-    controllers: deps.controllers,
-    workflows: deps.workflows,
-    clock: deps.clock,
-    logger,
-    metrics: deps.metrics,
-  };
+  const gateway = await createTestGateway(sqlite);
+  const { deps, logger } = gateway;
+  const ctx = taskContextOf(gateway);
   const style = deps.controllers.get("style")!;
   const logo = deps.controllers.get("logo")!;
   await Promise.all([style.ready(), logo.ready()]);

@@ -1,30 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { TaskEvent } from "../../src/realtime/task-events.ts";
 import { taskKey } from "../../src/realtime/task-key.ts";
-import { LiveTasks } from "../../src/tasks/live-tasks.ts";
 import { newLiveTask } from "../../src/tasks/live-task.ts";
-import type { TaskContext } from "../../src/tasks/task-context.ts";
 import { endings, TaskLifecycle } from "../../src/tasks/task-lifecycle.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createTestGateway, jsonRequest } from "../support/test-gateway.ts";
+import { createTestGateway, jsonRequest, taskContextOf } from "../support/test-gateway.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 
 /** The life cycle over a real database and hub, a queued logo task, and what its followers hear. */
 async function queuedTask() {
-  const { app, deps, logger } = await createTestGateway(sqlite);
-  const ctx: TaskContext = {
-    gatewayId: "g",
-    servers: deps.pool,
-    storage: deps.storage,
-    hub: deps.hub,
-    live: new LiveTasks(),
-    controllers: deps.controllers,
-    workflows: deps.workflows,
-    clock: deps.clock,
-    logger,
-    metrics: deps.metrics,
-  };
+  const gateway = await createTestGateway(sqlite);
+  const { app, deps, logger } = gateway;
+  const ctx = taskContextOf(gateway);
   const user = (await (await app.request("/api/users", jsonRequest("POST", { frontend: "logo", externalId: "lifecycle" }))).json()).user;
   const task = await deps.controllers.get("logo")!.createTask({ userId: user.id, workflow: "swatch", params: {}, status: "queued", outputUrls: [] });
   const heard: TaskEvent[] = [];

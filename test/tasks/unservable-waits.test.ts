@@ -1,14 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { BaseDBController } from "../../src/controllers/base-db-controller.ts";
 import type { Frontend } from "../../src/controllers/db-controller-map.ts";
-import { LiveTasks } from "../../src/tasks/live-tasks.ts";
-import type { TaskContext } from "../../src/tasks/task-context.ts";
 import { TaskFinisher } from "../../src/tasks/task-finisher.ts";
 import { TaskLifecycle } from "../../src/tasks/task-lifecycle.ts";
 import { UnservableTasks } from "../../src/tasks/unservable-tasks.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createTestGateway, settableClock } from "../support/test-gateway.ts";
+import { createTestGateway, settableClock, taskContextOf } from "../support/test-gateway.ts";
 
 const sqlite = dialectCases.find((d) => d.name === "sqlite")!;
 const maxWaitMs = 60_000;
@@ -21,21 +19,11 @@ const maxWaitMs = 60_000;
 async function unservableOver() {
   const fake = await fakeForTest();
   const clock = settableClock("2026-11-30T10:00:00.000Z");
-  const { deps, logger } = await createTestGateway(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}` }, clock);
+  const gateway = await createTestGateway(sqlite, { COMFY_SERVERS: `gpu1=${fake.url}` }, clock);
+  const { deps, logger } = gateway;
   await deps.pool.refresh();
   const controllers = new Map<Frontend, BaseDBController>(deps.controllers);
-  const ctx: TaskContext = {
-    gatewayId: "g",
-    servers: deps.pool,
-    storage: deps.storage,
-    hub: deps.hub,
-    live: new LiveTasks(),
-    controllers,
-    workflows: deps.workflows,
-    clock: deps.clock,
-    logger,
-    metrics: deps.metrics,
-  };
+  const ctx = taskContextOf(gateway, { controllers });
   const switches = { dispatchable: false };
   const unservable = new UnservableTasks(ctx, new TaskFinisher(ctx, new TaskLifecycle(ctx)), maxWaitMs, () => switches.dispatchable);
   const style = deps.controllers.get("style")!;
