@@ -30,6 +30,13 @@ export async function submitTask(baseUrl: string, fields: SubmitFields, headers:
   return apiFetch(`${baseUrl}/api/tasks`, { method: "POST", body: form, headers });
 }
 
+/** Submits a task that must be accepted (202): its id. */
+export async function submitAccepted(baseUrl: string, fields: SubmitFields): Promise<string> {
+  const answer = await submitTask(baseUrl, fields);
+  expect(answer.status).toBe(202);
+  return (await answer.json()).task.id;
+}
+
 export async function createUser(baseUrl: string, frontend: string, externalId: string): Promise<string> {
   const answer = await apiFetch(`${baseUrl}/api/users`, {
     method: "POST",

@@ -5,7 +5,7 @@ import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
-import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
+import { createUser, pngBytes, untilDispatched, submitAccepted } from "../support/task-client.ts";
 import { settableClock } from "../support/test-gateway.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
@@ -25,12 +25,6 @@ async function taskOf(url: string, id: string): Promise<TaskView> {
   return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=style`)).json()).task as TaskView;
 }
 
-async function submit(url: string, fields: SubmitFields): Promise<string> {
-  const answer = await submitTask(url, fields);
-  expect(answer.status).toBe(202);
-  return (await answer.json()).task.id;
-}
-
 type Counter = { get(): Promise<{ values: Array<{ value: number }> }> };
 const total = async (counter: Counter) => (await counter.get()).values.reduce((sum, sample) => sum + sample.value, 0);
 
@@ -41,7 +35,7 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     // b weighs 2: with equal room, a (more room per weight) is tried first.
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${failing.url},b=${spare.url};weight=2`, ...noRescan });
     const userId = await createUser(gateway.url, "style", "failed-handover");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", id)).toBe("b");
     const failures = gateway.logger.entries.filter((entry) => entry.message === "dispatch failed; the task goes back to the queue");
     expect(failures.map((entry) => entry.fields?.server)).toEqual(["a"]);
@@ -53,9 +47,9 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const env = { DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflows, ...noRescan };
     const first = await startTestServer(dialect, { COMFY_SERVERS: `a=${fake.url};tags=big`, ...env });
     const userId = await createUser(first.url, "style", "start-sweep");
-    const blocker = await submit(first.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(first.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(first.url, "style", blocker)).toBe("a");
-    const big = await submit(first.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const big = await submitAccepted(first.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     expect(await taskOf(first.url, big)).toMatchObject({ status: "queued", server: null, waitReason: null });
     await first.close();
     // Back without the tag, a still holding the blocker: no pass reads the queue, the start's sweep finds it.
@@ -70,7 +64,7 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     // Left by a gateway whose workflows included "retired" (the head of the queue: round 0, sequence 0).
     const gone = await db.createTask({ userId: "retired-user", workflow: "retired", params: {}, status: "queued", outputUrls: [], queueRound: 0, queueSeq: 0 });
     const userId = await createUser(gateway.url, "style", "retired-workflow");
-    const next = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const next = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", next)).not.toBe("");
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, gone.id)).toMatchObject({ status: "failed", error: 'Its workflow "retired" is no longer configured' });
@@ -82,11 +76,11 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const env = { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithTagged("big"), QUEUE_MAX_WAIT_MS: "60000", ...noRescan };
     const gateway = await startTestServer(dialect, env, undefined, true, clock);
     const userId = await createUser(gateway.url, "style", "max-wait-pass");
-    const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const big = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     await expect.poll(async () => (await taskOf(gateway.url, big)).waitReason, { timeout: 10_000 }).not.toBeNull();
     clock.set("2026-11-30T10:01:00.000Z");
     // The server has room: this submit's pass reads the head, the unservable task first.
-    const plain = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const plain = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", plain)).not.toBe("");
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, big)).toMatchObject({ status: "failed", server: null });
@@ -96,10 +90,10 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", ...noRescan });
     const userId = await createUser(gateway.url, "style", "no-room-pass");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
-    const waiting = [await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
-    waiting.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const waiting = [await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
+    waiting.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     await gateway.deps.tasks.dispatchIdle();
     const passes = await total(gateway.deps.metrics.dispatchPasses);
     const rows = await total(gateway.deps.metrics.dispatchRowsRead);
@@ -150,7 +144,7 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const userId = await createUser(gateway.url, "style", "busy-no-steal");
     // Three tasks on two servers (DISPATCH_DEPTH=1): one server runs one and holds one prepared, the other runs one.
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 3; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const statuses = async () => (await Promise.all(ids.map(async (id) => (await taskOf(gateway.url, id)).status))).sort();
     await expect.poll(statuses, { timeout: 10_000 }).toEqual(["queued", "running", "running"]);
     await gateway.deps.tasks.dispatchIdle();
@@ -166,11 +160,11 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     await gateway.deps.tasks.dispatchIdle();
     const userId = await createUser(gateway.url, "style", "joined-wakes");
     fake.setOptions({ holdRoutes: ["POST /prompt"] });
-    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     // The pass handing the first over waits on ComfyUI's answer while three more arrive.
     await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
     const before = await total(gateway.deps.metrics.dispatchPasses);
-    for (let i = 0; i < 3; i++) await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    for (let i = 0; i < 3; i++) await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     fake.setOptions({ holdRoutes: [] });
     await gateway.deps.tasks.dispatchIdle();
     const after = await total(gateway.deps.metrics.dispatchPasses);
@@ -186,12 +180,12 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     await gateway.deps.tasks.dispatchIdle();
     const userId = await createUser(gateway.url, "style", "room-per-pass");
     fake.setOptions({ holdRoutes: ["POST /prompt"] });
-    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     // The pass handing the first over waits on ComfyUI while two more arrive and wait in the gateway.
     await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
     const before = await total(gateway.deps.metrics.dispatchPasses);
-    const waiting = [await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
-    waiting.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const waiting = [await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
+    waiting.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     fake.setOptions({ holdRoutes: [] });
     await gateway.deps.tasks.dispatchIdle();
     const servers = await Promise.all([first, ...waiting].map(async (id) => (await taskOf(gateway.url, id)).server));
@@ -205,11 +199,11 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflowsWithTagged("big"), ...noRescan });
     const userId = await createUser(gateway.url, "style", "arrived-full");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     await gateway.deps.tasks.dispatchIdle();
     // No pass runs for this submit (the server is full) and no rescan falls due: the submit itself says why.
-    const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const big = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     const reason = "no server that is up has the tags big this workflow needs";
     await expect.poll(async () => (await taskOf(gateway.url, big)).waitReason, { timeout: 10_000 }).toBe(reason);
   });
@@ -234,10 +228,10 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "1", ...noRescan });
     const styleUser = await createUser(gateway.url, "style", "depth-style");
     const logoUser = await createUser(gateway.url, "logo", "depth-logo");
-    await untilDispatched(gateway.url, "style", await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }));
+    await untilDispatched(gateway.url, "style", await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }));
     const swatch = { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) };
-    await untilDispatched(gateway.url, "logo", await submit(gateway.url, swatch));
-    const third = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    await untilDispatched(gateway.url, "logo", await submitAccepted(gateway.url, swatch));
+    const third = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, third)).toMatchObject({ status: "queued", server: null });
     expect(fake.counters.promptPosts).toBe(2);
@@ -257,7 +251,7 @@ describe("the dispatcher with one frontend's database away (SQLite)", () => {
     await own.execute("ALTER TABLE photos RENAME TO photos_gone");
     own.close();
     const userId = await createUser(gateway.url, "style", "room-count");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", id)).toBe("a");
     expect(gateway.logger.entries).toContainEqual({
       level: "warn",

@@ -3,7 +3,7 @@ import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, untilDispatched, type QueueAnswer, type SubmitFields } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, untilDispatched, type QueueAnswer, submitAccepted } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { settableClock } from "../support/test-gateway.ts";
 import { workflowsWithBroken, workflowsWithTagged } from "../support/workflow-fixtures.ts";
@@ -19,12 +19,6 @@ async function placeOf(url: string, frontend: string, id: string): Promise<Queue
 }
 
 /** Submits and returns the task id (202 expected). */
-async function submit(url: string, fields: SubmitFields): Promise<string> {
-  const answer = await submitTask(url, fields);
-  expect(answer.status).toBe(202);
-  return (await answer.json()).task.id;
-}
-
 /** Prompt ids in the order the fake finished them. */
 async function finishedOrder(fake: FakeComfy): Promise<string[]> {
   return Object.keys(await (await fetch(`${fake.url}/history`)).json());
@@ -42,9 +36,9 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const heavy = await createUser(gateway.url, "style", "heavy");
     const light = await createUser(gateway.url, "style", "light");
     const heavyIds: string[] = [];
-    for (let i = 0; i < 4; i++) heavyIds.push(await submit(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() }));
+    for (let i = 0; i < 4; i++) heavyIds.push(await submitAccepted(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() }));
     await untilDispatched(gateway.url, "style", heavyIds[0]!);
-    const lightId = await submit(gateway.url, { frontend: "style", userId: light, workflow: "invert", image: image() });
+    const lightId = await submitAccepted(gateway.url, { frontend: "style", userId: light, workflow: "invert", image: image() });
     // heavy #1 is on the server; then heavy #2, light, heavy #3, heavy #4.
     expect(await placeOf(gateway.url, "style", lightId)).toEqual({ taskId: lightId, status: "queued", running: false, ahead: 2 });
     expect((await placeOf(gateway.url, "style", heavyIds[3]!)).ahead).toBe(4);
@@ -60,12 +54,12 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const gateway = await oneAtATime(fake, { FRONTEND_WEIGHTS: "style:2,logo:1" });
     const styleUser = await createUser(gateway.url, "style", "weights-style");
     const logoUser = await createUser(gateway.url, "logo", "weights-logo");
-    const blocker = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     const logo: string[] = [];
     const style: string[] = [];
-    for (let i = 0; i < 3; i++) logo.push(await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) }));
-    for (let i = 0; i < 3; i++) style.push(await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }));
+    for (let i = 0; i < 3; i++) logo.push(await submitAccepted(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) }));
+    for (let i = 0; i < 3; i++) style.push(await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }));
     // Two style tasks per logo task while both wait: s1, l1 (older on a tie), s2, s3, l2, l3; the blocker is ahead of all.
     const aheads = async (frontend: string, ids: string[]) => Promise.all(ids.map(async (id) => (await placeOf(gateway.url, frontend, id)).ahead));
     expect(await aheads("style", style)).toEqual([1, 3, 4]);
@@ -76,10 +70,10 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await oneAtATime(fake);
     const userId = await createUser(gateway.url, "style", "priority");
-    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", first);
-    const normal = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
-    const urgent = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
+    const normal = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const urgent = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
     expect((await placeOf(gateway.url, "style", urgent)).ahead).toBe(1);
     expect((await placeOf(gateway.url, "style", normal)).ahead).toBe(2);
 
@@ -98,9 +92,9 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     // Neither the rescan nor the lease's timer comes round during the test: only the ending can wake the dispatcher.
     const gateway = await oneAtATime(fake, { DISPATCH_RESCAN_MS: "600000", DISPATCH_LEASE_MS: "600000" });
     const userId = await createUser(gateway.url, "style", "ending-wakes");
-    const first = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", first);
-    const next = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const next = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await taskOf(gateway.url, "style", next)).toMatchObject({ status: "queued", server: null });
     fake.setOptions({ paused: false });
     await expect.poll(async () => (await taskOf(gateway.url, "style", next)).status, { timeout: 15_000 }).toBe("succeeded");
@@ -112,7 +106,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const gateway = await oneAtATime(fake);
     const userId = await createUser(gateway.url, "style", "cancel-waiting");
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 3; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     await untilDispatched(gateway.url, "style", ids[0]!);
     expect((await placeOf(gateway.url, "style", ids[2]!)).ahead).toBe(2);
     const cancelled = await apiFetch(`${gateway.url}/api/tasks/${ids[1]}?frontend=style`, { method: "DELETE" });
@@ -129,11 +123,11 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${plain.url},b=${tagged.url};tags=big`, WORKFLOWS_DIR: workflowsWithTagged("big") });
     const userId = await createUser(gateway.url, "style", "tagged-late");
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() }));
+    for (let i = 0; i < 3; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() }));
     expect(await untilDispatched(gateway.url, "style", ids[0]!)).toBe("b");
     expect(await untilDispatched(gateway.url, "style", ids[1]!)).toBe("b");
     // b holds its running task and one prepared: the third waits for b, with no reason to give.
-    const untagged = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const untagged = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", untagged)).toBe("a");
     expect(await taskOf(gateway.url, "style", ids[2]!)).toMatchObject({ status: "queued", server: null, waitReason: null });
     expect(plain.counters.promptPosts).toBe(1);
@@ -150,7 +144,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
       clock,
     );
     const userId = await createUser(gateway.url, "style", "no-server");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     await expect.poll(async () => (await taskOf(gateway.url, "style", id)).waitReason).toBe("no server that is up has the tags big this workflow needs");
     expect(await taskOf(gateway.url, "style", id)).toMatchObject({ status: "queued", server: null });
     clock.set("2026-11-30T10:01:00.000Z");
@@ -166,7 +160,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const fake = await fakeForTest();
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithBroken() });
     const userId = await createUser(gateway.url, "style", "refused-late");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "broken" });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "broken" });
     expect((await pollQueue(gateway.url, "style", id, isFinalStatus)).at(-1)?.status).toBe("failed");
     expect((await taskOf(gateway.url, "style", id)).error).toMatch(/^ComfyUI refused the task: /);
   });
@@ -177,7 +171,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${doomed.url},b=${spare.url}`, COMFY_LOST_AFTER_MS: "300" });
     const userId = await createUser(gateway.url, "style", "lost-server");
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 4; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
     expect(servers.filter((s) => s === "a")).toHaveLength(2);
     const onDoomed = ids.filter((_, i) => servers[i] === "a");
@@ -200,12 +194,12 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const env = { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" };
     const first = await startTestServer(dialect, env);
     const [blockerUser, before, after] = await Promise.all(["seq-z", "seq-x", "seq-y"].map((name) => createUser(first.url, "style", name)));
-    const blocker = await submit(first.url, { frontend: "style", userId: blockerUser!, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(first.url, { frontend: "style", userId: blockerUser!, workflow: "invert", image: image() });
     await untilDispatched(first.url, "style", blocker);
-    const older = await submit(first.url, { frontend: "style", userId: before!, workflow: "invert", image: image() });
+    const older = await submitAccepted(first.url, { frontend: "style", userId: before!, workflow: "invert", image: image() });
     await first.close();
     const second = await startTestServer(dialect, env, first.data);
-    const newer = await submit(second.url, { frontend: "style", userId: after!, workflow: "invert", image: image() });
+    const newer = await submitAccepted(second.url, { frontend: "style", userId: after!, workflow: "invert", image: image() });
     // Both wait in the round being served: the submit sequence, by time across processes, decides.
     expect((await placeOf(second.url, "style", older)).ahead).toBe(1);
     expect((await placeOf(second.url, "style", newer)).ahead).toBe(2);
@@ -217,10 +211,10 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0" }, undefined, true, settableClock("2026-11-30T10:00:00.000Z"));
     const users = await Promise.all(Array.from({ length: 9 }, (_, i) => createUser(gateway.url, "style", `same-ms-${i}`)));
-    const blocker = await submit(gateway.url, { frontend: "style", userId: users[0]!, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId: users[0]!, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     const ids: string[] = [];
-    for (const userId of users.slice(1)) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (const userId of users.slice(1)) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const aheads = await Promise.all(ids.map(async (id) => (await placeOf(gateway.url, "style", id)).ahead));
     expect(aheads).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -231,7 +225,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const userId = await createUser(gateway.url, "style", "closed-service");
     // As at shutdown, before the databases close: the dispatcher, the reconciler and the streams stop.
     await gateway.deps.tasks.close();
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     // A pass the submit started (there is none once closed) would have handed the task over by now.
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, "style", id)).toMatchObject({ status: "queued", server: null });
@@ -244,7 +238,7 @@ describe.each(dialectCases)("the gateway's own queue on $name", (dialect) => {
     const first = await startTestServer(dialect, env);
     const userId = await createUser(first.url, "style", "restart-queue");
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await submit(first.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 3; i++) ids.push(await submitAccepted(first.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     await untilDispatched(first.url, "style", ids[0]!);
     expect((await taskOf(first.url, "style", ids[2]!)).server).toBeNull();
     await first.close();

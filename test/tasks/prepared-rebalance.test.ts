@@ -6,7 +6,7 @@ import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
 import { dialectCases, type DialectCase } from "../support/dialects.ts";
-import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
+import { createUser, pngBytes, untilDispatched, submitAccepted } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithTagged, workflowsWithTaggedEach } from "../support/workflow-fixtures.ts";
 
@@ -19,12 +19,6 @@ interface TaskView {
 
 async function taskOf(url: string, id: string): Promise<TaskView> {
   return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=style`)).json()).task as TaskView;
-}
-
-async function submit(url: string, fields: SubmitFields): Promise<string> {
-  const answer = await submitTask(url, fields);
-  expect(answer.status).toBe(202);
-  return (await answer.json()).task.id;
 }
 
 /** The prompt ids a fake lists as running and as pending. */
@@ -57,7 +51,7 @@ async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, s
   const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url};weight=${bWeight}`, QUEUE_READ_WINDOW_MS: "1", ...env });
   const userId = await createUser(gateway.url, "style", "rebalance");
   const ids: string[] = [];
-  for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+  for (let i = 0; i < 4; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
   // Two slots on each server: two tasks each, whatever order they went out in.
   const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
   const onA = ids.filter((_, i) => servers[i] === "a");
@@ -160,7 +154,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
     const userId = await createUser(gateway.url, "style", "rebalance-paused");
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 4; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
     const [first, behind] = ids.filter((_, i) => servers[i] === "a");
     expect(behind).toBeDefined();
@@ -176,11 +170,11 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
     const userId = await createUser(gateway.url, "style", "rebalance-urgent");
     const fillers: string[] = [];
-    for (let i = 0; i < 4; i++) fillers.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 4; i++) fillers.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const servers = await Promise.all(fillers.map((id) => untilDispatched(gateway.url, "style", id)));
     // Both servers full: the next two wait in the gateway, the urgent one first in its order.
-    const normal = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
-    const urgent = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
+    const normal = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const urgent = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
     // a's slots free one at a time, so the two are handed over in two passes (in one pass both claims
     // can share a millisecond, and the line's order between them is then the database's).
     const cancel = async (id: string) => (await (await apiFetch(`${gateway.url}/api/tasks/${id}?frontend=style`, { method: "DELETE" })).json()).task.status;
@@ -226,16 +220,16 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     });
     const styleUser = await createUser(gateway.url, "style", "rebalance-slot");
     const logoUser = await createUser(gateway.url, "logo", "rebalance-slot");
-    const held = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
+    const held = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
     expect(await untilDispatched(gateway.url, "style", held)).toBe("a");
     const swatches: string[] = [];
     for (let i = 0; i < 2; i++) {
-      swatches.push(await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) }));
+      swatches.push(await submitAccepted(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8 + i, height: 8 }) }));
       expect(await untilDispatched(gateway.url, "logo", swatches[i]!)).toBe("b");
     }
-    const prepared = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    const prepared = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", prepared)).toBe("a");
-    const tagged = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
+    const tagged = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert_big", image: image() });
     await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${swatches[0]}?frontend=logo`)).json()).task.status).toBe("running");
     // b starts nothing more; its second swatch is cancelled and the first let through: b goes idle
     // and takes the prepared task, which does not start there (nothing else happens to wake a pass).
@@ -273,7 +267,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     });
     const userId = await createUser(gateway.url, "style", "rebalance-oldest");
     const dispatched = async (workflow: string) => {
-      const id = await submit(gateway.url, { frontend: "style", userId, workflow, image: image() });
+      const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow, image: image() });
       return { id, server: await untilDispatched(gateway.url, "style", id) };
     };
     const placed = [await dispatched("invert_z"), await dispatched("invert_z"), await dispatched("invert_x"), await dispatched("invert_y")];
@@ -281,7 +275,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     // left. The younger is logo's first task: its queue sequence (per frontend) is the lower one.
     const older = await dispatched("invert");
     const logoUser = await createUser(gateway.url, "logo", "rebalance-oldest");
-    const swatch = await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    const swatch = await submitAccepted(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
     const younger = { id: swatch, server: await untilDispatched(gateway.url, "logo", swatch) };
     expect([...placed.map((task) => task.server), older.server, younger.server]).toEqual(["b", "b", "a", "c", "c", "a"]);
     b.setOptions({ paused: false });
@@ -317,7 +311,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, DISPATCH_DEPTH: "2", QUEUE_READ_WINDOW_MS: "600000" });
     const userId = await createUser(gateway.url, "style", "rebalance-place");
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 6; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
     const onA = ids.filter((_, i) => servers[i] === "a");
     expect(onA).toHaveLength(3);
@@ -339,9 +333,9 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
     const styleUser = await createUser(gateway.url, "style", "rebalance-overtaken");
     const logoUser = await createUser(gateway.url, "logo", "rebalance-overtaken");
-    for (let i = 0; i < 2; i++) expect(await untilDispatched(gateway.url, "style", await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }))).toBe("b");
-    const invert = await submit(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
-    const swatch = await submit(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
+    for (let i = 0; i < 2; i++) expect(await untilDispatched(gateway.url, "style", await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }))).toBe("b");
+    const invert = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
+    const swatch = await submitAccepted(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
     await a.start();
     await gateway.deps.pool.refresh();
     await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${swatch}?frontend=logo`)).json()).task, { timeout: 15_000 }).toMatchObject({ status: "running", server: "a" });
@@ -384,7 +378,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     });
     const userId = await createUser(gateway.url, "style", "rebalance-tags");
     const dispatched = async (workflow: string) => {
-      const id = await submit(gateway.url, { frontend: "style", userId, workflow, image: image() });
+      const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow, image: image() });
       return { id, server: await untilDispatched(gateway.url, "style", id) };
     };
     const held = await dispatched("invert_big");
@@ -411,7 +405,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const first = await startTestServer(dialect, { ...env, WORKFLOWS_DIR: workflowsWithTagged("big") });
     const userId = await createUser(first.url, "style", "rebalance-unconfigured");
     const dispatched = async (workflow: string) => {
-      const id = await submit(first.url, { frontend: "style", userId, workflow, image: image() });
+      const id = await submitAccepted(first.url, { frontend: "style", userId, workflow, image: image() });
       return { id, server: await untilDispatched(first.url, "style", id) };
     };
     const held = await dispatched("invert_big");
@@ -434,7 +428,7 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, DISPATCH_DEPTH: "2", QUEUE_READ_WINDOW_MS: "1" });
     const userId = await createUser(gateway.url, "style", "rebalance-two-running");
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 6; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
     const onA = ids.filter((_, i) => servers[i] === "a");
     expect(onA).toHaveLength(3);

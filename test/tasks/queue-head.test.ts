@@ -5,19 +5,13 @@ import { apiFetch } from "../support/credentials.ts";
 import { dialectCases } from "../support/dialects.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import type { FakeComfy } from "../fake-comfy/index.ts";
-import { createUser, isFinalStatus, pngBytes, pollQueue, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
+import { createUser, isFinalStatus, pngBytes, pollQueue, untilDispatched, submitAccepted } from "../support/task-client.ts";
 import { createTestGateway } from "../support/test-gateway.ts";
 import { settableClock } from "../support/test-gateway.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithTagged } from "../support/workflow-fixtures.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
-
-async function submit(url: string, fields: SubmitFields): Promise<string> {
-  const answer = await submitTask(url, fields);
-  expect(answer.status).toBe(202);
-  return (await answer.json()).task.id;
-}
 
 async function taskOf(url: string, id: string): Promise<{ status: string; server: string | null }> {
   return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=style`)).json()).task;
@@ -84,8 +78,8 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithTagged("big"), DISPATCH_HEAD_PAGE: "2" });
     const userId = await createUser(gateway.url, "style", "head-pages");
     const big: string[] = [];
-    for (let i = 0; i < 5; i++) big.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() }));
-    const plain = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    for (let i = 0; i < 5; i++) big.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() }));
+    const plain = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     expect(await untilDispatched(gateway.url, "style", plain)).not.toBe("");
     for (const id of big) expect(await taskOf(gateway.url, id)).toMatchObject({ status: "queued", server: null });
   });
@@ -95,12 +89,12 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_HEAD_PAGE: "1" });
     const heavy = await createUser(gateway.url, "style", "head-heavy");
     const light = await createUser(gateway.url, "style", "head-light");
-    const blocker = await submit(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
-    const heavy2 = await submit(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
-    const heavy3 = await submit(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
-    const lightTask = await submit(gateway.url, { frontend: "style", userId: light, workflow: "invert", image: image() });
-    const urgent = await submit(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image(), priority: 5 });
+    const heavy2 = await submitAccepted(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
+    const heavy3 = await submitAccepted(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image() });
+    const lightTask = await submitAccepted(gateway.url, { frontend: "style", userId: light, workflow: "invert", image: image() });
+    const urgent = await submitAccepted(gateway.url, { frontend: "style", userId: heavy, workflow: "invert", image: image(), priority: 5 });
     fake.setOptions({ paused: false });
     const expected = [blocker, urgent, heavy2, lightTask, heavy3];
     for (const id of expected) expect((await pollQueue(gateway.url, "style", id, isFinalStatus)).at(-1)?.status).toBe("succeeded");
@@ -112,7 +106,7 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_HEAD_PAGE: "16" });
     const userId = await createUser(gateway.url, "style", "head-full");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     const db = gateway.deps.controllers.get("style")!;
     for (let chunk = 0; chunk < 40; chunk++) {
@@ -120,7 +114,7 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     }
     const before = await rowsRead(gateway.deps);
 
-    const urgent = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
+    const urgent = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image(), priority: 5 });
     await gateway.deps.tasks.dispatchIdle();
     expect(await taskOf(gateway.url, urgent)).toMatchObject({ status: "queued", server: null });
     expect(await rowsRead(gateway.deps)).toBe(before);
@@ -139,13 +133,13 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_RESCAN_MS: "600000" });
     const userId = await createUser(gateway.url, "style", "full-pool");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     await gateway.deps.tasks.dispatchIdle();
     const before = await passes(gateway.deps);
 
     const waiting: string[] = [];
-    for (let i = 0; i < 10; i++) waiting.push(await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    for (let i = 0; i < 10; i++) waiting.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
     await gateway.deps.tasks.dispatchIdle();
     expect(await passes(gateway.deps)).toBe(before);
     expect(await taskOf(gateway.url, waiting[0]!)).toMatchObject({ status: "queued", server: null });
@@ -162,9 +156,9 @@ describe.each(dialectCases)("the head of the gateway's queue on $name", (dialect
     const env = { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", WORKFLOWS_DIR: workflowsWithTagged("big"), QUEUE_MAX_WAIT_MS: "60000", DISPATCH_RESCAN_MS: "50" };
     const gateway = await startTestServer(dialect, env, undefined, true, clock);
     const userId = await createUser(gateway.url, "style", "head-sweep");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
-    const big = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const big = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     const reason = "no server that is up has the tags big this workflow needs";
     await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${big}?frontend=style`)).json()).task.waitReason).toBe(reason);
     clock.set("2026-11-30T10:01:00.000Z");

@@ -2,17 +2,11 @@ import { describe, expect, it } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { dialectCases } from "../support/dialects.ts";
-import { createUser, pngBytes, submitTask, untilDispatched, type SubmitFields } from "../support/task-client.ts";
+import { createUser, pngBytes, untilDispatched, submitAccepted } from "../support/task-client.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { workflowsWithImg2imgModels, workflowsWithTagged } from "../support/workflow-fixtures.ts";
 
 const image = () => ({ bytes: pngBytes(), type: "image/png", name: "in.png" });
-
-async function submit(url: string, fields: SubmitFields): Promise<string> {
-  const answer = await submitTask(url, fields);
-  expect(answer.status).toBe(202);
-  return (await answer.json()).task.id;
-}
 
 async function taskOf(url: string, id: string) {
   return (await (await apiFetch(`${url}/api/tasks/${id}?frontend=style`)).json()).task;
@@ -29,7 +23,7 @@ describe.each(dialectCases)("why a waiting task has no server, on $name", (diale
     const fake = await fakeForTest();
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: `${fake.url};tags=big`, WORKFLOWS_DIR: workflowsWithTagged("big", "fast") });
     const userId = await createUser(gateway.url, "style", "two-tags");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert_big", image: image() });
     await reasonOf(gateway.url, id, "no server that is up has the tags big, fast this workflow needs");
     expect(fake.counters.promptPosts).toBe(0);
   });
@@ -39,7 +33,7 @@ describe.each(dialectCases)("why a waiting task has no server, on $name", (diale
     const models = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors", "vae-ft-mse.safetensors"];
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, WORKFLOWS_DIR: workflowsWithImg2imgModels(models) });
     const userId = await createUser(gateway.url, "style", "no-model");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "img2img", image: image(), params: JSON.stringify({ prompt: "watercolor" }) });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "img2img", image: image(), params: JSON.stringify({ prompt: "watercolor" }) });
     await reasonOf(gateway.url, id, `no server that is up has the model files ${models.join(", ")} this workflow needs`);
     expect(fake.counters.promptPosts).toBe(0);
   });
@@ -48,7 +42,7 @@ describe.each(dialectCases)("why a waiting task has no server, on $name", (diale
     const fake = await fakeForTest({ nodeClasses: ["LoadImage", "SaveImage"] });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url });
     const userId = await createUser(gateway.url, "style", "no-node");
-    const id = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const id = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await reasonOf(gateway.url, id, "no server that is up has the node classes this workflow needs");
     expect(fake.counters.promptPosts).toBe(0);
   });
@@ -57,7 +51,7 @@ describe.each(dialectCases)("why a waiting task has no server, on $name", (diale
     const fake = await fakeForTest({ paused: true });
     const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_RESCAN_MS: "50" });
     const userId = await createUser(gateway.url, "style", "retired");
-    const blocker = await submit(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    const blocker = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     await untilDispatched(gateway.url, "style", blocker);
     // Left by a gateway whose WORKFLOWS_DIR still had it.
     const db = gateway.deps.controllers.get("style")!;
