@@ -52,8 +52,12 @@ async function preparedBehindHeldJob(dialect: DialectCase, env: Record<string, s
   const userId = await createUser(gateway.url, "style", "rebalance");
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
-  // Two slots on each server: two tasks each, whatever order they went out in.
-  const servers = await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+  // Two slots on each server: two tasks each, whatever order they went out in. While they go out, b
+  // may be idle a moment and take one back from a: where they are once all are out is what counts.
+  await Promise.all(ids.map((id) => untilDispatched(gateway.url, "style", id)));
+  const style = gateway.deps.controllers.get("style")!;
+  await expect.poll(() => style.countActiveByServer()).toEqual(new Map([["a", 2], ["b", 2]]));
+  const servers = await Promise.all(ids.map(async (id) => (await style.getTask(id))!.serverId));
   const onA = ids.filter((_, i) => servers[i] === "a");
   expect(onA).toHaveLength(2);
   await expect.poll(async () => (await Promise.all(onA.map(async (id) => (await taskOf(gateway.url, id)).status))).sort()).toEqual(["queued", "running"]);
