@@ -147,6 +147,7 @@ export class Dispatcher {
     const room = await this.roomByServer();
     const eligibleCache = new Map<string, Promise<string[]>>();
     const handovers: Array<Promise<unknown>> = [];
+    const lanes = new Map<string, Promise<unknown>>();
     // No server with room: the waiting queue is not read at all, however long it is. With room,
     // the head is read page by page only as far as this loop goes.
     for await (const waiting of this.anyRoom(room) ? this.parts.head.waiting() : []) {
@@ -169,12 +170,16 @@ export class Dispatcher {
       const serverId = withRoom.sort((a, b) => (room.get(b) ?? 0) / this.ctx.servers.weightOf(b) - (room.get(a) ?? 0) / this.ctx.servers.weightOf(a))[0];
       if (!serverId) continue; // it waits at its place; a later task may fit a server with room
       room.set(serverId, (room.get(serverId) ?? 0) - 1);
-      handovers.push(
-        this.parts.handover.handOver(waiting.frontend, waiting.row, template, serverId).then((outcome) => {
+      // One server's handovers go one after the other, so its ComfyUI queues them in the gateway's
+      // order (sent at once, the prompts could arrive swapped); different servers' go in parallel.
+      const handover = (lanes.get(serverId) ?? Promise.resolve())
+        .then(() => this.parts.handover.handOver(waiting.frontend, waiting.row, template, serverId))
+        .then((outcome) => {
           if (outcome === "released") this.pausedUntil.set(serverId, Date.now() + failedServerPauseMs);
           if (outcome !== "lost_claim") this.again = true;
-        }),
-      );
+        });
+      lanes.set(serverId, handover.catch(() => undefined));
+      handovers.push(handover);
     }
     await Promise.all(handovers);
     this.noRoomSeen = !this.anyRoom(room);

@@ -328,27 +328,6 @@ describe.each(dialectCases)("an idle server takes a task prepared behind another
     expect(await aheadOfLast()).toBe(0);
   });
 
-  it.skipIf(dialect.skip)("a task handed over first but overtaken on its server by one handed over with it is the one that waits", async () => {
-    // a is down at first; b holds two of its own, paused. When a comes up, one pass hands it an
-    // invert (its image upload slow at a) and then a swatch, which reaches a first and runs (held).
-    const a = await fakeForTest({ holdNodes: ["EmptyImage"], routeDelayMs: { "/upload/image": 1_500 } });
-    await a.kill();
-    const b = await fakeForTest({ paused: true });
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: `a=${a.url},b=${b.url}`, QUEUE_READ_WINDOW_MS: "1" });
-    const styleUser = await createUser(gateway.url, "style", "rebalance-overtaken");
-    const logoUser = await createUser(gateway.url, "logo", "rebalance-overtaken");
-    for (let i = 0; i < 2; i++) expect(await untilDispatched(gateway.url, "style", await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() }))).toBe("b");
-    const invert = await submitAccepted(gateway.url, { frontend: "style", userId: styleUser, workflow: "invert", image: image() });
-    const swatch = await submitAccepted(gateway.url, { frontend: "logo", userId: logoUser, workflow: "swatch", params: JSON.stringify({ width: 8, height: 8 }) });
-    await a.start();
-    await gateway.deps.pool.refresh();
-    await expect.poll(async () => (await (await apiFetch(`${gateway.url}/api/tasks/${swatch}?frontend=logo`)).json()).task, { timeout: 15_000 }).toMatchObject({ status: "running", server: "a" });
-    await expect.poll(async () => (await queueOf(a)).pending, { timeout: 15_000 }).toHaveLength(1);
-    expect(await taskOf(gateway.url, invert)).toMatchObject({ status: "queued", server: "a" });
-    b.setOptions({ paused: false });
-    await expect.poll(async () => taskOf(gateway.url, invert), { timeout: 15_000 }).toMatchObject({ status: "succeeded", server: "b" });
-  });
-
   it.skipIf(dialect.skip)("the idle server runs the task it took back, though its busy server now has more room per weight", async () => {
     // b weighs 4: with the task off a, a has 1 slot per weight unit free, b only 2/4.
     const { b, gateway, prepared } = await preparedBehindHeldJob(dialect, {}, 4);
