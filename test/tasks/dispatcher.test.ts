@@ -3,7 +3,7 @@ import { createClient } from "@libsql/client";
 import { Redis } from "ioredis";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { apiFetch } from "../support/credentials.ts";
-import { dialectCases } from "../support/dialects.ts";
+import { dialectCases, type DialectCase } from "../support/dialects.ts";
 import { fakeForTest } from "../fake-comfy/helpers.ts";
 import { createUser, pngBytes, untilDispatched, submitAccepted } from "../support/task-client.ts";
 import { settableClock } from "../support/test-gateway.ts";
@@ -27,6 +27,24 @@ async function taskOf(url: string, id: string): Promise<TaskView> {
 
 type Counter = { get(): Promise<{ values: Array<{ value: number }> }> };
 const total = async (counter: Counter) => (await counter.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+
+/**
+ * A quiet gateway (no renewal or rescan falls due) whose first task's handover waits on a held
+ * POST /prompt: submits made now arrive during that pass.
+ */
+async function firstHandoverHeld(dialect: DialectCase, depth: string, userName: string) {
+  const fake = await fakeForTest({ paused: true });
+  const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: depth, DISPATCH_LEASE_MS: "600000", ...noRescan });
+  // The start's pass, and the one the server's stream coming up wakes (or its re-run): then all is still.
+  await expect.poll(() => total(gateway.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBe(2);
+  await gateway.deps.tasks.dispatchIdle();
+  const userId = await createUser(gateway.url, "style", userName);
+  fake.setOptions({ holdRoutes: ["POST /prompt"] });
+  const submitOne = () => submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+  const first = await submitOne();
+  await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
+  return { fake, gateway, first, submitOne };
+}
 
 describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
   it.skipIf(dialect.skip)("a task a server fails to take goes to the next server, not back to the one that failed", async () => {
@@ -153,18 +171,10 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("submits during a pass are joined into one more pass, not a pass each", async () => {
-    const fake = await fakeForTest({ paused: true });
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "0", DISPATCH_LEASE_MS: "600000", ...noRescan });
-    // The start's pass, and the one the server's stream coming up wakes (or its re-run): then all is still.
-    await expect.poll(() => total(gateway.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBe(2);
-    await gateway.deps.tasks.dispatchIdle();
-    const userId = await createUser(gateway.url, "style", "joined-wakes");
-    fake.setOptions({ holdRoutes: ["POST /prompt"] });
-    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
     // The pass handing the first over waits on ComfyUI's answer while three more arrive.
-    await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
+    const { fake, gateway, first, submitOne } = await firstHandoverHeld(dialect, "0", "joined-wakes");
     const before = await total(gateway.deps.metrics.dispatchPasses);
-    for (let i = 0; i < 3; i++) await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
+    for (let i = 0; i < 3; i++) await submitOne();
     fake.setOptions({ holdRoutes: [] });
     await gateway.deps.tasks.dispatchIdle();
     const after = await total(gateway.deps.metrics.dispatchPasses);
@@ -173,19 +183,12 @@ describe.each(dialectCases)("the gateway's dispatcher on $name", (dialect) => {
   });
 
   it.skipIf(dialect.skip)("one pass hands over as many waiting tasks as a server has room for", async () => {
-    const fake = await fakeForTest({ paused: true });
-    // DISPATCH_DEPTH=2: the server has room for three.
-    const gateway = await startTestServer(dialect, { COMFY_SERVERS: fake.url, DISPATCH_DEPTH: "2", DISPATCH_LEASE_MS: "600000", ...noRescan });
-    await expect.poll(() => total(gateway.deps.metrics.dispatchPasses), { timeout: 10_000 }).toBe(2);
-    await gateway.deps.tasks.dispatchIdle();
-    const userId = await createUser(gateway.url, "style", "room-per-pass");
-    fake.setOptions({ holdRoutes: ["POST /prompt"] });
-    const first = await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() });
-    // The pass handing the first over waits on ComfyUI while two more arrive and wait in the gateway.
-    await expect.poll(() => fake.counters.held, { timeout: 10_000 }).toBe(1);
+    // DISPATCH_DEPTH=2: the server has room for three. The pass handing the first over waits on
+    // ComfyUI while two more arrive and wait in the gateway.
+    const { fake, gateway, first, submitOne } = await firstHandoverHeld(dialect, "2", "room-per-pass");
     const before = await total(gateway.deps.metrics.dispatchPasses);
-    const waiting = [await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() })];
-    waiting.push(await submitAccepted(gateway.url, { frontend: "style", userId, workflow: "invert", image: image() }));
+    const waiting = [await submitOne()];
+    waiting.push(await submitOne());
     fake.setOptions({ holdRoutes: [] });
     await gateway.deps.tasks.dispatchIdle();
     const servers = await Promise.all([first, ...waiting].map(async (id) => (await taskOf(gateway.url, id)).server));
